@@ -1,0 +1,30 @@
+"""Shared fixtures: emulators on a manual clock, and plain httpx clients for them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from zof_async.testing import Emulator, ManualClock
+
+
+@pytest.fixture
+def emulator() -> Emulator:
+    """A small emulator (no history) on a ManualClock."""
+    return Emulator(data="minimal", clock=ManualClock())
+
+
+@pytest_asyncio.fixture
+async def http(emulator: Emulator) -> AsyncIterator[httpx.AsyncClient]:
+    """A raw httpx client on the in-process emulator, as the admin of org_acme."""
+    async with emulator.client() as client:
+        yield client
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Tests marked `anyio` run on asyncio unless a module parametrizes trio."""
+    return "asyncio"

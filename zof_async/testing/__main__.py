@@ -1,0 +1,66 @@
+"""`python -m zof_async.testing`: serve the emulator on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._clock import SystemClock
+from ._emulator import Emulator
+from ._faults import exponential_latency
+from ._lifecycle import RunScript
+from ._server import bind, serve_forever
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m zof_async.testing",
+        description="Serve the Zof API emulator on 127.0.0.1 (real clock, seeded data).",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8765, help="port to listen on (0: any free port)"
+    )
+    parser.add_argument("--data", choices=["default", "minimal", "empty"], default="default")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="fixed seconds added per response"
+    )
+    parser.add_argument(
+        "--latency-mean", type=float, default=0.0, help="exponential latency mean, seconds"
+    )
+    parser.add_argument(
+        "--error-rate", type=float, default=0.0, help="fraction answered 500/502/503"
+    )
+    parser.add_argument(
+        "--rate-limit", type=float, default=None, help="requests/s per key, then 429"
+    )
+    parser.add_argument("--run-seconds", type=float, default=None, help="duration of every run")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    emulator = Emulator(
+        clock=SystemClock(),
+        seed=args.seed,
+        data=args.data,
+        run_script=RunScript(duration_seconds=args.run_seconds),
+    )
+    if args.latency_mean:
+        emulator.faults.latency = exponential_latency(args.latency_mean)
+    else:
+        emulator.faults.latency = args.latency
+    emulator.faults.error_rate = args.error_rate
+    emulator.faults.rate_limit = args.rate_limit
+    sock = bind(args.port)
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    print(f"Zof emulator on {base_url}", flush=True)
+    print(f"  export ZOF_BASE_URL={base_url}", flush=True)
+    print(f"  export ZOF_API_KEY={emulator.keys.admin}", flush=True)
+    print(f"  (qa: {emulator.keys.qa}, viewer: {emulator.keys.viewer})", flush=True)
+    serve_forever(emulator.app, sock)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""pytest fixtures for testing code that uses Zof, registered automatically.
+
+```python
+async def test_gate(zof_emulator):
+    async with AsyncZof(api_key=zof_emulator.keys.qa, transport=zof_emulator.transport()) as zof:
+        ...
+
+@pytest.mark.zof_emulator(data="minimal", seed=7)
+def test_small(zof_emulator): ...
+```
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ._clock import ManualClock
+from ._emulator import Emulator
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "zof_emulator(**options): options for the zof_emulator fixture (data, seed, poll_hint, ...)",
+    )
+
+
+@pytest.fixture
+def zof_emulator(request: pytest.FixtureRequest) -> Emulator:
+    """A fresh emulator on a `ManualClock`: runs progress only with `advance()`."""
+    marker = request.node.get_closest_marker("zof_emulator")
+    options = dict(marker.kwargs) if marker else {}
+    options.setdefault("clock", ManualClock())
+    return Emulator(**options)
