@@ -15,6 +15,8 @@ The pytest plugin (installed with the package) provides the `zof_emulator`
 fixture; see `zof_async.testing.pytest_plugin`.
 """
 
+from zof_async._retry import is_testing, set_testing
+
 from ._clock import Clock, LoopClock, ManualClock, SystemClock
 from ._emulator import Emulator
 from ._faults import Fault, Faults, exponential_latency
@@ -35,4 +37,6 @@ __all__ = [
     "Stats",
     "SystemClock",
     "exponential_latency",
+    "is_testing",
+    "set_testing",
 ]

@@ -1,7 +1,7 @@
 """pytest fixtures for testing code that uses Zof, registered automatically.
 
 ```python
-async def test_gate(zof_emulator):
+async def test_gate(zof_emulator, zof_no_backoff):
     async with AsyncZof(api_key=zof_emulator.keys.qa, transport=zof_emulator.transport()) as zof:
         ...
 
@@ -12,7 +12,11 @@ def test_small(zof_emulator): ...
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+
+from zof_async._retry import set_testing
 
 from ._clock import ManualClock
 from ._emulator import Emulator
@@ -32,3 +36,13 @@ def zof_emulator(request: pytest.FixtureRequest) -> Emulator:
     options = dict(marker.kwargs) if marker else {}
     options.setdefault("clock", ManualClock())
     return Emulator(**options)
+
+
+@pytest.fixture
+def zof_no_backoff() -> Iterator[None]:
+    """Retries happen as usual but without sleeping (backoff and Retry-After)."""
+    previous = set_testing(True)
+    try:
+        yield
+    finally:
+        set_testing(previous)

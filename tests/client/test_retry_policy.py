@@ -1,0 +1,127 @@
+"""The retry policy's pure functions and the retry budget."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from zof_async import RetryPolicy
+from zof_async._budget import RetryBudget
+from zof_async._retry import backoff, parse_retry_after, retry_delay
+
+NOW = 1_795_000_000.0
+
+
+@given(attempt=st.integers(0, 200), seed=st.integers(0, 2**32))
+def test_backoff_is_full_jitter_under_the_cap(attempt: int, seed: int) -> None:
+    policy = RetryPolicy(backoff_base=0.5, backoff_cap=8.0)
+    delay = backoff(policy, attempt, random.Random(seed))
+    assert 0.0 <= delay <= min(8.0, 0.5 * 2**attempt)
+
+
+def test_backoff_spreads_across_its_range() -> None:
+    policy = RetryPolicy(backoff_base=1.0, backoff_cap=100.0)
+    rng = random.Random(1)
+    delays = [backoff(policy, 3, rng) for _ in range(2000)]
+    assert max(delays) > 7.5
+    assert min(delays) < 0.5  # full jitter: not "base plus a little"
+
+
+@given(
+    attempt=st.integers(0, 10),
+    retry_after=st.floats(0, 1000, allow_nan=False),
+    seed=st.integers(0, 2**32),
+)
+def test_retry_after_is_a_floor_with_bounded_jitter(
+    attempt: int, retry_after: float, seed: int
+) -> None:
+    policy = RetryPolicy()
+    delay = retry_delay(policy, attempt, retry_after, random.Random(seed))
+    ceiling = max(min(policy.backoff_cap, policy.backoff_base * 2**attempt), retry_after)
+    assert (
+        retry_after <= delay <= ceiling + min(policy.max_jitter, retry_after * policy.jitter_ratio)
+    )
+
+
+def test_retry_after_jitter_spreads_a_fan_out() -> None:
+    rng = random.Random(7)
+    wakes = {round(retry_delay(RetryPolicy(), 0, 2.0, rng), 5) for _ in range(100)}
+    assert len(wakes) > 95
+    assert max(wakes) <= 2.2
+    assert min(wakes) >= 2.0
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("120", 120.0),
+        ("0", 0.0),
+        (" 7 ", 7.0),
+        ("1.5", 1.5),
+        (
+            format_datetime(
+                datetime.fromtimestamp(NOW, timezone.utc) + timedelta(seconds=30), usegmt=True
+            ),
+            30.0,
+        ),
+        (
+            format_datetime(
+                datetime.fromtimestamp(NOW, timezone.utc) - timedelta(seconds=30), usegmt=True
+            ),
+            0.0,
+        ),
+        ("-5", None),
+        ("nan", None),
+        ("inf", None),
+        ("soon", None),
+        ("", None),
+        (None, None),
+        ("Wed, 99 Foo 2026 99:99:99 GMT", None),
+        ("9" * 100, None),
+    ],
+)
+def test_parse_retry_after(header: str | None, expected: float | None) -> None:
+    assert parse_retry_after(header, now=NOW) == expected
+
+
+@given(st.text(max_size=80))
+def test_parse_retry_after_never_crashes_on_garbage(header: str) -> None:
+    value = parse_retry_after(header, now=NOW)
+    assert value is None or value >= 0
+
+
+def test_budget_allows_the_floor_then_a_ratio_of_traffic() -> None:
+    budget = RetryBudget(ratio=0.2, floor=5, window=10)
+    now = 100.0
+    assert sum(budget.try_retry(now) for _ in range(50)) == 5
+    for _ in range(100):
+        budget.record_request(now)
+    assert sum(budget.try_retry(now) for _ in range(50)) == 20  # 5 + 0.2*100 - 5 spent
+
+
+def test_budget_window_slides() -> None:
+    budget = RetryBudget(ratio=0.0, floor=3, window=10)
+    assert [budget.try_retry(0.0) for _ in range(4)] == [True, True, True, False]
+    assert not budget.try_retry(9.9)
+    assert budget.try_retry(10.5)  # the retries of second 0 have left the window
+
+
+@given(st.lists(st.tuples(st.booleans(), st.floats(0, 60, allow_nan=False)), max_size=300))
+def test_budget_is_never_exceeded(events: list[tuple[bool, float]]) -> None:
+    budget = RetryBudget(ratio=0.1, floor=2, window=10)
+    log: list[tuple[float, str]] = []
+    now = 0.0
+    for is_request, step in events:
+        now += step / 10
+        if is_request:
+            budget.record_request(now)
+            log.append((now, "request"))
+        elif budget.try_retry(now):
+            log.append((now, "retry"))
+            recent = [kind for t, kind in log if int(t) > int(now) - 10]
+            assert recent.count("retry") <= 2 + 0.1 * recent.count("request")

@@ -1,0 +1,77 @@
+"""zof-async: the async-first Python SDK for the Zof API.
+
+```python
+from zof_async import AsyncZof
+
+async with AsyncZof() as zof:
+    run = await zof.runs.create(project_id="proj_abc", environment="staging",
+                                test_suite_id="suite_pr_smoke")
+```
+"""
+
+from ._aiohttp import aiohttp_transport
+from ._client import AsyncZof, ClientStats
+from ._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    InternalServerError,
+    NotFoundError,
+    PaginationError,
+    PermissionDeniedError,
+    RateLimitError,
+    WaitTimeoutError,
+    ZofError,
+)
+from ._models import (
+    Artifact,
+    ArtifactKind,
+    CaseOutcome,
+    CaseStatus,
+    Page,
+    Result,
+    ResultStatus,
+    Run,
+    RunStatus,
+    RunSummary,
+)
+from ._retry import RetryPolicy
+from ._version import __version__
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "Artifact",
+    "ArtifactKind",
+    "AsyncZof",
+    "AuthenticationError",
+    "BadRequestError",
+    "CaseOutcome",
+    "CaseStatus",
+    "ClientStats",
+    "ConfigurationError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "Page",
+    "PaginationError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "Result",
+    "ResultStatus",
+    "RetryPolicy",
+    "Run",
+    "RunStatus",
+    "RunSummary",
+    "WaitTimeoutError",
+    "ZofError",
+    "__version__",
+    "aiohttp_transport",
+]

@@ -1,0 +1,254 @@
+"""`AsyncZof`: configuration, lifecycle and the resources hanging off it."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import platform
+from types import TracebackType
+from typing import Any
+
+import attrs
+import httpx
+
+from ._artifacts import Artifacts
+from ._exceptions import ConfigurationError
+from ._logging import setup_from_env
+from ._pipeline import Pipeline, Settings, Shared
+from ._pool import ClientTransport, ConnectionPool, sharded_factory
+from ._results import Results
+from ._retry import RetryPolicy
+from ._runs import Runs
+from ._version import __version__
+
+DEFAULT_BASE_URL = "https://api.zof.ai/v1"
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+DEFAULT_TOTAL_TIMEOUT = 120.0
+DEFAULT_MAX_CONNECTIONS = 100
+
+_UNSET: Any = object()
+
+
+@attrs.frozen
+class ClientStats:
+    """Counters of a client's traffic (shared with its `with_options` copies).
+
+    Attributes:
+        requests_sent: HTTP requests handed to the transport, retries included.
+        retries: Attempts after the first one, over all calls.
+        in_flight: Requests holding a connection slot right now.
+    """
+
+    requests_sent: int
+    retries: int
+    in_flight: int
+
+
+class AsyncZof:
+    """The async client of the Zof API.
+
+    ```python
+    async with AsyncZof() as zof:
+        run = await zof.runs.create(project_id="proj_abc", environment="staging",
+                                    test_suite_id="suite_pr_smoke")
+    ```
+
+    Args:
+        api_key: The organization API key; defaults to `ZOF_API_KEY`.
+        base_url: Defaults to `ZOF_BASE_URL`, then `https://api.zof.ai/v1`.
+        timeout: Per-attempt timeouts (seconds, or an `httpx.Timeout`).
+        total_timeout: Seconds a whole call may take across all its attempts
+            and backoff; `None` for no bound. Each method takes `timeout=` to
+            override it per call.
+        max_retries: Shorthand for `retry=RetryPolicy(max_retries=...)`.
+        retry: The retry policy (backoff, `Retry-After` cap, budget).
+        max_connections: Requests in flight at once; more wait their turn in
+            the client, never in the connection pool.
+        transport: An httpx transport to send through instead of the default
+            pool (the in-process emulator, or `aiohttp_transport()` for speed).
+        http_client: An `httpx.AsyncClient` of yours to send through; you keep
+            ownership and close it.
+        default_headers: Extra headers sent with every request.
+        allow_insecure_http: Allow `http://` to hosts other than loopback.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | httpx.URL | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        default_headers: dict[str, str] | None = None,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        setup_from_env()
+        if transport is not None and http_client is not None:
+            raise ConfigurationError("pass either transport or http_client, not both")
+        if max_connections < 1:
+            raise ConfigurationError("max_connections must be at least 1")
+        settings = _settings(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            total_timeout=total_timeout,
+            max_retries=max_retries,
+            retry=retry or RetryPolicy(),
+            default_headers=default_headers,
+            allow_insecure_http=allow_insecure_http,
+        )
+        if http_client is not None:
+            pool = ConnectionPool(
+                max_connections=max_connections,
+                transport=ClientTransport(http_client),
+                owns_transport=False,
+            )
+        elif transport is not None:
+            pool = ConnectionPool(max_connections=max_connections, transport=transport)
+        else:
+            pool = ConnectionPool(max_connections=max_connections, factory=sharded_factory())
+        self._setup(settings, Shared(pool, settings.retry), owns_pool=True)
+
+    def _setup(self, settings: Settings, shared: Shared, *, owns_pool: bool) -> None:
+        self._settings = settings
+        self._shared = shared
+        self._owns_pool = owns_pool
+        self._pipeline = Pipeline(settings, shared)
+        self.runs = Runs(self._pipeline)
+        self.results = Results(self._pipeline)
+        self.artifacts = Artifacts(self._pipeline)
+
+    def with_options(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | httpx.URL | None = None,
+        timeout: float | httpx.Timeout = _UNSET,
+        total_timeout: float | None = _UNSET,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        default_headers: dict[str, str] | None = None,
+        allow_insecure_http: bool = False,
+    ) -> AsyncZof:
+        """A client with other settings that shares this one's connection pool.
+
+        The copy also shares the 429 gate, the retry budget and the counters
+        (they describe the same connections to the same server). Closing the
+        copy leaves the pool open; closing the original closes it for both.
+        """
+        current = self._settings
+        headers = dict(current.headers)
+        settings = _settings(
+            api_key=api_key or headers["Authorization"].removeprefix("Bearer "),
+            base_url=base_url or current.base_url,
+            timeout=current.timeout if timeout is _UNSET else timeout,
+            total_timeout=current.total_timeout if total_timeout is _UNSET else total_timeout,
+            max_retries=max_retries,
+            retry=retry or current.retry,
+            default_headers={**_extra_headers(headers), **(default_headers or {})},
+            allow_insecure_http=allow_insecure_http or current.base_url.scheme == "http",
+        )
+        clone = object.__new__(AsyncZof)
+        clone._setup(settings, self._shared, owns_pool=False)
+        return clone
+
+    @property
+    def base_url(self) -> httpx.URL:
+        """The API root every path is relative to."""
+        return self._settings.base_url
+
+    @property
+    def max_connections(self) -> int:
+        """Requests this client (and its copies) keeps in flight at most."""
+        return self._shared.pool.max_connections
+
+    @property
+    def stats(self) -> ClientStats:
+        """A snapshot of the traffic counters."""
+        shared = self._shared
+        return ClientStats(shared.requests_sent, shared.retries, shared.pool.in_flight)
+
+    @property
+    def is_closed(self) -> bool:
+        return self._shared.pool.closed
+
+    async def aclose(self) -> None:
+        """Close the connections (if this client owns them); idempotent."""
+        if self._owns_pool:
+            await self._shared.pool.aclose()
+
+    async def __aenter__(self) -> AsyncZof:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"AsyncZof(base_url={str(self.base_url)!r}, api_key='<redacted>')"
+
+
+def _settings(
+    *,
+    api_key: str | None,
+    base_url: str | httpx.URL | None,
+    timeout: float | httpx.Timeout,
+    total_timeout: float | None,
+    max_retries: int | None,
+    retry: RetryPolicy,
+    default_headers: dict[str, str] | None,
+    allow_insecure_http: bool,
+) -> Settings:
+    key = api_key if api_key is not None else os.environ.get("ZOF_API_KEY")
+    if not key:
+        raise ConfigurationError("no API key: pass api_key= or set ZOF_API_KEY")
+    if any(c in key for c in "\r\n") or not key.isprintable():
+        raise ConfigurationError("the API key contains characters that cannot be sent")
+    url = httpx.URL(str(base_url or os.environ.get("ZOF_BASE_URL") or DEFAULT_BASE_URL))
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError(f"base_url must be an http(s) URL, got {str(url)!r}")
+    if url.scheme == "http" and not allow_insecure_http and not _is_loopback(url.host):
+        raise ConfigurationError(
+            "refusing to send the API key over plain http:// to a non-loopback host; "
+            "use https:// or pass allow_insecure_http=True"
+        )
+    if total_timeout is not None and total_timeout <= 0:
+        raise ConfigurationError("total_timeout must be positive or None")
+    if max_retries is not None:
+        retry = attrs.evolve(retry, max_retries=max_retries)
+    headers = {
+        "User-Agent": f"zof-async/{__version__} httpx/{httpx.__version__} "
+        f"python/{platform.python_version()}",
+        "Accept": "application/json",
+        **(default_headers or {}),
+        "Authorization": f"Bearer {key}",
+    }
+    return Settings(
+        base_url=url.copy_with(query=None, fragment=None),
+        headers=tuple(headers.items()),
+        timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+        total_timeout=total_timeout,
+        retry=retry,
+    )
+
+
+def _extra_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k not in ("User-Agent", "Accept", "Authorization")}
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

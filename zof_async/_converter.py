@@ -1,0 +1,95 @@
+"""The one cattrs converter that turns API JSON into models.
+
+Unknown fields are ignored (the API adds fields over time), unknown enum
+values become pseudo-members (see `_models`), and any mismatch surfaces as
+`APIResponseValidationError` naming the response, never as a `KeyError`
+from deep inside.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import cattrs
+import httpx
+
+from ._exceptions import APIResponseValidationError
+from ._models import Page, _OpenEnum
+
+T = TypeVar("T")
+
+converter = cattrs.Converter(forbid_extra_keys=False, detailed_validation=True)
+
+
+def _structure_datetime(value: Any, _: type) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError(f"expected an RFC 3339 string, got {type(value).__name__}")
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _structure_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _structure_int(value: Any, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, got {type(value).__name__}")
+    return value
+
+
+def _structure_enum(value: Any, cls: type[_OpenEnum]) -> _OpenEnum:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return cls(value)
+
+
+converter.register_structure_hook(datetime, _structure_datetime)
+# More specific than `str` for singledispatch, so the open enums (str
+# subclasses) get their own hook and keep unknown values as pseudo-members.
+converter.register_structure_hook(_OpenEnum, _structure_enum)
+converter.register_structure_hook(str, _structure_str)
+converter.register_structure_hook(int, _structure_int)
+
+
+def decode(response: httpx.Response, model: type[T]) -> T:
+    """Decode a JSON response body into `model`."""
+    try:
+        return converter.structure(response.json(), model)
+    except Exception as exc:
+        raise APIResponseValidationError(_describe(model, exc), response=response) from exc
+
+
+def decode_page(response: httpx.Response, model: type[T]) -> Page[T]:
+    """Decode a `{"data": [...], "next_cursor": ..., "has_more": ...}` page."""
+    try:
+        body = response.json()
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise TypeError("expected an object with a 'data' array")
+        cursor = body.get("next_cursor")
+        if cursor is not None and not isinstance(cursor, str):
+            raise TypeError("next_cursor must be a string or null")
+        items = tuple(converter.structure(item, model) for item in body["data"])
+        return Page(items=items, next_cursor=cursor or None, has_more=bool(body.get("has_more")))
+    except Exception as exc:
+        raise APIResponseValidationError(
+            _describe(model, exc, "page of "), response=response
+        ) from exc
+
+
+def _describe(model: type, exc: Exception, prefix: str = "") -> str:
+    name = getattr(model, "__name__", str(model))
+    if isinstance(exc, cattrs.ClassValidationError):
+        reasons = "; ".join(cattrs.transform_error(exc))
+    else:
+        reasons = str(exc) or type(exc).__name__
+    return f"the response is not a valid {prefix}{name}: {reasons}"
+
+
+def decode_item(data: Any, model: type[T]) -> T:
+    """Structure one already-parsed JSON object (used by streaming exports)."""
+    return converter.structure(data, model)

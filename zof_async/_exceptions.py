@@ -1,0 +1,230 @@
+"""Every error the SDK raises, under one base class.
+
+```
+ZofError
+├── ConfigurationError           bad client settings (no API key, plain http:// to a remote host)
+├── APIConnectionError           no usable HTTP response (refused, reset, truncated, closed client)
+│   └── APITimeoutError          an attempt or the call's total deadline timed out
+├── APIResponseValidationError   a 2xx body that does not decode into its model
+├── APIStatusError               the API answered 4xx/5xx: status_code, code, message, param, request_id
+│   ├── BadRequestError          400
+│   ├── AuthenticationError      401
+│   ├── PermissionDeniedError    403
+│   ├── NotFoundError            404
+│   ├── ConflictError            409
+│   ├── RateLimitError           429, with retry_after
+│   └── InternalServerError      5xx
+├── PaginationError              a listing whose cursor does not advance
+└── WaitTimeoutError             wait_until_complete ran out of time (also a TimeoutError)
+```
+
+No exception text ever contains the API key: messages are built from the
+method, the URL (which never carries the key) and the API's error body.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:
+    from ._models import Run
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "PaginationError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "WaitTimeoutError",
+    "ZofError",
+]
+
+
+class ZofError(Exception):
+    """Base class of every error raised by zof-async."""
+
+
+class ConfigurationError(ZofError, ValueError):
+    """The client was configured in a way that cannot work or is unsafe."""
+
+
+class APIConnectionError(ZofError):
+    """No usable HTTP response: the connection failed, broke, or the client is closed.
+
+    Attributes:
+        request: The request that failed, if one was built.
+    """
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        super().__init__(message)
+        self.request = request
+
+
+class APITimeoutError(APIConnectionError):
+    """An attempt timed out, or the call's total deadline ran out."""
+
+
+class APIResponseValidationError(ZofError):
+    """The API answered 2xx, but the body is not what the model needs.
+
+    Attributes:
+        response: The response whose body did not decode.
+        status_code: Its status.
+        request_id: Its `X-Request-Id`, for support.
+    """
+
+    def __init__(self, message: str, *, response: httpx.Response) -> None:
+        super().__init__(message)
+        self.response = response
+        self.status_code = response.status_code
+        self.request_id = response.headers.get("x-request-id")
+
+
+class APIStatusError(ZofError):
+    """The API answered with a 4xx or 5xx status.
+
+    Attributes:
+        status_code: The HTTP status.
+        code: The API's error code (`invalid_request`, `not_found`, ...), if sent.
+        message: The API's human-readable message.
+        param: The request parameter at fault, for validation errors.
+        request_id: The response's `X-Request-Id`, for support escalation.
+        response: The full response.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        code: str | None = None,
+        param: str | None = None,
+    ) -> None:
+        self.status_code = response.status_code
+        self.code = code
+        self.message = message
+        self.param = param
+        self.request_id = response.headers.get("x-request-id")
+        self.response = response
+        where = describe(response.request) if response._request is not None else "request"
+        parts = [f"{where} -> {self.status_code}"]
+        if code:
+            parts.append(code)
+        detail = ": ".join(parts) + f": {message}"
+        if param:
+            detail += f" (param: {param})"
+        if self.request_id:
+            detail += f" [request_id: {self.request_id}]"
+        super().__init__(detail)
+
+
+class BadRequestError(APIStatusError):
+    """400: malformed request or invalid parameter (see `param`)."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: missing, expired, or invalid API key."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key's role lacks the permission."""
+
+
+class NotFoundError(APIStatusError):
+    """404: unknown id, or an id of another organization."""
+
+
+class ConflictError(APIStatusError):
+    """409: illegal state transition, or an Idempotency-Key reused with another body."""
+
+
+class RateLimitError(APIStatusError):
+    """429: rate limited.
+
+    Attributes:
+        retry_after: Seconds the server asked to wait, if it said.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        code: str | None = None,
+        param: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, response=response, code=code, param=param)
+        self.retry_after = retry_after
+
+
+class InternalServerError(APIStatusError):
+    """5xx: a transient server fault."""
+
+
+class PaginationError(ZofError):
+    """A listing handed back a cursor that does not advance."""
+
+
+class WaitTimeoutError(ZofError, TimeoutError):
+    """`wait_until_complete` reached its timeout before the run finished.
+
+    Attributes:
+        run: The last state of the run that was seen, if any.
+    """
+
+    def __init__(self, message: str, *, run: Run | None = None) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+def describe(request: httpx.Request) -> str:
+    """`METHOD /raw/path` of a request, ids still percent-encoded, no query."""
+    return f"{request.method} {request.url.raw_path.split(b'?')[0].decode('ascii')}"
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def status_error(response: httpx.Response, *, retry_after: float | None = None) -> APIStatusError:
+    """Build the right `APIStatusError` subclass from a 4xx/5xx response.
+
+    The body is read leniently: a non-JSON body, or JSON without `error`, still
+    gives an error carrying the status and request id.
+    """
+    code: str | None = None
+    param: str | None = None
+    message = response.reason_phrase or "error"
+    try:
+        body: Any = response.json()
+    except (ValueError, UnicodeDecodeError, httpx.ResponseNotRead):
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        code = error["code"] if isinstance(error.get("code"), str) else None
+        message = error["message"] if isinstance(error.get("message"), str) else message
+        param = error["param"] if isinstance(error.get("param"), str) else None
+    status = response.status_code
+    if status == 429:
+        return RateLimitError(
+            message, response=response, code=code, param=param, retry_after=retry_after
+        )
+    cls = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIStatusError)
+    return cls(message, response=response, code=code, param=param)

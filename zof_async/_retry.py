@@ -1,0 +1,159 @@
+"""Retry policy: frozen data and pure functions over it.
+
+What is retried:
+    Connection failures (refused, reset, broken mid-body), timeouts reading a
+    response, `RemoteProtocolError`, and the statuses 429, 500, 502, 503, 504,
+    for every method: GETs are safe to repeat, and every POST the SDK sends
+    carries an `Idempotency-Key` that stays the same across its retries.
+
+What never is:
+    Any other 4xx (409 included), a full local pool (`PoolTimeout`), a retry
+    the retry budget has no room for, and a retry that could not start before
+    the call's total deadline.
+
+The delay before retry number `n` (0-based) is
+
+    backoff(n) = uniform(0, min(cap, base * 2**n))            # full jitter
+
+and, when the response carried `Retry-After: s` (seconds or an HTTP date),
+
+    delay(n) = max(backoff(n), s) + uniform(0, min(max_jitter, s * jitter_ratio))
+
+so the server's wish is a lower bound, and a fan-out that was told to wait
+the same `s` does not wake up at one instant. A `Retry-After` above
+`max_retry_after` is not slept through: `RateLimitError` is raised at once
+with `retry_after` set, for the caller to decide.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from email.utils import parsedate_to_datetime
+
+import attrs
+import httpx
+
+__all__ = [
+    "RetryPolicy",
+    "backoff",
+    "is_testing",
+    "parse_retry_after",
+    "retry_delay",
+    "set_testing",
+]
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How a client retries; immutable, so it can be shared and compared.
+
+    Attributes:
+        max_retries: Retries after the first attempt (0 turns retrying off).
+        backoff_base: Seconds; the ceiling of the first backoff.
+        backoff_cap: Seconds; no backoff ceiling grows past this.
+        max_retry_after: The longest `Retry-After` the client sleeps through.
+        jitter_ratio: Jitter added after a `Retry-After`, as a fraction of it.
+        max_jitter: Seconds; the most jitter added after a `Retry-After`.
+        budget_ratio: Retries allowed as a fraction of recent requests.
+        budget_floor: Retries allowed per `budget_window` whatever the traffic.
+        budget_window: Seconds of recent traffic the budget looks at.
+    """
+
+    max_retries: int = attrs.field(default=3, validator=attrs.validators.ge(0))
+    backoff_base: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
+    backoff_cap: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
+    max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+    jitter_ratio: float = attrs.field(default=0.1, validator=attrs.validators.ge(0))
+    max_jitter: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
+    budget_ratio: float = attrs.field(default=0.2, validator=attrs.validators.ge(0))
+    budget_floor: int = attrs.field(default=20, validator=attrs.validators.ge(0))
+    budget_window: float = attrs.field(default=10.0, validator=attrs.validators.gt(0))
+
+
+def backoff(policy: RetryPolicy, attempt: int, rng: random.Random) -> float:
+    """Full-jitter exponential backoff before retry number `attempt` (0-based)."""
+    ceiling = min(policy.backoff_cap, policy.backoff_base * 2 ** min(attempt, 62))
+    return rng.uniform(0.0, ceiling)
+
+
+def retry_delay(
+    policy: RetryPolicy, attempt: int, retry_after: float | None, rng: random.Random
+) -> float:
+    """The delay before retry number `attempt`, honouring `Retry-After` as a floor."""
+    delay = backoff(policy, attempt, rng)
+    if retry_after is None:
+        return delay
+    jitter = rng.uniform(0.0, min(policy.max_jitter, retry_after * policy.jitter_ratio))
+    return max(delay, retry_after) + jitter
+
+
+def parse_retry_after(value: str | None, *, now: float) -> float | None:
+    """Seconds to wait from a `Retry-After` header, or `None` if absent or invalid.
+
+    Args:
+        value: The header: delta-seconds (`"120"`, also `"1.5"`) or an HTTP date.
+        now: The current wall-clock time (epoch seconds) to measure a date from.
+
+    Negative, non-finite and unparseable values are ignored rather than trusted;
+    a date in the past means "now" (0).
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text or len(text) > 64:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            return None
+        return max(0.0, when.timestamp() - now)
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return seconds
+
+
+def is_retryable_status(status: int) -> bool:
+    """429 and the transient 5xx."""
+    return status in RETRY_STATUSES
+
+
+def is_retryable_exception(exc: httpx.TransportError) -> bool:
+    """Connection and read failures; never a full local pool."""
+    if isinstance(exc, httpx.PoolTimeout):
+        return False
+    return isinstance(
+        exc,
+        httpx.ConnectError
+        | httpx.ConnectTimeout
+        | httpx.ReadError
+        | httpx.ReadTimeout
+        | httpx.WriteError
+        | httpx.RemoteProtocolError,
+    )
+
+
+_testing = False
+
+
+def set_testing(enabled: bool) -> bool:
+    """Turn every backoff and `Retry-After` sleep off (`True`) or back on.
+
+    For tests: retries still happen, in the same order and number, without
+    waiting. Returns the previous setting.
+    """
+    global _testing
+    previous, _testing = _testing, enabled
+    return previous
+
+
+def is_testing() -> bool:
+    """Whether `set_testing(True)` is in force."""
+    return _testing
