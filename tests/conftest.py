@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 import pytest_asyncio
+import respx
 
-from zof_async.testing import Emulator, ManualClock
+from zof_async.testing import Emulator, ManualClock, set_testing
 
 
 @pytest.fixture
@@ -28,3 +29,15 @@ async def http(emulator: Emulator) -> AsyncIterator[httpx.AsyncClient]:
 def anyio_backend() -> str:
     """Tests marked `anyio` run on asyncio unless a module parametrizes trio."""
     return "asyncio"
+
+
+@pytest.fixture
+def router() -> respx.MockRouter:
+    return respx.MockRouter(base_url="https://api.zof.ai/v1", assert_all_called=False)
+
+
+@pytest.fixture
+def no_backoff() -> Iterator[None]:
+    previous = set_testing(True)
+    yield
+    set_testing(previous)

@@ -28,8 +28,10 @@ from ._exceptions import (
     WaitTimeoutError,
     ZofError,
 )
+from ._fanout import FanOut, FanOutStats, Outcome
 from ._models import (
     Artifact,
+    ArtifactBatch,
     ArtifactKind,
     CaseOutcome,
     CaseStatus,
@@ -40,8 +42,11 @@ from ._models import (
     RunStatus,
     RunSummary,
 )
+from ._pagination import Pager
 from ._retry import RetryPolicy
+from ._streams import ByteStream, LineStream
 from ._version import __version__
+from ._waiting import WaitPolicy
 
 __all__ = [
     "APIConnectionError",
@@ -49,18 +54,25 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "Artifact",
+    "ArtifactBatch",
     "ArtifactKind",
     "AsyncZof",
     "AuthenticationError",
     "BadRequestError",
+    "ByteStream",
     "CaseOutcome",
     "CaseStatus",
     "ClientStats",
     "ConfigurationError",
     "ConflictError",
+    "FanOut",
+    "FanOutStats",
     "InternalServerError",
+    "LineStream",
     "NotFoundError",
+    "Outcome",
     "Page",
+    "Pager",
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -70,6 +82,7 @@ __all__ = [
     "Run",
     "RunStatus",
     "RunSummary",
+    "WaitPolicy",
     "WaitTimeoutError",
     "ZofError",
     "__version__",

@@ -1,8 +1,17 @@
-"""`zof.artifacts`: artifact content."""
+"""`zof.artifacts`: downloading artifact content."""
 
 from __future__ import annotations
 
+import os
+
+import anyio
+
+from ._exceptions import APIConnectionError, APIResponseValidationError
+from ._models import Artifact
+from ._paths import path
 from ._pipeline import Pipeline
+from ._retry import is_testing, retry_delay
+from ._streams import ByteStream, write_atomically
 
 
 class Artifacts:
@@ -10,3 +19,45 @@ class Artifacts:
 
     def __init__(self, pipeline: Pipeline) -> None:
         self._pipeline = pipeline
+
+    async def download(self, artifact: Artifact | str, destination: str | os.PathLike[str]) -> int:
+        """Stream an artifact's content to `destination`, atomically; return its size.
+
+        The size is checked against the artifact's `size_bytes` (or the
+        response's `Content-Length` when only an id is given); a short or long
+        body is an error and leaves no file. A connection that breaks mid-body
+        is retried from the start, like any other retryable failure.
+
+        The content is fetched from `/artifacts/{id}/content` under the
+        client's own base URL, so the API key is never sent elsewhere.
+        """
+        artifact_id = artifact.id if isinstance(artifact, Artifact) else artifact
+        expected = artifact.size_bytes if isinstance(artifact, Artifact) else None
+        route = path("/artifacts/{artifact_id}/content", artifact_id=artifact_id)
+        pipeline = self._pipeline
+        policy = pipeline.settings.retry
+        attempt = 0
+        while True:
+            stream = ByteStream(pipeline, pipeline.build("GET", route))
+
+            def check(size: int, stream: ByteStream = stream) -> None:
+                want = expected
+                if want is None and stream.response is not None:
+                    length = stream.response.headers.get("content-length")
+                    want = int(length) if length and length.isdigit() else None
+                if want is not None and size != want:
+                    assert stream.response is not None
+                    raise APIResponseValidationError(
+                        f"artifact {artifact_id}: got {size} bytes, expected {want}",
+                        response=stream.response,
+                    )
+
+            try:
+                return await write_atomically(destination, stream, check=check)
+            except APIConnectionError:
+                if attempt >= policy.max_retries:
+                    raise
+            delay = retry_delay(policy, attempt, None, pipeline.shared.rng)
+            attempt += 1
+            if not is_testing():
+                await anyio.sleep(delay)

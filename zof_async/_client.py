@@ -5,14 +5,16 @@ from __future__ import annotations
 import ipaddress
 import os
 import platform
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import httpx
 
 from ._artifacts import Artifacts
 from ._exceptions import ConfigurationError
+from ._fanout import FanOut, Outcome
 from ._logging import setup_from_env
 from ._pipeline import Pipeline, Settings, Shared
 from ._pool import ClientTransport, ConnectionPool, sharded_factory
@@ -27,6 +29,8 @@ DEFAULT_TOTAL_TIMEOUT = 120.0
 DEFAULT_MAX_CONNECTIONS = 100
 
 _UNSET: Any = object()
+I = TypeVar("I")  # noqa: E741
+R = TypeVar("R")
 
 
 @attrs.frozen
@@ -70,6 +74,12 @@ class AsyncZof:
             ownership and close it.
         default_headers: Extra headers sent with every request.
         allow_insecure_http: Allow `http://` to hosts other than loopback.
+        polls_per_second: Across all `wait_until_complete` calls of this
+            client, polls sent per second at most.
+
+    Use it as `async with AsyncZof() as zof:`: that also gives prefetching
+    pagers and fan-outs the task group they run in, and stops them all when
+    the block ends. `await zof.aclose()` closes a client used without it.
     """
 
     def __init__(
@@ -86,8 +96,11 @@ class AsyncZof:
         http_client: httpx.AsyncClient | None = None,
         default_headers: dict[str, str] | None = None,
         allow_insecure_http: bool = False,
+        polls_per_second: float = 100.0,
     ) -> None:
         setup_from_env()
+        if polls_per_second <= 0:
+            raise ConfigurationError("polls_per_second must be positive")
         if transport is not None and http_client is not None:
             raise ConfigurationError("pass either transport or http_client, not both")
         if max_connections < 1:
@@ -112,7 +125,8 @@ class AsyncZof:
             pool = ConnectionPool(max_connections=max_connections, transport=transport)
         else:
             pool = ConnectionPool(max_connections=max_connections, factory=sharded_factory())
-        self._setup(settings, Shared(pool, settings.retry), owns_pool=True)
+        shared = Shared(pool, settings.retry, polls_per_second=polls_per_second)
+        self._setup(settings, shared, owns_pool=True)
 
     def _setup(self, settings: Settings, shared: Shared, *, owns_pool: bool) -> None:
         self._settings = settings
@@ -182,7 +196,35 @@ class AsyncZof:
         if self._owns_pool:
             await self._shared.pool.aclose()
 
+    def map(
+        self,
+        fn: Callable[[I], Awaitable[R]],
+        inputs: Iterable[I] | AsyncIterable[I],
+        *,
+        concurrency: int | None = None,
+        ordered: bool = False,
+    ) -> FanOut[I, R, Outcome[I, R]]:
+        """Call `fn` on every input concurrently; iterate one `Outcome` per input.
+
+        The engine of `bulk_artifacts`, for any coroutine function that calls
+        this client: inputs pulled lazily, at most `concurrency` calls in
+        flight (default `max_connections`), fewer while the API answers 429,
+        outcomes as they complete or in input order (`ordered=True`). A
+        `ZofError` raised by `fn` becomes that input's outcome; a 401/403 or
+        any other exception stops everything and is raised.
+        """
+        return FanOut(
+            fn,
+            inputs,
+            concurrency=concurrency or self.max_connections,
+            ordered=ordered,
+            background=self._shared.background,
+            outcome=Outcome,
+        )
+
     async def __aenter__(self) -> AsyncZof:
+        if self._owns_pool:
+            await self._shared.background.__aenter__()
         return self
 
     async def __aexit__(
@@ -191,7 +233,11 @@ class AsyncZof:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        try:
+            if self._owns_pool:
+                await self._shared.background.__aexit__(exc_type, exc, tb)
+        finally:
+            await self.aclose()
 
     def __repr__(self) -> str:
         return f"AsyncZof(base_url={str(self.base_url)!r}, api_key='<redacted>')"

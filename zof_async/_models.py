@@ -16,6 +16,7 @@ import attrs
 
 __all__ = [
     "Artifact",
+    "ArtifactBatch",
     "ArtifactKind",
     "CaseOutcome",
     "CaseStatus",
@@ -185,3 +186,16 @@ class Page(Generic[T]):
     items: tuple[T, ...]
     next_cursor: str | None
     has_more: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class ArtifactBatch:
+    """What `bulk_artifacts` found for one result: its artifacts, or the error."""
+
+    result_id: str
+    artifacts: tuple[Artifact, ...] | None
+    error: Exception | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None

@@ -22,6 +22,8 @@ import anyio
 import attrs
 import httpx
 
+from . import _meter as meter
+from ._background import Background
 from ._budget import RetryBudget
 from ._exceptions import (
     APIConnectionError,
@@ -43,6 +45,7 @@ from ._retry import (
     parse_retry_after,
     retry_delay,
 )
+from ._waiting import PollRate
 
 Params = Mapping[str, str | int | list[str] | None]
 
@@ -61,8 +64,12 @@ class Settings:
 class Shared:
     """State shared by a client and all its `with_options` copies."""
 
-    def __init__(self, pool: ConnectionPool, retry: RetryPolicy) -> None:
+    def __init__(
+        self, pool: ConnectionPool, retry: RetryPolicy, *, polls_per_second: float
+    ) -> None:
         self.pool = pool
+        self.background = Background()
+        self.poll_rate = PollRate(polls_per_second)
         self.rng = random.Random()
         self.gate = RateLimitGate(self.rng)
         self.budget = RetryBudget(
@@ -117,14 +124,20 @@ class Pipeline:
         return request
 
     async def send(
-        self, request: httpx.Request, *, total_timeout: float | None = None
+        self,
+        request: httpx.Request,
+        *,
+        total_timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> httpx.Response:
         """Send with retries; return the response with its body read.
 
         Reading the body is part of the attempt: a body cut off mid-way is
         retried like any other broken connection, never half-parsed.
         """
-        async with self._exchange(request, total_timeout, read_body=True) as response:
+        async with self._exchange(
+            request, total_timeout, read_body=True, max_retries=max_retries
+        ) as response:
             return response
 
     def stream(
@@ -135,11 +148,16 @@ class Pipeline:
         The pool slot is held until the block exits, so reading a large body
         never lets more requests onto the connections than there are.
         """
-        return self._exchange(request, total_timeout, read_body=False)
+        return self._exchange(request, total_timeout, read_body=False, max_retries=None)
 
     @asynccontextmanager
     async def _exchange(
-        self, request: httpx.Request, total_timeout: float | None, *, read_body: bool
+        self,
+        request: httpx.Request,
+        total_timeout: float | None,
+        *,
+        read_body: bool,
+        max_retries: int | None,
     ) -> AsyncIterator[httpx.Response]:
         limit = self.settings.total_timeout if total_timeout is None else total_timeout
         started = anyio.current_time()
@@ -182,16 +200,21 @@ class Pipeline:
                 retry_after = parse_retry_after(
                     response.headers.get("retry-after"), now=time.time()
                 )
+                if response.status_code == 429:
+                    meter.note_rate_limited(attempt_started)
                 outcome = status_error(response, retry_after=retry_after)
                 retryable = is_retryable_status(response.status_code)
                 status = response.status_code
-            delay = self._plan_retry(outcome, retryable, attempt, retry_after, deadline)
+            delay = self._plan_retry(
+                outcome, retryable, attempt, retry_after, deadline, max_retries
+            )
             headers = outcome.response.headers if isinstance(outcome, APIStatusError) else None
             self._log(request, status, headers, attempt, attempt_started, delay)
             if delay is None:
                 raise outcome
             attempt += 1
             self.shared.retries += 1
+            meter.note_retry()
             if delay > 0:
                 await anyio.sleep(delay)
 
@@ -202,10 +225,12 @@ class Pipeline:
         attempt: int,
         retry_after: float | None,
         deadline: float,
+        max_retries: int | None,
     ) -> float | None:
         """The delay before the next attempt, or `None` to give up with `outcome`."""
         policy = self.settings.retry
-        if not retryable or attempt >= policy.max_retries:
+        limit = policy.max_retries if max_retries is None else max_retries
+        if not retryable or attempt >= limit:
             return None
         if retry_after is not None and retry_after > policy.max_retry_after:
             return None
@@ -248,6 +273,7 @@ class Pipeline:
                 for key, value in self.settings.timeout.as_dict().items()
             }
         self.shared.requests_sent += 1
+        meter.note_request()
         try:
             with anyio.fail_after(None if remaining == math.inf else remaining):
                 response = await transport.handle_async_request(request)

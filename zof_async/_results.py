@@ -1,12 +1,25 @@
-"""`zof.results`: per-case outcomes, their artifacts, exports."""
+"""`zof.results`: per-case outcomes, their artifacts, bulk fetches, exports."""
 
 from __future__ import annotations
 
-from ._converter import decode
-from ._models import Result
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from datetime import datetime
+from typing import Any, Literal
+
+from . import _query as query
+from ._converter import converter, decode
+from ._exceptions import APIResponseValidationError
+from ._export import csv_records, json_array_items
+from ._fanout import FanOut
+from ._models import Artifact, ArtifactBatch, Result
+from ._pagination import Pager, listing
 from ._paths import path
 from ._pipeline import Pipeline
-from ._runs import _timeout
+from ._runs import _text, _timeout
+from ._streams import ByteStream, write_atomically
+
+ExportFormat = Literal["csv", "json"]
 
 
 class Results:
@@ -19,3 +32,196 @@ class Results:
         """Fetch one result (`GET /results/{id}`)."""
         request = self._pipeline.build("GET", path("/results/{result_id}", result_id=result_id))
         return decode(await self._pipeline.send(request, total_timeout=_timeout(timeout)), Result)
+
+    def list(
+        self,
+        *,
+        run_id: str | None = None,
+        status: query.Statuses = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        page_size: int = 100,
+        prefetch: int = 1,
+        cursor: str | None = None,
+        offset: int = 0,
+    ) -> Pager[Result]:
+        """Iterate results, newest first (`GET /results`); see `Pager`.
+
+        Args:
+            run_id: Only results of this run.
+            status: Only results in this status, or any of these statuses.
+            created_after: Only results created after this instant.
+            created_before: Only results created before this instant.
+            page_size: Items per request (1 to 1000).
+            prefetch: Pages fetched ahead while you work (0: none).
+            cursor: Resume at this page (a `Pager.cursor`).
+            offset: Skip this many items of the first page (a `Pager.offset`).
+        """
+        return listing(
+            self._pipeline, "/results", Result, params=self._filters(run_id, status, created_after, created_before),
+            page_size=page_size, prefetch=prefetch, cursor=cursor, offset=offset,
+        )  # fmt: skip
+
+    def artifacts(
+        self,
+        result_id: str,
+        *,
+        page_size: int = 100,
+        prefetch: int = 1,
+        cursor: str | None = None,
+        offset: int = 0,
+    ) -> Pager[Artifact]:
+        """Iterate a result's artifacts (`GET /results/{id}/artifacts`)."""
+        return listing(
+            self._pipeline, path("/results/{result_id}/artifacts", result_id=result_id), Artifact,
+            params={}, page_size=page_size, prefetch=prefetch, cursor=cursor, offset=offset,
+        )  # fmt: skip
+
+    def bulk_artifacts(
+        self,
+        results: Iterable[str | Result] | AsyncIterable[str | Result],
+        *,
+        concurrency: int | None = None,
+        ordered: bool = False,
+    ) -> FanOut[str | Result, tuple[Artifact, ...], ArtifactBatch]:
+        """Fetch the artifacts of many results concurrently.
+
+        ```python
+        async for batch in zof.results.bulk_artifacts(zof.results.list(run_id=run.id)):
+            batch.result_id, batch.artifacts, batch.error
+        ```
+
+        Args:
+            results: Result ids or `Result`s, from a list or any (async)
+                iterable such as a pager; pulled lazily, so a million inputs
+                keep only about `concurrency` of them in memory.
+            concurrency: Results fetched at once, at most (default: the
+                client's `max_connections`); lowered while the API answers 429.
+            ordered: Hand out outcomes in input order instead of as they come.
+
+        Returns:
+            A `FanOut` of `ArtifactBatch`, one per input: an item's own error
+            (e.g. a 404) is in its batch; a 401/403 stops everything and raises.
+            Its `.stats` counts requests, retries and 429s.
+        """
+
+        async def fetch(item: str | Result) -> tuple[Artifact, ...]:
+            pager = self.artifacts(_result_id(item), page_size=1000, prefetch=0)
+            return tuple([artifact async for artifact in pager])
+
+        def outcome(
+            item: str | Result, value: tuple[Artifact, ...] | None, error: Exception | None
+        ) -> ArtifactBatch:
+            return ArtifactBatch(result_id=_result_id(item), artifacts=value, error=error)
+
+        return FanOut(
+            fetch,
+            results,
+            concurrency=concurrency or self._pipeline.shared.pool.max_connections,
+            ordered=ordered,
+            background=self._pipeline.shared.background,
+            outcome=outcome,
+        )
+
+    def export(
+        self,
+        *,
+        format: ExportFormat = "csv",
+        run_id: str | None = None,
+        status: query.Statuses = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        idempotency_key: str | None = None,
+    ) -> ByteStream:
+        """The export, streamed as bytes (`POST /results/export`).
+
+        ```python
+        async with zof.results.export(format="csv", run_id=run.id) as chunks:
+            async for chunk in chunks:
+                ...
+        ```
+        """
+        if format not in ("csv", "json"):
+            raise ValueError("format must be 'csv' or 'json'")
+        body: dict[str, Any] = {"format": format}
+        for name, value in self._filters(run_id, status, created_after, created_before).items():
+            if value is not None:
+                body[name] = value
+        request = self._pipeline.build(
+            "POST", "/results/export", json=body, idempotency_key=idempotency_key
+        )
+        return ByteStream(self._pipeline, request)
+
+    async def export_to(
+        self,
+        destination: str | os.PathLike[str],
+        *,
+        format: ExportFormat = "csv",
+        run_id: str | None = None,
+        status: query.Statuses = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+    ) -> int:
+        """Write the export to `destination` atomically; return its size in bytes.
+
+        The file appears only when complete: a failure part-way leaves no file
+        (and an existing file at `destination` untouched).
+        """
+        stream = self.export(
+            format=format, run_id=run_id, status=status,
+            created_after=created_after, created_before=created_before,
+        )  # fmt: skip
+        return await write_atomically(destination, stream)
+
+    async def export_rows(
+        self,
+        *,
+        format: ExportFormat = "json",
+        run_id: str | None = None,
+        status: query.Statuses = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+    ) -> AsyncIterator[Result]:
+        """Iterate the exported rows as `Result`s as they arrive, in constant memory."""
+        stream = self.export(
+            format=format, run_id=run_id, status=status,
+            created_after=created_after, created_before=created_before,
+        )  # fmt: skip
+        async with stream:
+            rows = json_array_items(stream) if format == "json" else csv_records(stream)
+            async for row in rows:
+                if format == "csv":
+                    row = _from_csv(row)
+                try:
+                    yield converter.structure(row, Result)
+                except Exception as exc:
+                    assert stream.response is not None
+                    raise APIResponseValidationError(
+                        f"an exported row is not a Result: {exc}", response=stream.response
+                    ) from exc
+
+    @staticmethod
+    def _filters(
+        run_id: str | None,
+        status: query.Statuses,
+        created_after: datetime | str | None,
+        created_before: datetime | str | None,
+    ) -> dict[str, Any]:
+        return {
+            "run_id": None if run_id is None else _text("run_id", run_id),
+            "status": query.statuses(status),
+            "created_after": query.timestamp("created_after", created_after),
+            "created_before": query.timestamp("created_before", created_before),
+        }
+
+
+def _result_id(item: str | Result) -> str:
+    return item.id if isinstance(item, Result) else item
+
+
+def _from_csv(row: dict[str, str]) -> dict[str, Any]:
+    """CSV has only text: empty means null, and durations are numbers."""
+    out: dict[str, Any] = {key: (value if value != "" else None) for key, value in row.items()}
+    if out.get("duration_ms") is not None:
+        out["duration_ms"] = int(out["duration_ms"])
+    return out

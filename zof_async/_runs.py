@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
 
+import httpx
+
+from . import _query as query
 from ._converter import decode
-from ._models import Run
+from ._models import Artifact, Run
+from ._pagination import Pager, listing
 from ._paths import path
 from ._pipeline import Pipeline
+from ._streams import LineStream
+from ._waiting import WaitPolicy, watch
+
+DEFAULT_WAIT_TIMEOUT = 3600.0
 
 
 class Runs:
@@ -75,6 +85,126 @@ class Runs:
             "POST", path("/runs/{run_id}/cancel", run_id=run_id), idempotency_key=idempotency_key
         )
         return decode(await self._pipeline.send(request, total_timeout=_timeout(timeout)), Run)
+
+    def list(
+        self,
+        *,
+        project_id: str | None = None,
+        status: query.Statuses = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        page_size: int = 100,
+        prefetch: int = 1,
+        cursor: str | None = None,
+        offset: int = 0,
+    ) -> Pager[Run]:
+        """Iterate runs, newest first (`GET /runs`); see `Pager`.
+
+        Args:
+            project_id: Only runs of this project.
+            status: Only runs in this status, or any of these statuses.
+            created_after: Only runs created after this instant.
+            created_before: Only runs created before this instant.
+            page_size: Items per request (1 to 1000).
+            prefetch: Pages fetched ahead while you work (0: none).
+            cursor: Resume at this page (a `Pager.cursor`).
+            offset: Skip this many items of the first page (a `Pager.offset`).
+        """
+        params = {
+            "project_id": None if project_id is None else _text("project_id", project_id),
+            "status": query.statuses(status),
+            "created_after": query.timestamp("created_after", created_after),
+            "created_before": query.timestamp("created_before", created_before),
+        }
+        return listing(
+            self._pipeline, "/runs", Run, params=params, page_size=page_size,
+            prefetch=prefetch, cursor=cursor, offset=offset,
+        )  # fmt: skip
+
+    def artifacts(
+        self,
+        run_id: str,
+        *,
+        page_size: int = 100,
+        prefetch: int = 1,
+        cursor: str | None = None,
+        offset: int = 0,
+    ) -> Pager[Artifact]:
+        """Iterate a run's artifacts (`GET /runs/{id}/artifacts`)."""
+        return listing(
+            self._pipeline, path("/runs/{run_id}/artifacts", run_id=run_id), Artifact,
+            params={}, page_size=page_size, prefetch=prefetch, cursor=cursor, offset=offset,
+        )  # fmt: skip
+
+    def logs(self, run_id: str) -> LineStream:
+        """The run's log, streamed line by line (`GET /runs/{id}/logs`).
+
+        ```python
+        async with zof.runs.logs(run.id) as lines:
+            async for line in lines:
+                print(line)
+        ```
+        """
+        request = self._pipeline.build("GET", path("/runs/{run_id}/logs", run_id=run_id))
+        return LineStream(self._pipeline, request)
+
+    def watch(
+        self,
+        run_id: str,
+        *,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        policy: WaitPolicy | None = None,
+    ) -> AsyncIterator[Run]:
+        """Yield the run each time its status changes, until it finishes.
+
+        Raises:
+            WaitTimeoutError: If `timeout` seconds pass first.
+        """
+        path("/runs/{run_id}", run_id=run_id)
+        _timeout(timeout)
+        pipeline = self._pipeline
+
+        async def fetch(remaining: float | None) -> tuple[Run, httpx.Headers]:
+            request = pipeline.build("GET", path("/runs/{run_id}", run_id=run_id))
+            response = await pipeline.send(request, total_timeout=remaining, max_retries=0)
+            return decode(response, Run), response.headers
+
+        return watch(
+            fetch,
+            run_id=run_id,
+            timeout=timeout,
+            policy=policy or WaitPolicy(),
+            rate=pipeline.shared.poll_rate,
+            rng=random.Random(pipeline.shared.rng.random()),
+        )
+
+    async def wait_until_complete(
+        self,
+        run_id: str,
+        *,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        policy: WaitPolicy | None = None,
+        on_update: Callable[[Run], object] | None = None,
+    ) -> Run:
+        """Poll until the run reaches a terminal status; return it.
+
+        Args:
+            run_id: The run to wait for.
+            timeout: Seconds to wait in all (`None`: no limit).
+            policy: Poll intervals; see `WaitPolicy`.
+            on_update: Called with the run at every status change.
+
+        Raises:
+            WaitTimeoutError: On the deadline, carrying the last run seen.
+            AuthenticationError, PermissionDeniedError, NotFoundError: At once.
+        """
+        last: Run | None = None
+        async for run in self.watch(run_id, timeout=timeout, policy=policy):
+            last = run
+            if on_update is not None:
+                on_update(run)
+        assert last is not None and last.is_terminal
+        return last
 
 
 def _text(name: str, value: object) -> str:

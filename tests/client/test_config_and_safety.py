@@ -11,9 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import zof_async
+from tests.helpers import KEY, client, run_json
 from zof_async import AsyncZof, ConfigurationError, InternalServerError, NotFoundError
-
-from .conftest import KEY, client, run_json
 
 
 def test_public_names_are_importable_and_sorted() -> None:

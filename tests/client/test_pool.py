@@ -7,10 +7,9 @@ import httpx
 import pytest
 import respx
 
+from tests.helpers import client, run_json
 from zof_async import AsyncZof, NotFoundError, aiohttp_transport
 from zof_async.testing import Emulator, SystemClock
-
-from .conftest import client, run_json
 
 pytestmark = pytest.mark.asyncio
 

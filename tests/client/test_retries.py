@@ -8,6 +8,7 @@ import httpx
 import pytest
 import respx
 
+from tests.helpers import client, run_json
 from zof_async import (
     APIConnectionError,
     APIResponseValidationError,
@@ -23,8 +24,6 @@ from zof_async import (
     RetryPolicy,
     RunStatus,
 )
-
-from .conftest import client, run_json
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("no_backoff")]
 

@@ -16,9 +16,8 @@ import respx
 import trio
 import trio.testing
 
+from tests.helpers import client, run_json
 from zof_async import APITimeoutError, InternalServerError, RateLimitError, RetryPolicy
-
-from .conftest import client, run_json
 
 pytestmark = pytest.mark.anyio
 

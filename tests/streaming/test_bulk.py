@@ -1,0 +1,337 @@
+"""bulk_artifacts and zof.map: outcomes, order, adaptive concurrency, cancellation."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import httpx
+import pytest
+import respx
+
+from tests.helpers import client, run_json
+from zof_async import (
+    AsyncZof,
+    AuthenticationError,
+    InternalServerError,
+    NotFoundError,
+    Outcome,
+    PermissionDeniedError,
+    Result,
+)
+from zof_async.testing import Emulator, RunScript, set_testing
+
+pytestmark = pytest.mark.anyio
+
+ARTIFACTS = re.compile(r"/results/([^/]+)/artifacts$")
+
+
+def artifact(result_id: str, n: int = 0) -> dict[str, Any]:
+    return {
+        "id": f"art_{result_id}_{n}", "object": "artifact", "run_id": "run_1", "result_id": result_id,
+        "kind": "log", "name": "x.log", "content_type": "text/plain", "size_bytes": 10,
+        "download_url": f"https://api.zof.ai/v1/artifacts/art_{result_id}_{n}/content",
+        "created_at": "2026-11-22T10:00:00Z",
+    }  # fmt: skip
+
+
+def page(result_id: str, count: int = 2) -> httpx.Response:
+    return httpx.Response(
+        200,
+        json={
+            "data": [artifact(result_id, i) for i in range(count)],
+            "next_cursor": None,
+            "has_more": False,
+        },
+    )
+
+
+async def test_against_the_emulator_from_a_pager(busy: Emulator, zof: AsyncZof) -> None:
+    busy.script_next_run(RunScript(outcome="failed", queue_seconds=0, duration_seconds=5))
+    run = await zof.runs.create(
+        project_id="proj_abc", environment="staging", test_suite_id="suite_pr_smoke"
+    )
+    busy.advance(10)
+    expected = {r.id: r.status async for r in zof.results.list(run_id=run.id)}
+    batches = [
+        b async for b in zof.results.bulk_artifacts(zof.results.list(run_id=run.id), concurrency=8)
+    ]
+    assert sorted(b.result_id for b in batches) == sorted(expected)
+    for batch in batches:
+        assert batch.ok
+        assert batch.artifacts is not None
+        kinds = sorted(a.kind for a in batch.artifacts)
+        assert kinds == (
+            ["log", "screenshot", "trace"] if expected[batch.result_id] == "failed" else ["log"]
+        )
+        assert {a.result_id for a in batch.artifacts} == {batch.result_id}
+
+
+async def test_mixed_outcomes(router: respx.MockRouter) -> None:
+    calls: dict[str, int] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        rid = ARTIFACTS.search(request.url.path)[1]  # type: ignore[index]
+        calls[rid] = calls.get(rid, 0) + 1
+        kind = int(rid.split("_")[1]) % 4
+        if kind == 1:
+            return httpx.Response(404, json={"error": {"code": "not_found", "message": "gone"}})
+        if kind == 2 and calls[rid] == 1:
+            return httpx.Response(
+                429,
+                json={"error": {"code": "rate_limited", "message": "x"}},
+                headers={"Retry-After": "0"},
+            )
+        if kind == 3 and calls[rid] == 1:
+            return httpx.Response(503, json={"error": {"code": "internal_error", "message": "x"}})
+        return page(rid)
+
+    router.get(path__regex=ARTIFACTS.pattern).mock(side_effect=handler)
+    ids = [f"res_{i}" for i in range(40)]
+    previous = set_testing(True)
+    try:
+        async with client(router) as zof:
+            stream = zof.results.bulk_artifacts(ids, concurrency=6)
+            batches = {b.result_id: b async for b in stream}
+    finally:
+        set_testing(previous)
+    assert sorted(batches) == sorted(ids)
+    for rid, batch in batches.items():
+        if int(rid.split("_")[1]) % 4 == 1:
+            assert isinstance(batch.error, NotFoundError)
+            assert batch.artifacts is None
+        else:
+            assert batch.ok
+            assert [a.id for a in batch.artifacts or ()] == [f"art_{rid}_0", f"art_{rid}_1"]
+    stats = stream.stats
+    assert stats.started == stats.completed == 40
+    assert stats.failed == 10
+    assert stats.requests == sum(calls.values()) == 40 + 20
+    assert stats.retries == 20
+    assert stats.rate_limited == 10
+
+
+async def test_ordered_follows_input_order(router: respx.MockRouter) -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        rid = ARTIFACTS.search(request.url.path)[1]  # type: ignore[index]
+        await anyio.sleep(0.001 * (50 - int(rid.split("_")[1]) % 50))  # later inputs finish first
+        return page(rid, 1)
+
+    router.get(path__regex=ARTIFACTS.pattern).mock(side_effect=handler)
+    ids = [f"res_{i}" for i in range(120)]
+    async with client(router) as zof:
+        ordered = [
+            b.result_id async for b in zof.results.bulk_artifacts(ids, concurrency=10, ordered=True)
+        ]
+        unordered = [b.result_id async for b in zof.results.bulk_artifacts(ids, concurrency=10)]
+    assert ordered == ids
+    assert sorted(unordered) == sorted(ids)
+    assert unordered != ids
+
+
+async def test_in_flight_never_exceeds_the_cap_and_adapts_to_429(router: respx.MockRouter) -> None:
+    in_flight = peak = 0
+    served = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak, served
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            await anyio.sleep(0.002)
+            served += 1
+            if 100 <= served < 110:
+                return httpx.Response(
+                    429,
+                    json={"error": {"code": "rate_limited", "message": "x"}},
+                    headers={"Retry-After": "0"},
+                )
+            return page("r", 1)
+        finally:
+            in_flight -= 1
+
+    router.get(path__regex=ARTIFACTS.pattern).mock(side_effect=handler)
+    previous = set_testing(True)
+    try:
+        async with client(router, max_connections=64) as zof:
+            stream = zof.results.bulk_artifacts((f"res_{i}" for i in range(300)), concurrency=16)
+            lowest = 16
+            async for _ in stream:
+                lowest = min(lowest, stream.stats.concurrency)
+    finally:
+        set_testing(previous)
+    assert peak <= 16
+    assert lowest <= 8, "a 429 must cut concurrency multiplicatively"
+    assert stream.stats.rate_limited == 10
+    assert stream.stats.completed == 300
+    assert stream.stats.peak_in_flight <= 16
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(401, AuthenticationError), (403, PermissionDeniedError)]
+)
+async def test_auth_failures_stop_everything(
+    router: respx.MockRouter, status: int, error: type[Exception]
+) -> None:
+    waiting = cancelled = completed = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal waiting, cancelled, completed
+        rid = ARTIFACTS.search(request.url.path)[1]  # type: ignore[index]
+        if rid == "res_5":
+            return httpx.Response(status, json={"error": {"code": "x", "message": "no"}})
+        waiting += 1
+        try:
+            await anyio.sleep(10)
+        except BaseException:
+            cancelled += 1
+            raise
+        completed += 1
+        return page(rid)
+
+    router.get(path__regex=ARTIFACTS.pattern).mock(side_effect=handler)
+    async with client(router) as zof:
+        with pytest.raises(error):
+            await _drain(zof.results.bulk_artifacts([f"res_{i}" for i in range(50)], concurrency=8))
+        assert zof.stats.in_flight == 0
+    assert waiting >= 1
+    assert cancelled == waiting
+    assert completed == 0
+
+
+async def test_breaking_out_cancels_in_flight_and_leaves_the_pool_healthy(
+    router: respx.MockRouter,
+) -> None:
+    waiting: set[str] = set()
+    five_waiting = anyio.Event()
+    all_cancelled = anyio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        rid = ARTIFACTS.search(request.url.path)[1]  # type: ignore[index]
+        if int(rid.split("_")[1]) < 3:
+            return page(rid)
+        waiting.add(rid)
+        if len(waiting) == 5:
+            five_waiting.set()
+        try:
+            await anyio.sleep_forever()
+        finally:
+            waiting.discard(rid)
+            if not waiting:
+                all_cancelled.set()
+        raise AssertionError
+
+    router.get(path__regex=ARTIFACTS.pattern).mock(side_effect=handler)
+    router.get("/runs/run_1").mock(return_value=httpx.Response(200, json=run_json()))
+    async with client(router, max_connections=8) as zof:
+        async for _batch in zof.results.bulk_artifacts(
+            [f"res_{i}" for i in range(1000)], concurrency=8
+        ):
+            with anyio.fail_after(1):
+                await five_waiting.wait()
+            break
+        with anyio.fail_after(1):
+            await all_cancelled.wait()
+        await anyio.lowlevel.checkpoint()
+        assert zof.stats.in_flight == 0
+        for _ in range(100):
+            await zof.runs.get("run_1")
+
+
+async def test_cancelling_the_caller_cancels_in_flight(router: respx.MockRouter) -> None:
+    in_flight = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight
+        in_flight += 1
+        try:
+            await anyio.sleep_forever()
+        finally:
+            in_flight -= 1
+        raise AssertionError
+
+    router.get(path__regex=ARTIFACTS.pattern).mock(side_effect=handler)
+    async with client(router) as zof:
+        with anyio.move_on_after(0.05):
+            await _drain(
+                zof.results.bulk_artifacts([f"res_{i}" for i in range(100)], concurrency=10)
+            )
+        for _ in range(10):
+            await anyio.lowlevel.checkpoint()
+        assert in_flight == 0
+        assert zof.stats.in_flight == 0
+
+
+async def test_inputs_are_pulled_lazily(router: respx.MockRouter) -> None:
+    pulled = 0
+
+    def inputs() -> Iterator[str]:
+        nonlocal pulled
+        for i in itertools.count():
+            pulled += 1
+            yield f"res_{i}"
+
+    router.get(path__regex=ARTIFACTS.pattern).mock(side_effect=lambda r: page("r", 1))
+    async with client(router) as zof:
+        seen = 0
+        async for _ in zof.results.bulk_artifacts(inputs(), concurrency=8):
+            seen += 1
+            if seen == 1000:
+                break
+    # About `concurrency` in flight plus what the bounded output buffer holds.
+    assert 1000 <= pulled <= 1000 + 3 * 8
+
+
+async def test_map_runs_any_coroutine_function(router: respx.MockRouter) -> None:
+    router.get(url__regex=r"/runs/run_\d+$").mock(
+        side_effect=lambda r: httpx.Response(200, json=run_json(r.url.path.rsplit("/", 1)[1]))
+    )
+
+    async with client(router) as zof:
+
+        async def status(run_id: str) -> str:
+            if run_id == "run_13":
+                raise InternalServerError.__new__(InternalServerError)
+            return (await zof.runs.get(run_id)).status.value
+
+        async def ids() -> AsyncIterator[str]:
+            for i in range(30):
+                yield f"run_{i}"
+
+        outcomes = [o async for o in zof.map(status, ids(), concurrency=4, ordered=True)]
+    assert [o.input for o in outcomes] == [f"run_{i}" for i in range(30)]
+    assert all(isinstance(o, Outcome) for o in outcomes)
+    assert [o.ok for o in outcomes].count(False) == 1
+    assert outcomes[13].error is not None
+    assert outcomes[0].value == "queued"
+
+
+async def test_a_fan_out_owns_a_task_group_with_async_with(router: respx.MockRouter) -> None:
+    router.get(path__regex=ARTIFACTS.pattern).mock(side_effect=lambda r: page("r", 1))
+    zof = client(router)
+    try:
+        with pytest.raises(RuntimeError, match="task group"):
+            await _drain(zof.results.bulk_artifacts(["res_1"]))
+        async with zof.results.bulk_artifacts([f"res_{i}" for i in range(20)]) as stream:
+            assert len([b async for b in stream]) == 20
+    finally:
+        await zof.aclose()
+
+
+async def test_result_objects_are_accepted(busy: Emulator, zof: AsyncZof) -> None:
+    results: list[Result] = []
+    async for result in zof.results.list(page_size=20):
+        results.append(result)
+        if len(results) == 20:
+            break
+    batches = [b async for b in zof.results.bulk_artifacts(results, ordered=True)]
+    assert [b.result_id for b in batches] == [r.id for r in results]
+
+
+async def _drain(stream: Any) -> None:
+    async for _ in stream:
+        pass

@@ -1,0 +1,356 @@
+"""Pagers: exactly once, resume, empty pages, stuck cursors, prefetch, early exit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import httpx
+import pytest
+import respx
+
+from tests.helpers import client
+from zof_async import AsyncZof, PaginationError, Result, RunStatus
+from zof_async.testing import Emulator, RunScript, set_testing
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_items_newest_first_exactly_once(busy: Emulator, zof: AsyncZof) -> None:
+    results = [r async for r in zof.results.list(page_size=333)]
+    assert all(isinstance(r, Result) for r in results)
+    assert len({r.id for r in results}) == len(results) == len(busy.store.results) - 50
+    keys = [(r.created_at, r.id) for r in results]
+    assert keys == sorted(keys, reverse=True)
+
+
+async def test_filters_and_pages(busy: Emulator, zof: AsyncZof) -> None:
+    pages = [page async for page in zof.runs.list(project_id="proj_abc", page_size=4).pages()]
+    assert all(len(p.items) == 4 for p in pages[:-1])
+    assert pages[-1].next_cursor is None
+    runs = [run for page in pages for run in page.items]
+    assert {r.project_id for r in runs} == {"proj_abc"}
+    failed = [r async for r in zof.runs.list(status=[RunStatus.FAILED, "error"])]
+    assert {r.status for r in failed} <= {RunStatus.FAILED, RunStatus.ERROR}
+    middle = runs[len(runs) // 2].created_at
+    newer = [r async for r in zof.runs.list(project_id="proj_abc", created_after=middle)]
+    assert newer
+    assert all(r.created_at > middle for r in newer)
+
+
+async def test_exactly_once_while_results_are_inserted(busy: Emulator, zof: AsyncZof) -> None:
+    before = {r.id async for r in zof.results.list(page_size=1000)}
+    busy.script_next_run(RunScript(queue_seconds=0, duration_seconds=40))
+    await zof.runs.create(
+        project_id="proj_abc", environment="staging", test_suite_id="suite_pr_smoke"
+    )
+    seen: list[str] = []
+    async for page in zof.results.list(page_size=40).pages():
+        busy.advance(1)  # new results land between pages
+        seen.extend(r.id for r in page.items)
+    assert len(seen) == len(set(seen))
+    assert before <= set(seen)
+
+
+@pytest.mark.parametrize("prefetch", [0, 1, 3])
+async def test_resume_from_cursor_and_offset(zof: AsyncZof, prefetch: int) -> None:
+    everything = [r.id async for r in zof.results.list(page_size=50)]
+    for stop_after in (1, 49, 50, 51, 137):
+        pager = zof.results.list(page_size=50, prefetch=prefetch)
+        first = []
+        async for result in pager:
+            first.append(result.id)
+            if len(first) == stop_after:
+                break
+        await pager.aclose()
+        resumed = zof.results.list(
+            page_size=50, cursor=pager.cursor, offset=pager.offset, prefetch=prefetch
+        )
+        rest = [r.id async for r in resumed]
+        assert first + rest == everything, stop_after
+        assert resumed.exhausted
+        assert resumed.cursor is None
+
+
+async def test_resume_by_pages(zof: AsyncZof) -> None:
+    everything = [r.id async for r in zof.results.list(page_size=100)]
+    pager = zof.results.list(page_size=100)
+    first = []
+    async for page in pager.pages():
+        first.extend(r.id for r in page.items)
+        if len(first) >= 300:
+            break
+    assert pager.offset == 0
+    rest = [r.id async for r in zof.results.list(page_size=100, cursor=pager.cursor)]
+    assert first + rest == everything
+
+
+async def test_empty_pages_with_a_cursor_are_not_the_end(router: respx.MockRouter) -> None:
+    pages = {
+        None: {"data": [], "next_cursor": "c1", "has_more": True},
+        "c1": {"data": [], "next_cursor": "c2", "has_more": True},
+        "c2": {"data": [_result("res_1")], "next_cursor": "c3", "has_more": True},
+        "c3": {"data": [], "next_cursor": None, "has_more": False},
+    }
+    router.get("/results").mock(
+        side_effect=lambda request: httpx.Response(
+            200, json=pages[request.url.params.get("cursor")]
+        )
+    )
+    async with client(router) as zof:
+        assert [r.id async for r in zof.results.list()] == ["res_1"]
+
+
+@pytest.mark.parametrize("prefetch", [0, 2])
+async def test_a_cursor_that_does_not_advance_raises(
+    router: respx.MockRouter, prefetch: int
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        cursor = request.url.params.get("cursor")
+        following = {None: "a", "a": "b", "b": "a"}[cursor]
+        return httpx.Response(
+            200,
+            json={"data": [_result(f"res_{cursor}")], "next_cursor": following, "has_more": True},
+        )
+
+    router.get("/results").mock(side_effect=handler)
+    async with client(router) as zof:
+        seen: list[str] = []
+
+        async def collect() -> None:
+            async for result in zof.results.list(prefetch=prefetch):
+                seen.append(result.id)
+
+        with pytest.raises(PaginationError):
+            await collect()
+        assert seen == ["res_None", "res_a", "res_b"]
+        assert len(router.calls) == 3
+
+
+async def test_retries_mid_listing_reuse_the_cursor(busy: Emulator, zof: AsyncZof) -> None:
+    previous = set_testing(True)
+    try:
+        everything = [r.id async for r in zof.results.list(page_size=500)]
+        busy.stats.reset()
+        busy.faults.fail_next(2, status=503, route="/results")
+        pager = zof.results.list(page_size=500)
+        seen = []
+        async for page in pager.pages():
+            seen.extend(r.id for r in page.items)
+            if len(seen) == 1000:
+                busy.faults.fail_next(1, status=502, route="/results")
+        assert seen == everything
+        cursors = [r for r in busy.stats.log if r.route == "/results"]
+        assert len(cursors) == len(everything) // 500 + 1 + 3
+    finally:
+        set_testing(previous)
+
+
+async def test_prefetch_overlaps_the_callers_work(router: respx.MockRouter) -> None:
+    """Page 2 is requested while the caller is still working on page 1."""
+    second_requested = anyio.Event()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        cursor = request.url.params.get("cursor")
+        if cursor == "p2":
+            second_requested.set()
+        following = {None: "p2", "p2": None}[cursor]
+        return httpx.Response(
+            200,
+            json={
+                "data": [_result(f"res_{cursor}")],
+                "next_cursor": following,
+                "has_more": bool(following),
+            },
+        )
+
+    router.get("/results").mock(side_effect=handler)
+    async with client(router) as zof:
+        async for result in zof.results.list(prefetch=1):
+            if result.id == "res_None":
+                with anyio.fail_after(5):  # virtual on trio; instant either way when it works
+                    await second_requested.wait()
+
+
+async def test_without_prefetch_nothing_is_fetched_ahead(router: respx.MockRouter) -> None:
+    router.get("/results").mock(
+        side_effect=lambda r: httpx.Response(
+            200,
+            json={
+                "data": [_result("r")],
+                "next_cursor": "x" + (r.url.params.get("cursor") or ""),
+                "has_more": True,
+            },
+        )
+    )
+    async with client(router) as zof:
+        pager = zof.results.list(prefetch=0)
+        await pager.__anext__()
+        for _ in range(20):
+            await anyio.lowlevel.checkpoint()
+        assert len(router.calls) == 1
+        await pager.__anext__()
+        assert len(router.calls) == 2
+
+
+@pytest.mark.parametrize("prefetch", [1, 3])
+async def test_memory_is_bounded_by_prefetch(router: respx.MockRouter, prefetch: int) -> None:
+    router.get("/results").mock(
+        side_effect=lambda r: httpx.Response(
+            200,
+            json={
+                "data": [_result("r")],
+                "next_cursor": "x" + (r.url.params.get("cursor") or ""),
+                "has_more": True,
+            },
+        )
+    )
+    async with client(router) as zof:
+        pager = zof.results.list(prefetch=prefetch)
+        await pager.__anext__()  # the caller holds page 1 and stops reading
+        for _ in range(50):
+            await anyio.lowlevel.checkpoint()
+        assert len(router.calls) == 1 + prefetch
+        await pager.aclose()
+
+
+async def test_leaving_the_loop_cancels_the_prefetch(router: respx.MockRouter) -> None:
+    started = anyio.Event()
+    cancelled = anyio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("cursor") == "p2":
+            started.set()
+            try:
+                await anyio.sleep_forever()
+            finally:
+                cancelled.set()
+        return httpx.Response(
+            200, json={"data": [_result("a"), _result("b")], "next_cursor": "p2", "has_more": True}
+        )
+
+    router.get("/results").mock(side_effect=handler)
+    async with client(router) as zof:
+        async for _ in zof.results.list():
+            await started.wait()
+            break
+        with anyio.fail_after(1):
+            await cancelled.wait()
+        assert zof.stats.in_flight == 0
+        # The pool is healthy afterwards.
+        router.get("/runs/run_1").mock(return_value=httpx.Response(200, json=_run()))
+        for _ in range(100):
+            await zof.runs.get("run_1")
+
+
+async def test_an_exception_in_the_loop_body_cancels_the_prefetch(router: respx.MockRouter) -> None:
+    cancelled = anyio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("cursor") == "p2":
+            try:
+                await anyio.sleep_forever()
+            finally:
+                cancelled.set()
+        return httpx.Response(
+            200, json={"data": [_result("a")], "next_cursor": "p2", "has_more": True}
+        )
+
+    router.get("/results").mock(side_effect=handler)
+    async with client(router) as zof:
+
+        async def fail_in_the_loop_body() -> None:
+            async for _ in zof.results.list():
+                await anyio.sleep(0.01)
+                raise ZeroDivisionError
+
+        with pytest.raises(ZeroDivisionError):
+            await fail_in_the_loop_body()
+        with anyio.fail_after(1):
+            await cancelled.wait()
+
+
+async def test_cancelling_the_caller_cancels_the_prefetch(router: respx.MockRouter) -> None:
+    cancelled = anyio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("cursor") == "p2":
+            try:
+                await anyio.sleep_forever()
+            finally:
+                cancelled.set()
+        return httpx.Response(
+            200, json={"data": [_result("a")], "next_cursor": "p2", "has_more": True}
+        )
+
+    router.get("/results").mock(side_effect=handler)
+    async with client(router) as zof:
+        with anyio.move_on_after(0.05):
+            async for _ in zof.results.list():
+                await anyio.sleep_forever()
+        with anyio.fail_after(1):
+            await cancelled.wait()
+
+
+async def test_a_pager_with_its_own_task_group(router: respx.MockRouter) -> None:
+    """A client not entered with `async with` still prefetches inside `async with pager`."""
+    router.get("/results").mock(
+        side_effect=lambda r: httpx.Response(
+            200,
+            json={
+                "data": [_result("r")],
+                "next_cursor": "x" + (r.url.params.get("cursor") or ""),
+                "has_more": True,
+            },
+        )
+    )
+    zof = client(router)
+    try:
+        async with zof.results.list(prefetch=2) as pager:
+            await pager.__anext__()
+            for _ in range(50):
+                await anyio.lowlevel.checkpoint()
+            assert len(router.calls) == 3
+        bare = zof.results.list(prefetch=2)  # no task group anywhere: fetch on demand
+        await bare.__anext__()
+        for _ in range(50):
+            await anyio.lowlevel.checkpoint()
+        assert len(router.calls) == 4
+    finally:
+        await zof.aclose()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"page_size": 0}, "page_size"),
+        ({"page_size": 1001}, "page_size"),
+        ({"prefetch": -1}, "prefetch"),
+        ({"status": "failed,error"}, "status"),
+        ({"status": []}, "status"),
+        ({"created_after": "yesterday"}, "created_after"),
+        ({"cursor": ""}, "cursor"),
+    ],
+)
+async def test_invalid_listing_arguments_fail_before_any_request(
+    router: respx.MockRouter, kwargs: dict[str, Any], message: str
+) -> None:
+    async with client(router) as zof:
+        with pytest.raises(ValueError, match=message):
+            zof.results.list(**kwargs)
+    assert not router.calls
+
+
+def _result(result_id: str) -> dict[str, Any]:
+    return {
+        "id": result_id, "object": "result", "run_id": "run_1", "test_case_id": "tc_1",
+        "status": "passed", "duration_ms": 5, "logs_ref": "x", "failure_summary": None,
+        "created_at": "2026-11-22T10:00:00Z",
+    }  # fmt: skip
+
+
+def _run() -> dict[str, Any]:
+    from tests.helpers import run_json
+
+    return run_json()

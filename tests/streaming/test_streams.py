@@ -1,0 +1,218 @@
+"""Logs, exports and downloads: streamed, parsed incrementally, written atomically."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+import respx
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.helpers import client
+from zof_async import APIConnectionError, APIResponseValidationError, AsyncZof, Result
+from zof_async._export import csv_records, json_array_items
+from zof_async.testing import Emulator, RunScript, set_testing
+
+pytestmark = pytest.mark.anyio
+
+
+async def finished_run(busy: Emulator, zof: AsyncZof, **script: object) -> str:
+    busy.script_next_run(RunScript(queue_seconds=0, duration_seconds=5, **script))  # type: ignore[arg-type]
+    run = await zof.runs.create(
+        project_id="proj_abc", environment="staging", test_suite_id="suite_full_regression"
+    )
+    busy.advance(30)
+    return run.id
+
+
+async def test_logs_stream_line_by_line(busy: Emulator, zof: AsyncZof) -> None:
+    run_id = await finished_run(busy, zof)
+    async with zof.runs.logs(run_id) as lines:
+        received = [line async for line in lines]
+    assert len(received) == 2000 + 3
+    assert "queued with 2000 cases" in received[0]
+    assert zof.stats.in_flight == 0
+    first = []
+    async for line in zof.runs.logs(run_id):
+        first.append(line)
+        if len(first) == 3:
+            break
+    assert first == received[:3]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+async def test_export_rows_match_the_listing(busy: Emulator, zof: AsyncZof, fmt: str) -> None:
+    run_id = await finished_run(busy, zof, outcome="failed")
+    listed = [r async for r in zof.results.list(run_id=run_id, page_size=1000)]
+    exported = [r async for r in zof.results.export_rows(format=fmt, run_id=run_id)]  # type: ignore[arg-type]
+    assert exported == listed
+    assert all(isinstance(r, Result) for r in exported)
+    failed = [r async for r in zof.results.export_rows(format=fmt, run_id=run_id, status="failed")]  # type: ignore[arg-type]
+    assert [r.id for r in failed] == [r.id for r in listed if r.status == "failed"]
+
+
+async def test_export_to_writes_the_file_atomically(
+    busy: Emulator, zof: AsyncZof, tmp_path: Path
+) -> None:
+    run_id = await finished_run(busy, zof)
+    target = tmp_path / "results.csv"
+    size = await zof.results.export_to(target, format="csv", run_id=run_id)
+    data = target.read_bytes()
+    assert size == len(data)
+    text = data.decode()
+    assert text.startswith("id,object,run_id,test_case_id,status")
+    assert len(text.splitlines()) == 2001
+    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]
+
+
+async def test_a_broken_export_leaves_no_file(router: respx.MockRouter, tmp_path: Path) -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield b"id,object\r\n"
+        yield b"res_1,result\r\n"
+        raise httpx.ReadError("connection reset")
+
+    router.post("/results/export").mock(
+        return_value=httpx.Response(200, content=body(), headers={"content-type": "text/csv"})
+    )
+    target = tmp_path / "out.csv"
+    target.write_text("yesterday's export")
+    async with client(router) as zof:
+        with pytest.raises(APIConnectionError, match="cut off"):
+            await zof.results.export_to(target)
+        assert zof.stats.in_flight == 0
+    assert target.read_text() == "yesterday's export"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+async def test_download_checks_size_and_is_atomic(
+    busy: Emulator, zof: AsyncZof, tmp_path: Path
+) -> None:
+    run_id = await finished_run(busy, zof, outcome="failed")
+    shots = [a async for a in zof.runs.artifacts(run_id) if a.kind == "screenshot"]
+    target = tmp_path / "shot.png"
+    assert await zof.artifacts.download(shots[0], target) == shots[0].size_bytes
+    data = target.read_bytes()
+    assert data.startswith(b"\x89PNG")
+    assert len(data) == shots[0].size_bytes
+    assert await zof.artifacts.download(shots[0].id, tmp_path / "by_id.png") == len(data)
+    assert (tmp_path / "by_id.png").read_bytes() == data
+
+
+async def test_download_of_the_wrong_size_is_rejected(
+    router: respx.MockRouter, tmp_path: Path
+) -> None:
+    router.get("/artifacts/art_1/content").mock(return_value=httpx.Response(200, content=b"x" * 10))
+    from zof_async import Artifact
+
+    artifact = Artifact(
+        id="art_1", run_id="run_1", kind="log", name="a.log", content_type="text/plain",  # type: ignore[arg-type]
+        size_bytes=11, download_url="https://api.zof.ai/v1/artifacts/art_1/content",
+        created_at=__import__("datetime").datetime.now(__import__("datetime").timezone.utc),
+    )  # fmt: skip
+    async with client(router) as zof:
+        with pytest.raises(APIResponseValidationError, match="got 10 bytes, expected 11"):
+            await zof.artifacts.download(artifact, tmp_path / "a.log")
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_download_cut_off_mid_body_is_retried(
+    router: respx.MockRouter, tmp_path: Path
+) -> None:
+    attempts = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+
+        async def body() -> AsyncIterator[bytes]:
+            yield b"a" * 1000
+            if attempts == 1:
+                raise httpx.RemoteProtocolError(
+                    "peer closed connection without sending complete message body"
+                )
+            yield b"b" * 1000
+
+        return httpx.Response(200, content=body(), headers={"content-length": "2000"})
+
+    router.get("/artifacts/art_1/content").mock(side_effect=handler)
+    previous = set_testing(True)
+    try:
+        async with client(router) as zof:
+            assert await zof.artifacts.download("art_1", tmp_path / "a.bin") == 2000
+    finally:
+        set_testing(previous)
+    assert attempts == 2
+    assert (tmp_path / "a.bin").read_bytes() == b"a" * 1000 + b"b" * 1000
+
+
+ROWS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": st.text(min_size=1, max_size=8),
+            "failure_summary": st.one_of(st.none(), st.text(max_size=40)),
+            "duration_ms": st.integers(0, 10**9),
+        }
+    ),
+    max_size=20,
+)
+
+
+async def _chunks(data: bytes, cuts: list[int]) -> AsyncIterator[bytes]:
+    previous = 0
+    for cut in sorted({c % (len(data) + 1) for c in cuts}):
+        yield data[previous:cut]
+        previous = cut
+    yield data[previous:]
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=ROWS, cuts=st.lists(st.integers(0, 10_000), max_size=12))
+def test_json_array_parsing_at_any_chunk_boundary(
+    rows: list[dict[str, object]], cuts: list[int]
+) -> None:
+    data = json.dumps(rows, indent=1, ensure_ascii=False).encode()
+
+    async def parse() -> list[object]:
+        return [item async for item in json_array_items(_chunks(data, cuts))]
+
+    assert anyio.run(parse) == rows
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=ROWS, cuts=st.lists(st.integers(0, 10_000), max_size=12))
+def test_csv_parsing_at_any_chunk_boundary(rows: list[dict[str, object]], cuts: list[int]) -> None:
+    import csv
+    import io
+
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "failure_summary", "duration_ms"])
+    for row in rows:
+        writer.writerow(
+            ["" if row[k] is None else row[k] for k in ("id", "failure_summary", "duration_ms")]
+        )
+    data = buffer.getvalue().encode()
+
+    async def parse() -> list[dict[str, str]]:
+        return [item async for item in csv_records(_chunks(data, cuts))]
+
+    parsed = anyio.run(parse)
+    expected = [
+        {k: "" if row[k] is None else str(row[k]) for k in ("id", "failure_summary", "duration_ms")}
+        for row in rows
+    ]
+    assert parsed == expected
+
+
+@pytest.mark.parametrize("body", [b"{}", b"[1, 2", b'[{"a": 1} {"b": 2}]', b"nope"])
+def test_malformed_json_exports_raise(body: bytes) -> None:
+    async def parse() -> list[object]:
+        return [item async for item in json_array_items(_chunks(body, [3]))]
+
+    with pytest.raises(ValueError, match="JSON export"):
+        anyio.run(parse)

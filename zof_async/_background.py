@@ -1,0 +1,64 @@
+"""Where the client's background work runs: one task group, owned by `async with`.
+
+Prefetching pagers and fan-outs need tasks that run while the caller's loop
+body runs. Those tasks live in this task group, opened by
+`async with AsyncZof() as zof:` and cancelled when it exits, so nothing the
+SDK starts outlives the client. Each piece of work runs under its own cancel
+scope, which its iterator cancels when the caller leaves the loop.
+
+Work started here must never raise: it hands its errors to its consumer, so
+a failure in one pager cannot cancel the caller's `async with` block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from types import TracebackType
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+
+class Background:
+    """An optional task group; `start` says whether work could be started."""
+
+    def __init__(self) -> None:
+        self._group: TaskGroup | None = None
+        self._host: int | None = None
+
+    @property
+    def available(self) -> bool:
+        return self._group is not None
+
+    def start(self, work: Callable[[], Coroutine[Any, Any, None]]) -> bool:
+        """Run `work` in the task group; `False` if there is none (no `async with`)."""
+        if self._group is None:
+            return False
+        self._group.start_soon(work)
+        return True
+
+    async def __aenter__(self) -> Background:
+        group = anyio.create_task_group()
+        await group.__aenter__()
+        self._group = group
+        self._host = anyio.get_current_task().id
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        group, self._group = self._group, None
+        if group is None:
+            return None
+        group.cancel_scope.cancel()
+        if anyio.get_current_task().id != self._host:
+            # Entered in one task, left in another (pytest-asyncio runs an
+            # async fixture's setup and teardown in different tasks). A task
+            # group cannot be exited there; cancelling it stops the work,
+            # which is all that exiting would add, since the work never raises.
+            return None
+        return await group.__aexit__(exc_type, exc, tb)

@@ -1,0 +1,105 @@
+"""Incremental parsers of exports: rows become `Result`s as bytes arrive.
+
+Neither parser holds more than one record (plus one network chunk) in memory,
+so exporting millions of results iterates in constant memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Any
+
+_DECODER = json.JSONDecoder()
+
+
+async def json_array_items(chunks: AsyncIterable[bytes]) -> AsyncIterator[Any]:
+    """Yield the elements of a streamed JSON array, one by one."""
+    buffer = ""
+    position = 0
+    state = "start"  # start -> first -> (item -> after)* -> done
+    decoder = _incremental_utf8()
+    async for chunk in chunks:
+        buffer = buffer[position:] + decoder.decode(chunk)
+        position = 0
+        while True:
+            while position < len(buffer) and buffer[position].isspace():
+                position += 1
+            if position == len(buffer):
+                break
+            char = buffer[position]
+            if state == "start":
+                if char != "[":
+                    raise ValueError("a JSON export must be an array")
+                position += 1
+                state = "first"
+            elif state == "after":
+                if char == "]":
+                    return
+                if char != ",":
+                    raise ValueError(f"unexpected {char!r} between elements of the JSON export")
+                position += 1
+                state = "item"
+            elif state == "first" and char == "]":
+                return
+            else:
+                try:
+                    item, end = _DECODER.raw_decode(buffer, position)
+                except json.JSONDecodeError:
+                    break  # not complete yet
+                if end == len(buffer) and not isinstance(item, dict | list | str):
+                    break  # a number or literal may continue in the next chunk
+                yield item
+                position = end
+                state = "after"
+    raise ValueError("the JSON export ended before its closing bracket")
+
+
+async def csv_records(chunks: AsyncIterable[bytes]) -> AsyncIterator[dict[str, str]]:
+    """Yield the rows of a streamed CSV with a header row, as dicts.
+
+    A record may span lines (a quoted field with newlines): a line completes a
+    record only when the quotes seen so far are balanced.
+    """
+    header: list[str] | None = None
+    pending = ""
+    decoder = _incremental_utf8()
+
+    def parse(record: str) -> list[str]:
+        return next(csv.reader([record]))
+
+    async for chunk in chunks:
+        pending += decoder.decode(chunk)
+        while True:
+            end = _record_end(pending)
+            if end < 0:
+                break
+            record, pending = pending[:end], pending[end:].lstrip("\r\n")
+            if not record.strip():
+                continue
+            if header is None:
+                header = parse(record)
+            else:
+                yield dict(zip(header, parse(record), strict=False))
+    if pending.strip():
+        if header is None:
+            raise ValueError("the CSV export has no header row")
+        yield dict(zip(header, parse(pending.rstrip("\r\n")), strict=False))
+
+
+def _record_end(text: str) -> int:
+    """Index of the newline ending the first complete record, or -1."""
+    quoted = False
+    for index, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif char == "\n" and not quoted:
+            return index
+    return -1
+
+
+def _incremental_utf8() -> Any:
+    import codecs
+
+    return codecs.getincrementaldecoder("utf-8")()

@@ -1,0 +1,335 @@
+"""A bounded, adaptive, lazily fed concurrent map: `zof.map` and `bulk_artifacts`.
+
+One coordinator task (in the client's task group, or the fan-out's own when
+used as `async with`) pulls inputs one at a time, only when a worker slot is
+free, and starts a worker per input in a nested task group. Each worker calls
+the function and hands its outcome to the caller through a bounded stream, so
+memory stays about `concurrency` inputs and outcomes however long the input.
+
+Concurrency is AIMD: every 429 seen by a request of this fan-out (even one
+the pipeline then retried) halves the number of calls allowed in flight, at
+most once per round trip; every success adds `1/limit`, so the limit grows
+back by one per window of successes, up to `concurrency`. The client-wide
+`Retry-After` gate is honoured by the pipeline itself.
+
+An item's own failure (a `ZofError`, e.g. a 404) becomes that item's outcome;
+a 401 or 403 means every other item would fail too, so it stops everything
+and is raised to the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from types import TracebackType
+from typing import Generic, TypeVar
+
+import anyio
+import attrs
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectSendStream
+
+from ._background import Background
+from ._exceptions import AuthenticationError, PermissionDeniedError, ZofError
+from ._meter import Meter, install
+
+if sys.version_info < (3, 11):  # pragma: no cover
+    from exceptiongroup import ExceptionGroup
+
+I = TypeVar("I")  # noqa: E741
+R = TypeVar("R")
+O = TypeVar("O")  # noqa: E741
+
+FATAL: tuple[type[BaseException], ...] = (AuthenticationError, PermissionDeniedError)
+
+
+@attrs.frozen
+class Outcome(Generic[I, R]):
+    """One input of `zof.map` and what became of it: a value or an error."""
+
+    input: I
+    value: R | None
+    error: ZofError | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@attrs.frozen
+class FanOutStats:
+    """Counters of one fan-out.
+
+    Attributes:
+        started: Inputs handed to a worker.
+        completed: Outcomes handed to the caller.
+        failed: Outcomes that carry an error.
+        requests: HTTP requests this fan-out sent, retries included.
+        retries: Of those, retries.
+        rate_limited: 429 responses received.
+        concurrency: Calls currently allowed in flight (the adaptive limit).
+        peak_in_flight: The most calls that were in flight at once.
+    """
+
+    started: int
+    completed: int
+    failed: int
+    requests: int
+    retries: int
+    rate_limited: int
+    concurrency: int
+    peak_in_flight: int
+
+
+class AdaptiveLimit:
+    """An AIMD limit on calls in flight, between 1 and `cap`."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.limit = float(cap)
+        self.in_flight = 0
+        self.peak = 0
+        self._last_decrease = -math.inf
+        self._changed = anyio.Event()
+
+    async def acquire(self) -> None:
+        """Wait for room for one more call."""
+        while self.in_flight >= int(self.limit):
+            await self._changed.wait()
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+
+    def release(self, *, success: bool) -> None:
+        self.in_flight -= 1
+        if success:
+            self.limit = min(float(self.cap), self.limit + 1.0 / self.limit)
+        self._notify()
+
+    def rate_limited(self, started: float) -> None:
+        """Halve the limit, once per round trip: only for requests sent after the last cut."""
+        if started < self._last_decrease:
+            return
+        self.limit = max(1.0, self.limit / 2)
+        self._last_decrease = anyio.current_time()
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = anyio.Event()
+
+
+class _Engine(Generic[I, R, O]):
+    """The running part of a fan-out: coordinator and workers.
+
+    It holds no reference to its `FanOut`, so a caller that drops the fan-out
+    mid-iteration lets it be finalised, which cancels this engine.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[I], Awaitable[R]],
+        inputs: Iterable[I] | AsyncIterable[I],
+        *,
+        concurrency: int,
+        ordered: bool,
+        outcome: Callable[[I, R | None, ZofError | None], O],
+        send: MemoryObjectSendStream[O],
+    ) -> None:
+        self._fn = fn
+        self._inputs = inputs
+        self._ordered = ordered
+        self._outcome = outcome
+        self._send = send
+        self.limit = AdaptiveLimit(concurrency)
+        self.meter = Meter(on_rate_limited=self.limit.rate_limited)
+        self._slots = anyio.Semaphore(concurrency)
+        self.scope = anyio.CancelScope()
+        self._pending: dict[int, O] = {}
+        self._next_out = 0
+        self._flushed = anyio.Event()
+        self._flush_lock = anyio.Lock()
+        self.error: BaseException | None = None
+        self.finished = False
+        self.counts = {"started": 0, "failed": 0}
+
+    async def run(self) -> None:
+        install(self.meter)
+        with self.scope, self._send:
+            try:
+                await self._run_workers()
+            except Exception as exc:
+                if isinstance(exc, ExceptionGroup) and len(exc.exceptions) == 1:
+                    exc = exc.exceptions[0]
+                self.error = exc if self.error is None else self.error
+                self.scope.cancel()
+            finally:
+                self.finished = True
+
+    async def _run_workers(self) -> None:
+        """Pull inputs one by one, each when a slot is free, and start its worker."""
+        async with anyio.create_task_group() as workers:
+            index = 0
+            async for item in _pull(self._inputs):
+                await self._slots.acquire()
+                if self._ordered:
+                    while index >= self._next_out + 2 * self.limit.cap:
+                        await self._flushed.wait()
+                await self.limit.acquire()
+                self.counts["started"] += 1
+                workers.start_soon(self._work, index, item)
+                index += 1
+
+    async def _work(self, index: int, item: I) -> None:
+        try:
+            result = await self._call(item)
+            if result is None:
+                return
+            if self._ordered:
+                await self._emit_in_order(index, result)
+            else:
+                await self._send.send(result)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            self.scope.cancel()  # the caller stopped listening
+        finally:
+            self._slots.release()
+
+    async def _call(self, item: I) -> O | None:
+        """Call the function; `None` when a fatal error stopped the fan-out."""
+        success = False
+        try:
+            value = await self._fn(item)
+        except FATAL as exc:
+            self.error = exc
+            self.scope.cancel()
+            return None
+        except ZofError as exc:
+            self.counts["failed"] += 1
+            return self._outcome(item, None, exc)
+        else:
+            success = True
+            return self._outcome(item, value, None)
+        finally:
+            self.limit.release(success=success)
+
+    async def _emit_in_order(self, index: int, result: O) -> None:
+        self._pending[index] = result
+        async with self._flush_lock:
+            while self._next_out in self._pending:
+                ready = self._pending.pop(self._next_out)
+                await self._send.send(ready)
+                self._next_out += 1
+        self._flushed.set()
+        self._flushed = anyio.Event()
+
+
+class FanOut(Generic[I, R, O]):
+    """An async iterator of outcomes, one per input, as they complete (or in order)."""
+
+    def __init__(
+        self,
+        fn: Callable[[I], Awaitable[R]],
+        inputs: Iterable[I] | AsyncIterable[I],
+        *,
+        concurrency: int,
+        ordered: bool,
+        background: Background,
+        outcome: Callable[[I, R | None, ZofError | None], O],
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        send, receive = anyio.create_memory_object_stream[O](max_buffer_size=concurrency)
+        self._engine = _Engine(
+            fn, inputs, concurrency=concurrency, ordered=ordered, outcome=outcome, send=send
+        )
+        self._receive = receive
+        self._background = background
+        self._started = False
+        self._completed = 0
+        self._own_group: TaskGroup | None = None
+
+    @property
+    def stats(self) -> FanOutStats:
+        """A snapshot of this fan-out's counters."""
+        engine = self._engine
+        meter, limit = engine.meter, engine.limit
+        return FanOutStats(
+            started=engine.counts["started"],
+            completed=self._completed,
+            failed=engine.counts["failed"],
+            requests=meter.requests,
+            retries=meter.retries,
+            rate_limited=meter.rate_limited,
+            concurrency=int(limit.limit),
+            peak_in_flight=limit.peak,
+        )
+
+    def __aiter__(self) -> FanOut[I, R, O]:
+        return self
+
+    async def __anext__(self) -> O:
+        if not self._started:
+            self._start()
+        try:
+            outcome = await self._receive.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            self._receive.close()
+            error, self._engine.error = self._engine.error, None
+            if error is not None:
+                raise error from None
+            raise StopAsyncIteration from None
+        self._completed += 1
+        return outcome
+
+    def _start(self) -> None:
+        self._started = True
+        if self._own_group is not None:
+            self._own_group.start_soon(self._engine.run)
+        elif not self._background.start(self._engine.run):
+            self._receive.close()
+            raise RuntimeError(
+                "a fan-out needs a task group: use `async with AsyncZof() as zof:` "
+                "or `async with zof.map(...) as outcomes:`"
+            )
+
+    async def aclose(self) -> None:
+        """Cancel every call in flight; hand out nothing more."""
+        self._engine.scope.cancel()
+        self._receive.close()
+
+    async def __aenter__(self) -> FanOut[I, R, O]:
+        if not self._started and not self._background.available:
+            group = anyio.create_task_group()
+            await group.__aenter__()
+            self._own_group = group
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        await self.aclose()
+        group, self._own_group = self._own_group, None
+        if group is not None:
+            return await group.__aexit__(exc_type, exc, tb)
+        return None
+
+    def __del__(self) -> None:
+        # The caller dropped the fan-out mid-iteration (a `break`): stop the work.
+        engine = getattr(self, "_engine", None)
+        if engine is not None and self._started and not engine.finished:
+            with contextlib.suppress(RuntimeError):  # the event loop is already gone
+                engine.scope.cancel()
+            self._receive.close()
+
+
+async def _pull(inputs: Iterable[I] | AsyncIterable[I]) -> AsyncIterator[I]:
+    """Iterate a sync or async iterable, one item at a time."""
+    if isinstance(inputs, AsyncIterable):
+        async for item in inputs:
+            yield item
+    else:
+        for item in inputs:
+            yield item

@@ -1,0 +1,320 @@
+"""Cursor pagination: a `Pager` iterates items (or `.pages()`) of a listing.
+
+Exactly once: every page is fetched with the cursor the previous page handed
+back (a retried page reuses its cursor inside the pipeline), an empty page
+with a non-null `next_cursor` is not the end, and a cursor that repeats
+raises `PaginationError` instead of looping forever.
+
+Prefetch: with `prefetch=n` a task fetches up to `n` pages ahead while the
+caller works. The task lives in the client's task group (`async with
+AsyncZof()`) or the pager's own (`async with pager:`), never in an async
+generator frame, and is cancelled as soon as the caller leaves the loop: by
+`aclose()`, by the `async with` block ending, or when the dropped iterator is
+finalised. Without either task group the pager fetches on demand.
+
+Memory: the page being handed out plus at most `prefetch` pages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import deque
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import anyio
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from . import _query as query
+from ._background import Background
+from ._converter import decode_page
+from ._exceptions import PaginationError
+from ._models import Page
+from ._pipeline import Params, Pipeline
+
+T = TypeVar("T")
+Fetch = Callable[[str | None], Awaitable[Page[T]]]
+
+_RECENT_CURSORS = 64
+
+
+class _CursorCheck:
+    """Remembers the last cursors to catch one that does not advance."""
+
+    def __init__(self, first: str | None) -> None:
+        self._order: deque[str] = deque()
+        self._seen: set[str] = set()
+        if first is not None:
+            self._add(first)
+
+    def _add(self, cursor: str) -> None:
+        self._order.append(cursor)
+        self._seen.add(cursor)
+        if len(self._order) > _RECENT_CURSORS:
+            self._seen.discard(self._order.popleft())
+
+    def advance(self, page: Page[Any]) -> str | None:
+        cursor = page.next_cursor
+        if cursor is not None:
+            if cursor in self._seen:
+                raise PaginationError(
+                    "the API returned a next_cursor it had already returned; "
+                    "stopping instead of iterating forever"
+                )
+            self._add(cursor)
+        return cursor
+
+
+class _Prefetcher(Generic[T]):
+    """Fetches pages ahead into a bounded stream; never raises out of `run`."""
+
+    def __init__(self, fetch: Fetch[T], cursor: str | None, depth: int) -> None:
+        self._fetch = fetch
+        self._cursor = cursor
+        self.scope = anyio.CancelScope()
+        self.done = False
+        send, receive = anyio.create_memory_object_stream[tuple[str | None, Page[T]] | Exception](
+            max_buffer_size=depth - 1
+        )
+        self._send: MemoryObjectSendStream[tuple[str | None, Page[T]] | Exception] = send
+        self.receive: MemoryObjectReceiveStream[tuple[str | None, Page[T]] | Exception] = receive
+
+    async def run(self) -> None:
+        with self.scope, self._send:
+            check = _CursorCheck(self._cursor)
+            cursor = self._cursor
+            try:
+                while True:
+                    try:
+                        page = await self._fetch(cursor)
+                    except Exception as exc:
+                        await self._send.send(exc)
+                        return
+                    await self._send.send((cursor, page))
+                    try:
+                        following = check.advance(page)
+                    except PaginationError as exc:
+                        await self._send.send(exc)
+                        return
+                    if following is None:
+                        return
+                    cursor = following
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                return  # the consumer went away
+            finally:
+                self.done = True
+
+    def cancel(self) -> None:
+        self.scope.cancel()
+        self.receive.close()
+
+
+class Pager(Generic[T]):
+    """An async iterator over the items of a cursor-paginated listing.
+
+    ```python
+    async for result in zof.results.list(run_id=run.id):
+        ...
+    async for page in zof.results.list(run_id=run.id).pages():
+        page.items, page.next_cursor
+    ```
+
+    Attributes:
+        cursor: The cursor of the page holding the next item to be handed out
+            (`None` at the start). With `offset`, where to resume: a new pager
+            made with `cursor=pager.cursor, offset=pager.offset` continues
+            with exactly the next item, neither re-reading nor skipping.
+        offset: Items of that page already handed out.
+    """
+
+    def __init__(
+        self,
+        fetch: Fetch[T],
+        *,
+        background: Background,
+        prefetch: int = 1,
+        cursor: str | None = None,
+        offset: int = 0,
+    ) -> None:
+        if prefetch < 0:
+            raise ValueError("prefetch must be 0 or more")
+        if offset < 0:
+            raise ValueError("offset must be 0 or more")
+        self._fetch = fetch
+        self._background = background
+        self._prefetch = prefetch
+        self.cursor = cursor
+        self.offset = offset
+        self._page: Page[T] | None = None
+        self._check = _CursorCheck(cursor)
+        self._next_cursor: str | None = cursor
+        self._started = False
+        self._exhausted = False
+        self._done_fetching = False
+        self._stuck: PaginationError | None = None
+        self._prefetcher: _Prefetcher[T] | None = None
+        self._own_group: TaskGroup | None = None
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether every item has been handed out (then `cursor` is `None`)."""
+        return self._exhausted
+
+    def pages(self) -> _Pages[T]:
+        """Iterate whole pages instead of items."""
+        if self.offset:
+            raise ValueError("pages() hands out whole pages: it cannot start at an offset")
+        return _Pages(self)
+
+    def __aiter__(self) -> Pager[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        while True:
+            page = self._page
+            if page is not None and self.offset < len(page.items):
+                item = page.items[self.offset]
+                self.offset += 1
+                if self.offset == len(page.items):
+                    self._finish_page(page)
+                return item
+            if page is not None:
+                self._finish_page(page)
+            next_page = await self._next_page()
+            if next_page is None:
+                raise StopAsyncIteration
+            if self.offset > len(next_page.items):
+                raise ValueError("offset is past the end of the page at cursor")
+            self._page = next_page
+
+    def _finish_page(self, page: Page[T]) -> None:
+        self._page = None
+        self.cursor = page.next_cursor
+        self.offset = 0
+        if page.next_cursor is None:
+            self._exhausted = True
+
+    async def _next_page(self) -> Page[T] | None:
+        """The next page from the network or the prefetcher; `None` at the end."""
+        if self._exhausted:
+            return None
+        if not self._started:
+            self._started = True
+            self._start_prefetch()
+        if self._prefetcher is not None:
+            try:
+                received = await self._prefetcher.receive.receive()
+            except (anyio.EndOfStream, anyio.ClosedResourceError):
+                self._prefetcher.receive.close()
+                return None
+            if isinstance(received, Exception):
+                raise received
+            cursor, page = received
+        else:
+            if self._stuck is not None:
+                raise self._stuck
+            if self._done_fetching:
+                return None
+            cursor = self._next_cursor
+            page = await self._fetch(cursor)
+            try:
+                self._next_cursor = self._check.advance(page)
+            except PaginationError as exc:
+                self._stuck = exc  # hand this page out, then stop
+            self._done_fetching = self._next_cursor is None
+        self.cursor = cursor
+        return page
+
+    def _start_prefetch(self) -> None:
+        if self._prefetch == 0:
+            return
+        prefetcher = _Prefetcher(self._fetch, self.cursor, self._prefetch)
+        if self._own_group is not None:
+            self._own_group.start_soon(prefetcher.run)
+        elif not self._background.start(prefetcher.run):
+            return
+        self._prefetcher = prefetcher
+
+    async def aclose(self) -> None:
+        """Stop prefetching; the pager hands out nothing more."""
+        self._exhausted = True
+        if self._prefetcher is not None:
+            self._prefetcher.cancel()
+
+    async def __aenter__(self) -> Pager[T]:
+        if not self._started and self._prefetch and not self._background.available:
+            group = anyio.create_task_group()
+            await group.__aenter__()
+            self._own_group = group
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        await self.aclose()
+        group, self._own_group = self._own_group, None
+        if group is not None:
+            group.cancel_scope.cancel()
+            return await group.__aexit__(exc_type, exc, tb)
+        return None
+
+    def __del__(self) -> None:
+        # The caller dropped the pager mid-iteration (a `break`): stop prefetching.
+        prefetcher = getattr(self, "_prefetcher", None)
+        if prefetcher is not None and not prefetcher.done:
+            with contextlib.suppress(RuntimeError):  # the event loop is already gone
+                prefetcher.cancel()
+
+
+class _Pages(Generic[T]):
+    """`pager.pages()`: the same listing, a page at a time."""
+
+    def __init__(self, pager: Pager[T]) -> None:
+        self._pager = pager
+
+    def __aiter__(self) -> _Pages[T]:
+        return self
+
+    async def __anext__(self) -> Page[T]:
+        pager = self._pager
+        page = await pager._next_page()
+        if page is None:
+            raise StopAsyncIteration
+        pager._finish_page(page)
+        return page
+
+
+def listing(
+    pipeline: Pipeline,
+    path: str,
+    model: type[T],
+    *,
+    params: Params,
+    page_size: int,
+    prefetch: int,
+    cursor: str | None,
+    offset: int,
+) -> Pager[T]:
+    """A pager over `GET path` with `params`, fetching `page_size` items a page."""
+    limit = query.page_size(page_size)
+    if cursor is not None and (not isinstance(cursor, str) or not cursor):
+        raise ValueError("cursor must be a non-empty string (a next_cursor of this listing)")
+
+    async def fetch(page_cursor: str | None) -> Page[T]:
+        request = pipeline.build(
+            "GET", path, params={**params, "limit": limit, "cursor": page_cursor}
+        )
+        return decode_page(await pipeline.send(request), model)
+
+    return Pager(
+        fetch,
+        background=pipeline.shared.background,
+        prefetch=prefetch,
+        cursor=cursor,
+        offset=offset,
+    )

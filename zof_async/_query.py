@@ -1,0 +1,48 @@
+"""Turning list and export filters into query values, checked before sending."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+from ._models import ResultStatus, RunStatus
+
+Statuses = str | RunStatus | ResultStatus | Iterable[str | RunStatus | ResultStatus] | None
+
+
+def statuses(value: Statuses) -> list[str] | None:
+    """`"failed"`, an enum, or several of them, as a list of strings."""
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else list(value)
+    out = []
+    for item in items:
+        text = item.value if isinstance(item, RunStatus | ResultStatus) else item
+        if not isinstance(text, str) or not text or "," in text:
+            raise ValueError(f"invalid status filter: {item!r}")
+        out.append(text)
+    if not out:
+        raise ValueError("status filter must name at least one status")
+    return out
+
+
+def timestamp(name: str, value: datetime | str | None) -> str | None:
+    """An aware datetime (or RFC 3339 text) as RFC 3339 in UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{name} must be an RFC 3339 timestamp") from None
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime or an RFC 3339 string")
+    if value.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware")
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def page_size(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise ValueError("page_size must be an integer from 1 to 1000")
+    return value

@@ -1,0 +1,147 @@
+"""Streamed bodies: logs, exports and artifact content, and writing them to disk.
+
+A stream is opened on first use and holds its connection slot until it is
+exhausted, closed (`aclose()`), or its `async with` block ends. Errors in the
+middle of a body surface as `APIConnectionError`, never as a half result.
+Files are written to a temporary name beside the target and renamed into
+place only when complete, so a failure leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import Generic, TypeVar
+
+import anyio
+import httpx
+
+from ._exceptions import APIConnectionError, APITimeoutError, describe
+from ._pipeline import Pipeline
+
+T = TypeVar("T")
+
+
+class _Stream(Generic[T]):
+    """An async iterator over a streamed response; also an async context manager."""
+
+    def __init__(self, pipeline: Pipeline, request: httpx.Request) -> None:
+        self._pipeline = pipeline
+        self._request = request
+        self._stack: AsyncExitStack | None = None
+        self._iterator: AsyncIterator[T] | None = None
+        self.response: httpx.Response | None = None
+
+    def _iterate(self, response: httpx.Response) -> AsyncIterator[T]:
+        raise NotImplementedError
+
+    async def open(self) -> httpx.Response:
+        """Send the request (with retries until the headers arrive)."""
+        if self.response is None:
+            stack = AsyncExitStack()
+            try:
+                self.response = await stack.enter_async_context(
+                    self._pipeline.stream(self._request)
+                )
+            except BaseException:
+                await stack.aclose()
+                raise
+            self._stack = stack
+            self._iterator = self._iterate(self.response)
+        return self.response
+
+    def __aiter__(self) -> _Stream[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        await self.open()
+        assert self._iterator is not None
+        try:
+            return await self._iterator.__anext__()
+        except StopAsyncIteration:
+            await self.aclose()
+            raise
+        except httpx.TimeoutException as exc:
+            await self.aclose()
+            raise APITimeoutError(
+                f"{describe(self._request)}: body: {exc}", request=self._request
+            ) from exc
+        except httpx.TransportError as exc:
+            await self.aclose()
+            raise APIConnectionError(
+                f"{describe(self._request)}: the body was cut off: {type(exc).__name__}: {exc}",
+                request=self._request,
+            ) from exc
+
+    async def aclose(self) -> None:
+        """Close the response and give its connection slot back."""
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            with anyio.CancelScope(shield=True):
+                await stack.aclose()
+
+    async def __aenter__(self) -> _Stream[T]:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class ByteStream(_Stream[bytes]):
+    """The body as chunks of bytes."""
+
+    def _iterate(self, response: httpx.Response) -> AsyncIterator[bytes]:
+        return response.aiter_bytes()
+
+
+class LineStream(_Stream[str]):
+    """The body as lines of text, without their line endings."""
+
+    def _iterate(self, response: httpx.Response) -> AsyncIterator[str]:
+        return response.aiter_lines()
+
+
+async def write_atomically(
+    path: str | os.PathLike[str],
+    stream: ByteStream,
+    *,
+    check: Callable[[int], None] | None = None,
+) -> int:
+    """Write `stream` to `path` via a temporary file; return the bytes written.
+
+    `check(size)` runs before the rename and may raise to reject the result.
+    On any failure the temporary file is removed and `path` is untouched; the
+    stream is closed however this ends.
+    """
+    target = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    try:
+        size = 0
+        async with await anyio.open_file(tmp_name, "wb") as out:
+            async for chunk in stream:
+                await out.write(chunk)
+                size += len(chunk)
+            await out.flush()
+            await anyio.to_thread.run_sync(os.fsync, out.wrapped.fileno())
+        if check is not None:
+            check(size)
+        await anyio.to_thread.run_sync(os.replace, tmp_name, target)
+        return size
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    finally:
+        await stream.aclose()

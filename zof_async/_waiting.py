@@ -1,0 +1,143 @@
+"""Waiting for runs: `wait_until_complete` and `watch`.
+
+Each waiter polls `GET /runs/{id}`:
+
+- the first poll comes after `uniform(0, initial_interval)`, so waiters
+  started together do not poll together;
+- poll `n` (0-based) waits `min(max_interval, initial_interval * growth**n)`
+  times `uniform(0.8, 1)`: it never waits longer than `max_interval`, which
+  bounds how late a finished run is noticed;
+- a `Retry-After` on any answer (the 200 polling hint, a 429, a 503) is a
+  floor for the next wait, capped at `max_hint`;
+- transient failures (429, 5xx, connection errors) are absorbed until the
+  deadline; 401, 403 and 404 raise at once;
+- across the client, polls pass a shared rate limit (`polls_per_second`), so
+  a thousand waiters stay spread out instead of bursting.
+
+Time is the event loop's (`anyio.current_time()`), so trio's `MockClock`
+runs hours of waiting in milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import anyio
+import attrs
+import httpx
+
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    WaitTimeoutError,
+)
+from ._models import Run
+from ._retry import parse_retry_after
+
+__all__ = ["PollRate", "WaitPolicy", "poll_interval", "watch"]
+
+
+@attrs.frozen(kw_only=True)
+class WaitPolicy:
+    """How `wait_until_complete` polls (defaults chosen by benchmarks/waiting).
+
+    Attributes:
+        initial_interval: Seconds; the first poll comes within this.
+        max_interval: Seconds; no wait between polls is longer.
+        growth: Factor by which the wait grows per poll.
+        max_hint: Seconds; the largest `Retry-After` honoured between polls.
+    """
+
+    initial_interval: float = attrs.field(default=1.0, validator=attrs.validators.gt(0))
+    max_interval: float = attrs.field(default=15.0, validator=attrs.validators.gt(0))
+    growth: float = attrs.field(default=1.6, validator=attrs.validators.ge(1))
+    max_hint: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+
+
+def poll_interval(policy: WaitPolicy, poll: int, rng: random.Random) -> float:
+    """The wait after poll number `poll` (0-based), jittered downwards."""
+    ceiling = min(policy.max_interval, policy.initial_interval * policy.growth ** min(poll, 100))
+    return ceiling * rng.uniform(0.8, 1.0)
+
+
+class PollRate:
+    """A client-wide rate limit on polls (GCRA: a smooth token bucket).
+
+    Each poll is given the earliest time slot that keeps the rate at
+    `per_second` with bursts of at most `burst`; callers sleep until theirs.
+    """
+
+    def __init__(self, per_second: float, burst: int = 10) -> None:
+        self._interval = 1.0 / per_second
+        self._tolerance = burst * self._interval
+        self._tat = -math.inf
+
+    def reserve(self, now: float) -> float:
+        """Reserve the next slot; return how long to wait for it."""
+        start = max(now, self._tat - self._tolerance)
+        self._tat = max(self._tat, now) + self._interval
+        return start - now
+
+
+Fetch = Callable[[float | None], Awaitable[tuple[Run, httpx.Headers]]]
+
+
+async def watch(
+    fetch: Fetch,
+    *,
+    run_id: str,
+    timeout: float | None,
+    policy: WaitPolicy,
+    rate: PollRate,
+    rng: random.Random,
+) -> AsyncIterator[Run]:
+    """Yield the run each time its status changes; end after a terminal status.
+
+    `fetch(remaining_seconds)` returns `(run, response headers)`.
+    """
+    start = anyio.current_time()
+    deadline = math.inf if timeout is None else start + timeout
+    last: Run | None = None
+    delay = rng.uniform(0.0, policy.initial_interval)
+    poll = 0
+    while True:
+        delay += rate.reserve(anyio.current_time() + delay)
+        if anyio.current_time() + delay >= deadline:
+            await anyio.sleep(max(0.0, deadline - anyio.current_time()))
+            raise WaitTimeoutError(
+                f"run {run_id} did not finish within {timeout:g} s"
+                + (f" (last status: {last.status})" if last is not None else ""),
+                run=last,
+            )
+        await anyio.sleep(delay)
+        remaining = None if deadline == math.inf else deadline - anyio.current_time()
+        hint: float | None = None
+        try:
+            run, headers = await fetch(remaining)
+        except (AuthenticationError, PermissionDeniedError, NotFoundError):
+            raise
+        except APIStatusError as exc:
+            if exc.status_code != 429 and exc.status_code < 500:
+                raise
+            hint = parse_retry_after(exc.response.headers.get("retry-after"), now=time.time())
+        except APIConnectionError:
+            pass
+        else:
+            hint = parse_retry_after(headers.get("retry-after"), now=time.time())
+            if last is None or run.status != last.status:
+                last = run
+                yield run
+            else:
+                last = run
+            if run.is_terminal:
+                return
+        delay = poll_interval(policy, poll, rng)
+        if hint is not None:
+            delay = max(delay, min(hint, policy.max_hint))
+        poll += 1
