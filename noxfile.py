@@ -40,7 +40,7 @@ def typing(session: nox.Session) -> None:
 def demo(session: nox.Session) -> None:
     """The main job: against the embedded emulator unless ZOF_API_KEY is set."""
     session.install("-e", ".[testing,cli]")
-    session.run("python", "-m", "zof_async._demo", *session.posargs)
+    session.run("zof", "demo", *session.posargs)
 
 
 @nox.session

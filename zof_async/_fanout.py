@@ -313,7 +313,8 @@ class FanOut(Generic[I, R, O]):
         await self.aclose()
         group, self._own_group = self._own_group, None
         if group is not None:
-            return await group.__aexit__(exc_type, exc, tb)
+            group.cancel_scope.cancel()
+            await group.__aexit__(None, None, None)  # see Background.__aexit__
         return None
 
     def __del__(self) -> None:

@@ -260,7 +260,7 @@ class Pager(Generic[T]):
         group, self._own_group = self._own_group, None
         if group is not None:
             group.cancel_scope.cancel()
-            return await group.__aexit__(exc_type, exc, tb)
+            await group.__aexit__(None, None, None)  # see Background.__aexit__
         return None
 
     def __del__(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -161,17 +161,19 @@ class Results:
         status: query.Statuses = None,
         created_after: datetime | str | None = None,
         created_before: datetime | str | None = None,
+        on_progress: Callable[[int], object] | None = None,
     ) -> int:
         """Write the export to `destination` atomically; return its size in bytes.
 
         The file appears only when complete: a failure part-way leaves no file
-        (and an existing file at `destination` untouched).
+        (and an existing file at `destination` untouched). `on_progress` is
+        called with the size of each chunk written.
         """
         stream = self.export(
             format=format, run_id=run_id, status=status,
             created_after=created_after, created_before=created_before,
         )  # fmt: skip
-        return await write_atomically(destination, stream)
+        return await write_atomically(destination, stream, on_chunk=on_progress)
 
     async def export_rows(
         self,

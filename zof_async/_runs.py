@@ -154,8 +154,11 @@ class Runs:
         *,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         policy: WaitPolicy | None = None,
+        every_poll: bool = False,
     ) -> AsyncIterator[Run]:
         """Yield the run each time its status changes, until it finishes.
+
+        With `every_poll=True`, yield it after every poll (for progress bars).
 
         Raises:
             WaitTimeoutError: If `timeout` seconds pass first.
@@ -176,6 +179,7 @@ class Runs:
             policy=policy or WaitPolicy(),
             rate=pipeline.shared.poll_rate,
             rng=random.Random(pipeline.shared.rng.random()),
+            every_poll=every_poll,
         )
 
     async def wait_until_complete(

@@ -117,6 +117,7 @@ async def write_atomically(
     stream: ByteStream,
     *,
     check: Callable[[int], None] | None = None,
+    on_chunk: Callable[[int], object] | None = None,
 ) -> int:
     """Write `stream` to `path` via a temporary file; return the bytes written.
 
@@ -133,6 +134,8 @@ async def write_atomically(
             async for chunk in stream:
                 await out.write(chunk)
                 size += len(chunk)
+                if on_chunk is not None:
+                    on_chunk(len(chunk))
             await out.flush()
             await anyio.to_thread.run_sync(os.fsync, out.wrapped.fileno())
         if check is not None:

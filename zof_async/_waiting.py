@@ -96,10 +96,12 @@ async def watch(
     policy: WaitPolicy,
     rate: PollRate,
     rng: random.Random,
+    every_poll: bool = False,
 ) -> AsyncIterator[Run]:
     """Yield the run each time its status changes; end after a terminal status.
 
-    `fetch(remaining_seconds)` returns `(run, response headers)`.
+    `fetch(remaining_seconds)` returns `(run, response headers)`. With
+    `every_poll`, yield the run after every successful poll instead.
     """
     start = anyio.current_time()
     deadline = math.inf if timeout is None else start + timeout
@@ -130,11 +132,10 @@ async def watch(
             pass
         else:
             hint = parse_retry_after(headers.get("retry-after"), now=time.time())
-            if last is None or run.status != last.status:
-                last = run
+            changed = last is None or run.status != last.status
+            last = run
+            if changed or every_poll:
                 yield run
-            else:
-                last = run
             if run.is_terminal:
                 return
         delay = poll_interval(policy, poll, rng)

@@ -122,3 +122,26 @@ async def test_status_errors_carry_code_param_and_request_id(
             await stranger.runs.get(run.id)
         assert unauthorized.value.status_code == 401
     assert emulator.stats.count(status=500) == 0
+
+
+async def test_errors_leave_async_with_unwrapped(emulator: Emulator) -> None:
+    """`except NotFoundError` around `async with AsyncZof()` sees the error itself."""
+
+    async def fail_inside_the_client() -> None:
+        async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:
+            await zof.runs.get("run_missing")
+
+    async def fail_inside_a_prefetching_pager() -> None:
+        async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:
+            for _ in range(3):
+                await zof.runs.create(
+                    project_id="proj_abc", environment="staging", test_suite_id="suite_pr_smoke"
+                )
+            async with zof.runs.list(prefetch=2, page_size=1) as pager:
+                await pager.__anext__()
+                await zof.runs.get("run_missing")
+
+    with pytest.raises(NotFoundError):
+        await fail_inside_the_client()
+    with pytest.raises(NotFoundError):
+        await fail_inside_a_prefetching_pager()

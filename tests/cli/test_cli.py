@@ -1,0 +1,247 @@
+"""The `zof` command against the emulator served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from anyio.from_thread import start_blocking_portal
+
+from zof_async._cli import main
+from zof_async._cli._output import parse_duration
+from zof_async.testing import Emulator, RunScript, SystemClock
+
+pytestmark = pytest.mark.served
+
+SMOKE = ["--project", "proj_abc", "--environment", "staging", "--suite", "suite_pr_smoke"]
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Emulator, str]]:
+    emulator = Emulator(data="minimal", clock=SystemClock(), poll_hint=None)
+    with (
+        start_blocking_portal() as portal,
+        portal.wrap_async_context_manager(emulator.serve()) as base_url,
+    ):
+        monkeypatch.setenv("ZOF_API_KEY", emulator.keys.qa)
+        monkeypatch.setenv("ZOF_BASE_URL", base_url)
+        yield emulator, base_url
+
+
+def zof(*args: str) -> int:
+    return main(list(args))
+
+
+@pytest.mark.parametrize(("outcome", "code"), [("passed", 0), ("failed", 1), ("error", 3)])
+def test_start_and_wait_gates_on_the_outcome(
+    served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str], outcome: str, code: int
+) -> None:
+    emulator, _ = served
+    emulator.script_next_run(RunScript(outcome=outcome, queue_seconds=0, duration_seconds=0.2))  # type: ignore[arg-type]
+    assert zof("--json", "runs", "start", *SMOKE, "--wait", "--timeout", "30s") == code
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[-1]["status"] == outcome
+    assert lines[-1]["url"].startswith("https://app.zof.ai/runs/")
+
+
+def test_canceled_run_and_wait_timeout(
+    served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator, _ = served
+    emulator.script_next_run(RunScript(queue_seconds=0, duration_seconds=3600))
+    assert zof("--json", "runs", "start", *SMOKE) == 0
+    run = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert zof("runs", "wait", run["id"], "--timeout", "1.5s") == 5
+    assert "did not finish within" in capsys.readouterr().err
+    assert zof("runs", "cancel", run["id"]) == 0
+    assert zof("runs", "wait", run["id"]) == 4
+    assert zof("runs", "cancel", run["id"]) == 6
+    err = capsys.readouterr().err
+    assert "error: HTTP 409: conflict: run is already canceled" in err
+    assert "request_id: req_" in err
+
+
+def test_idempotency_key_makes_a_retried_job_reuse_its_run(
+    served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator, _ = served
+    for _ in range(2):
+        assert zof("--json", "runs", "start", *SMOKE, "--idempotency-key", "ci-build-7") == 0
+    ids = {json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()}
+    assert len(ids) == 1
+    assert len(emulator.runs_of("org_acme")) == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "args", "status"),
+    [
+        ("zof_nope", ["runs", "list"], "401"),
+        ("viewer", ["runs", "start", *SMOKE], "403"),
+        ("qa", ["runs", "get", "run_missing"], "404"),
+        ("qa", ["results", "get", "res_missing"], "404"),
+    ],
+)
+def test_api_errors_exit_6_with_code_and_request_id(
+    served: tuple[Emulator, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    key: str,
+    args: list[str],
+    status: str,
+) -> None:
+    emulator, _ = served
+    secret = getattr(emulator.keys, key, key)
+    monkeypatch.setenv("ZOF_API_KEY", secret)
+    assert zof(*args) == 6
+    captured = capsys.readouterr()
+    assert f"error: HTTP {status}" in captured.err
+    assert "request_id: req_" in captured.err
+    assert "Traceback" not in captured.err + captured.out
+    assert secret not in captured.err + captured.out
+
+
+def test_json_errors_are_json(
+    served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert zof("--json", "runs", "get", "run_missing") == 6
+    error = json.loads(capsys.readouterr().err)["error"]
+    assert error["status"] == 404
+    assert error["code"] == "not_found"
+    assert error["request_id"].startswith("req_")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["runs", "start", "--project", "p", "--environment", "staging"],
+        [
+            "runs",
+            "start",
+            "--project",
+            "p",
+            "--environment",
+            "staging",
+            "--suite",
+            "s",
+            "--case",
+            "c",
+        ],
+        ["runs", "wait", "run_1", "--timeout", "soon"],
+        ["results", "export", "--format", "xml"],
+        ["nope"],
+    ],
+)
+def test_bad_flags_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        zof(*args)
+    assert caught.value.code == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_missing_key_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ZOF_API_KEY", raising=False)
+    assert zof("runs", "list") == 2
+    assert "ZOF_API_KEY" in capsys.readouterr().err
+
+
+def test_listing_export_and_artifacts(
+    served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    emulator, _ = served
+    emulator.script_next_run(RunScript(outcome="failed", queue_seconds=0, duration_seconds=0.1))
+    assert zof("--json", "runs", "start", *SMOKE, "--wait") == 1
+    run = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert zof("--json", "runs", "list", "--status", "failed") == 0
+    assert [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()] == [run["id"]]
+    assert zof("--json", "results", "list", "--run", run["id"], "--limit", "100") == 0
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(results) == 25
+    out = tmp_path / "r.csv"
+    assert zof("results", "export", "--run", run["id"], "-o", str(out)) == 0
+    assert len(out.read_text().splitlines()) == 26
+    assert (
+        zof("--json", "results", "artifacts", "--run", run["id"], "--download", str(tmp_path / "a"))
+        == 0
+    )
+    batches = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(batches) == 25
+    files = list((tmp_path / "a").rglob("*"))
+    assert sum(f.is_file() for f in files) == sum(len(b["artifacts"]) for b in batches) == 25 + 2
+    assert zof("runs", "logs", run["id"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 25 + 3
+
+
+def test_demo_runs_end_to_end(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.delenv("ZOF_API_KEY", raising=False)
+    out = tmp_path / "demo.csv"
+    assert zof("--json", "demo", "--small", "--run-seconds", "0.5", "-o", str(out)) == 0
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert sum(summary["results"].values()) == 25
+    assert summary["export"]["bytes"] == out.stat().st_size
+    assert summary["requests_sent"] > 25
+    assert set(summary["seconds"]) == {
+        "start run",
+        "wait for the run",
+        "stream results",
+        "fetch artifacts",
+        "export CSV",
+    }
+
+
+def test_progress_renders_on_a_terminal(served: tuple[Emulator, str]) -> None:
+    """Run `zof runs start --wait` on a real pseudo-terminal and read the screen."""
+    emulator, _ = served
+    emulator.script_next_run(RunScript(outcome="passed", queue_seconds=0, duration_seconds=0.5))
+    leader, follower = pty.openpty()
+    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm-256color"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zof_async._cli", "runs", "start", *SMOKE, "--wait"],
+        stdin=follower, stdout=follower, stderr=follower, env=env, close_fds=True,
+    )  # fmt: skip
+    os.close(follower)
+    screen = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            screen += chunk
+        elif process.poll() is not None:
+            break
+    os.close(leader)
+    assert process.wait(10) == 0
+    text = screen.decode(errors="replace")
+    assert "━" in text  # the progress bar
+    assert "25/25" in text
+    assert "passed" in text
+    assert "\x1b[" in text  # styled for a terminal
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90", 90), ("90s", 90), ("30m", 1800), ("1h30m", 5400), ("1.5s", 1.5)]
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "0", "1x", "m", "5h3"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)

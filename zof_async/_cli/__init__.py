@@ -1,0 +1,225 @@
+"""`zof`: the command line of zof-async (install with the `cli` extra)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+from ._output import EXIT_CODES, Exit, Output, parse_duration
+
+Command = Callable[..., Awaitable[Exit]]
+
+EXAMPLES = """examples:
+  zof runs start --project proj_abc --environment staging --suite suite_pr_smoke --wait --timeout 30m
+  zof runs list --project proj_abc --status failed,error
+  zof runs logs run_123 --follow
+  zof results export --run run_123 --format csv -o results.csv
+  zof results artifacts --run run_123 --download ./artifacts
+  zof emulator --port 8765
+  zof demo
+
+configuration: ZOF_API_KEY and ZOF_BASE_URL (or --base-url).
+
+"""
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _statuses(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="zof",
+        description="The Zof API from the command line.",
+        epilog=EXAMPLES + EXIT_CODES,
+        formatter_class=formatter,
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object per line, no progress")
+    parser.add_argument(
+        "--base-url", help="API root (default: ZOF_BASE_URL or https://api.zof.ai/v1)"
+    )
+    parser.add_argument(
+        "--max-connections", type=int, default=64, help="requests in flight at most"
+    )
+    groups = parser.add_subparsers(
+        dest="group", required=True, metavar="{runs,results,emulator,demo}"
+    )
+
+    def command(
+        sub: argparse._SubParsersAction[argparse.ArgumentParser],
+        name: str,
+        handler: str,
+        help: str,
+        example: str,
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=help,
+            description=help,
+            epilog=f"example:\n  {example}\n\n{EXIT_CODES}",
+            formatter_class=formatter,
+        )
+        p.set_defaults(handler=handler)
+        return p
+
+    runs = groups.add_parser("runs", help="start, inspect and wait for runs").add_subparsers(
+        dest="command", required=True
+    )
+    p = command(runs, "start", "runs.start", "start a run (and with --wait, gate on its outcome)",
+                "zof runs start --project proj_abc --environment staging --suite suite_pr_smoke --wait")  # fmt: skip
+    p.add_argument("--project", required=True)
+    p.add_argument("--environment", required=True, help="staging, production or a custom label")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--suite", help="the suite to run")
+    which.add_argument("--case", action="append", help="a case to run (repeatable)")
+    p.add_argument("--wait", action="store_true", help="wait for the run; exit 0 only if it passed")
+    p.add_argument(
+        "--timeout", type=_duration, default=3600.0, help="with --wait: how long (90s, 30m, 1h)"
+    )
+    p.add_argument("--idempotency-key", help="make a retried CI job reuse the same run")
+    p = command(
+        runs, "list", "runs.list", "list runs, newest first", "zof runs list --status failed,error"
+    )
+    p.add_argument("--project")
+    p.add_argument("--status", type=_statuses)
+    p.add_argument("--limit", type=int, default=50)
+    for name, help_text in (("get", "show a run"), ("cancel", "cancel a queued or running run")):
+        command(runs, name, f"runs.{name}", help_text, f"zof runs {name} run_123").add_argument(
+            "run"
+        )
+    p = command(
+        runs,
+        "wait",
+        "runs.wait",
+        "wait for a run; the exit code says how it ended",
+        "zof runs wait run_123 --timeout 30m",
+    )
+    p.add_argument("run")
+    p.add_argument("--timeout", type=_duration, default=3600.0)
+    p = command(runs, "logs", "runs.logs", "print a run's log", "zof runs logs run_123 --follow")
+    p.add_argument("run")
+    p.add_argument("--follow", action="store_true", help="keep printing until the run finishes")
+    p.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)
+
+    results = groups.add_parser(
+        "results", help="list, export and fetch artifacts of results"
+    ).add_subparsers(dest="command", required=True)
+    p = command(
+        results,
+        "list",
+        "results.list",
+        "list results, newest first",
+        "zof results list --run run_123 --status failed",
+    )
+    p.add_argument("--run")
+    p.add_argument("--status", type=_statuses)
+    p.add_argument("--limit", type=int, default=50)
+    command(results, "get", "results.get", "show a result", "zof results get res_123").add_argument(
+        "result"
+    )
+    p = command(
+        results,
+        "export",
+        "results.export",
+        "export results as CSV or JSON",
+        "zof results export --run run_123 -o results.csv",
+    )
+    p.add_argument("--run")
+    p.add_argument("--status", type=_statuses)
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.add_argument("-o", "--output", help="file to write atomically (default: stdout)")
+    p = command(results, "artifacts", "results.artifacts", "fetch the artifacts of every result of a run, concurrently",
+                "zof results artifacts --run run_123 --download ./artifacts")  # fmt: skip
+    p.add_argument("--run", required=True)
+    p.add_argument(
+        "--download", metavar="DIR", help="also download every artifact into DIR/<result id>/"
+    )
+    p.add_argument("--concurrency", type=int, default=None)
+
+    p = command(
+        groups,
+        "emulator",
+        "emulator",
+        "serve the Zof emulator on 127.0.0.1",
+        "zof emulator --port 8765",
+    )
+    p.add_argument("--port", type=int, default=8765)
+    p = command(
+        groups,
+        "demo",
+        "demo",
+        "walk the whole product against the emulator (or ZOF_API_KEY's server)",
+        "zof demo",
+    )
+    p.add_argument(
+        "--small", action="store_true", help="the 25-case smoke suite instead of 2,000 cases"
+    )
+    p.add_argument("--project", default="proj_abc")
+    p.add_argument("--environment", default="staging")
+    p.add_argument("--suite")
+    p.add_argument(
+        "--run-seconds", type=float, default=4.0, help="emulator: how long the run takes"
+    )
+    p.add_argument("--concurrency", type=int, default=64)
+    p.add_argument("--timeout", type=_duration, default=600.0)
+    p.add_argument("-o", "--output", help="where to write the CSV export")
+    return parser
+
+
+async def _dispatch(args: argparse.Namespace, out: Output) -> Exit:
+    from zof_async import AsyncZof
+
+    from . import _demo, _results_cmd, _runs_cmd
+
+    if args.handler == "demo":
+        return await _demo.demo(args, out)
+    handlers: dict[str, Command] = {
+        "runs.start": _runs_cmd.start, "runs.list": _runs_cmd.list_runs, "runs.get": _runs_cmd.get,
+        "runs.cancel": _runs_cmd.cancel, "runs.wait": _runs_cmd.wait, "runs.logs": _runs_cmd.logs,
+        "results.list": _results_cmd.list_results, "results.get": _results_cmd.get,
+        "results.export": _results_cmd.export, "results.artifacts": _results_cmd.artifacts,
+    }  # fmt: skip
+    async with AsyncZof(base_url=args.base_url, max_connections=args.max_connections) as zof:
+        return await handlers[args.handler](zof, args, out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (see `zof --help`)."""
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        print(
+            "the zof command needs the 'cli' extra: pip install 'zof-async[cli]'", file=sys.stderr
+        )
+        return Exit.USAGE
+    import anyio
+
+    from zof_async import ConfigurationError, ZofError
+
+    args = build_parser().parse_args(argv)
+    out = Output(json_lines=args.json)
+    if args.handler == "emulator":
+        from zof_async.testing.__main__ import main as serve
+
+        return serve(["--port", str(args.port)])
+    try:
+        return int(anyio.run(_dispatch, args, out))
+    except ConfigurationError as exc:
+        out.error(exc)
+        return Exit.USAGE
+    except (ValueError, TypeError) as exc:
+        out.error(exc)
+        return Exit.USAGE
+    except ZofError as exc:
+        return int(out.error(exc))
+    except KeyboardInterrupt:
+        return 130

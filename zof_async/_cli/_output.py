@@ -1,0 +1,168 @@
+"""How the CLI talks: tables and progress for people, JSON lines for programs.
+
+Exit codes (also in `zof --help`):
+
+| code | meaning |
+|---|---|
+| 0 | success; with `--wait`, the run passed |
+| 1 | the run failed |
+| 2 | usage or configuration error (bad flags, no API key) |
+| 3 | the run ended in `error` |
+| 4 | the run was canceled |
+| 5 | `--wait` / `runs wait` timed out |
+| 6 | API or connection error |
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+from rich.console import Console
+from rich.table import Table
+
+from zof_async import APIStatusError, ZofError
+
+
+class Exit(enum.IntEnum):
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    ERROR = 3
+    CANCELED = 4
+    TIMEOUT = 5
+    API = 6
+
+
+RUN_EXIT = {
+    "passed": Exit.OK,
+    "failed": Exit.FAILED,
+    "error": Exit.ERROR,
+    "canceled": Exit.CANCELED,
+}
+
+EXIT_CODES = """exit codes:
+  0  success (with --wait: the run passed)     1  the run failed
+  2  usage or configuration error              3  the run ended in error
+  4  the run was canceled                      5  waiting timed out
+  6  API or connection error"""
+
+
+class Output:
+    """Console output; `json` switches every record to one JSON object per line."""
+
+    def __init__(self, *, json_lines: bool, stdout: Any = None, stderr: Any = None) -> None:
+        self.json = json_lines
+        self.out = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
+        self.err = Console(file=stderr or sys.stderr, highlight=False, soft_wrap=True)
+
+    @property
+    def interactive(self) -> bool:
+        """Live progress only for a person at a terminal, never in a pipe."""
+        return not self.json and self.out.is_terminal
+
+    def record(self, value: object) -> None:
+        """One object: a JSON line, or `key: value` lines."""
+        data = plain(value)
+        if self.json:
+            self.out.print(json.dumps(data, default=str), markup=False, highlight=False)
+        elif isinstance(data, dict):
+            width = max(len(k) for k in data) if data else 0
+            for key, item in data.items():
+                if isinstance(item, list | dict):
+                    item = json.dumps(item, default=str)
+                self.out.print(f"{key:<{width}}  {item}", markup=False)
+        else:
+            self.out.print(str(data), markup=False)
+
+    def table(self, rows: Iterable[object], columns: list[str]) -> int:
+        """Many objects: a table for people, JSON lines for programs."""
+        count = 0
+        if self.json:
+            for row in rows:
+                self.record(row)
+                count += 1
+            return count
+        table = Table(*columns, box=None, pad_edge=False, header_style="bold")
+        for row in rows:
+            data = plain(row)
+            table.add_row(*("" if data.get(c) is None else str(data.get(c)) for c in columns))
+            count += 1
+        self.out.print(table)
+        return count
+
+    def note(self, message: str) -> None:
+        """A remark for people (stderr), silent in JSON mode."""
+        if not self.json:
+            self.err.print(message, markup=False)
+
+    def error(self, exc: BaseException) -> Exit:
+        """Print an error without a traceback and return its exit code."""
+        if isinstance(exc, APIStatusError):
+            parts = [f"error: HTTP {exc.status_code}"]
+            if exc.code:
+                parts.append(exc.code)
+            line = ": ".join(parts) + f": {exc.message}"
+            if exc.param:
+                line += f" (param: {exc.param})"
+            if exc.request_id:
+                line += f" [request_id: {exc.request_id}]"
+            payload = {
+                "error": {
+                    "status": exc.status_code, "code": exc.code, "message": exc.message,
+                    "param": exc.param, "request_id": exc.request_id,
+                }
+            }  # fmt: skip
+        else:
+            line = f"error: {exc}"
+            payload = {"error": {"message": str(exc), "type": type(exc).__name__}}
+        if self.json:
+            self.err.print(json.dumps(payload), markup=False, highlight=False)
+        else:
+            self.err.print(line, markup=False)
+        return Exit.API if isinstance(exc, ZofError) else Exit.USAGE
+
+
+def plain(value: object) -> Any:
+    """A model (or anything) as JSON-ready data."""
+    if attrs.has(type(value)):
+        return {k: plain(v) for k, v in attrs.asdict(value, recurse=False).items()}  # type: ignore[arg-type]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def parse_duration(text: str) -> float:
+    """`90`, `90s`, `30m`, `1h`, `1h30m` as seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    text = text.strip().lower()
+    if not text:
+        raise ValueError("empty duration")
+    if text.replace(".", "", 1).isdigit():
+        seconds = float(text)
+    else:
+        seconds, number = 0.0, ""
+        for char in text:
+            if char.isdigit() or char == ".":
+                number += char
+            elif char in units and number:
+                seconds += float(number) * units[char]
+                number = ""
+            else:
+                raise ValueError(f"not a duration: {text!r} (try 90s, 30m or 1h)")
+        if number:
+            raise ValueError(f"not a duration: {text!r} (a unit is missing)")
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds

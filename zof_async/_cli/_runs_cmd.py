@@ -1,0 +1,131 @@
+"""`zof runs ...`: start (and gate on) runs, list, get, cancel, wait, logs."""
+
+from __future__ import annotations
+
+import argparse
+
+import anyio
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from zof_async import AsyncZof, Run, WaitTimeoutError
+
+from ._output import RUN_EXIT, Exit, Output
+
+RUN_COLUMNS = ["id", "status", "project_id", "environment", "created_at", "summary"]
+
+
+def summary_text(run: Run) -> str:
+    s = run.summary
+    return f"{s.done}/{s.total} done, {s.passed} passed, {s.failed} failed, {s.error} error, {s.skipped} skipped"
+
+
+async def start(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
+    run = await zof.runs.create(
+        project_id=args.project,
+        environment=args.environment,
+        test_suite_id=args.suite,
+        test_case_ids=args.case or None,
+        idempotency_key=args.idempotency_key,
+    )
+    out.note(f"started {run.id}: {run.url}")
+    if not args.wait:
+        out.record(run)
+        return Exit.OK
+    return await _wait(zof, run.id, args.timeout, out)
+
+
+async def wait(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
+    return await _wait(zof, args.run, args.timeout, out)
+
+
+async def _wait(zof: AsyncZof, run_id: str, timeout: float | None, out: Output) -> Exit:
+    try:
+        run = await follow(zof, run_id, timeout, out)
+    except WaitTimeoutError as exc:
+        out.error(exc)
+        if exc.run is not None:
+            out.record(exc.run)
+        return Exit.TIMEOUT
+    out.record(run)
+    out.note(f"{run.id} {run.status}: {summary_text(run)} ({run.url})")
+    return RUN_EXIT.get(run.status.value, Exit.ERROR)
+
+
+async def follow(zof: AsyncZof, run_id: str, timeout: float | None, out: Output) -> Run:
+    """Wait for the run, with a live progress bar on a terminal."""
+    if not out.interactive:
+        return await zof.runs.wait_until_complete(run_id, timeout=timeout)
+    last: Run | None = None
+    columns = (
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+        MofNCompleteColumn(), TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
+    )  # fmt: skip
+    with Progress(*columns, console=out.err, transient=False) as progress:
+        task = progress.add_task(f"{run_id} waiting", total=None, detail="")
+        async for run in zof.runs.watch(run_id, timeout=timeout, every_poll=True):
+            last = run
+            progress.update(
+                task,
+                description=f"{run.id} {run.status}",
+                total=run.summary.total or None,
+                completed=run.summary.done,
+                detail=f"{run.summary.failed} failed, {run.summary.error} error",
+            )
+    assert last is not None
+    return last
+
+
+async def list_runs(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
+    rows = []
+    async for run in zof.runs.list(
+        project_id=args.project, status=args.status, page_size=min(args.limit, 1000)
+    ):
+        rows.append(_row(run))
+        if len(rows) >= args.limit:
+            break
+    out.table(rows, RUN_COLUMNS)
+    return Exit.OK
+
+
+async def get(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
+    out.record(await zof.runs.get(args.run))
+    return Exit.OK
+
+
+async def cancel(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
+    run = await zof.runs.cancel(args.run)
+    out.record(run)
+    return Exit.OK
+
+
+async def logs(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
+    printed = 0
+    while True:
+        seen = 0
+        async with zof.runs.logs(args.run) as lines:
+            async for line in lines:
+                seen += 1
+                if seen > printed:
+                    if out.json:
+                        out.record({"line": line})
+                    else:
+                        out.out.print(line, markup=False, highlight=False)
+        printed = max(printed, seen)
+        if not args.follow or (await zof.runs.get(args.run)).is_terminal:
+            return Exit.OK
+        await anyio.sleep(args.interval)
+
+
+def _row(run: Run) -> dict[str, object]:
+    return {
+        "id": run.id, "status": run.status.value, "project_id": run.project_id,
+        "environment": run.environment, "created_at": run.created_at.isoformat(timespec="seconds"),
+        "summary": summary_text(run),
+    }  # fmt: skip
