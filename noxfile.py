@@ -46,7 +46,7 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against peers (pass --quick for the short mode)."""
-    session.install("-e", EXTRAS)
+    session.install("-e", EXTRAS, "matplotlib>=3.8")
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 

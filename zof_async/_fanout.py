@@ -1,10 +1,10 @@
 """A bounded, adaptive, lazily fed concurrent map: `zof.map` and `bulk_artifacts`.
 
-One coordinator task (in the client's task group, or the fan-out's own when
-used as `async with`) pulls inputs one at a time, only when a worker slot is
-free, and starts a worker per input in a nested task group. Each worker calls
-the function and hands its outcome to the caller through a bounded stream, so
-memory stays about `concurrency` inputs and outcomes however long the input.
+One engine task (in the client's task group, or the fan-out's own when used
+as `async with`) runs `concurrency` workers. Each pulls the next input only
+when it is free, calls the function and hands the outcome to the caller
+through a bounded stream, so memory stays about `concurrency` inputs and
+outcomes however long the input.
 
 Concurrency is AIMD: every 429 seen by a request of this fan-out (even one
 the pipeline then retried) halves the number of calls allowed in flight, at
@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Generic, TypeVar
 
@@ -93,11 +93,16 @@ class AdaptiveLimit:
         self.peak = 0
         self._last_decrease = -math.inf
         self._changed = anyio.Event()
+        self._waiting = 0
 
     async def acquire(self) -> None:
         """Wait for room for one more call."""
         while self.in_flight >= int(self.limit):
-            await self._changed.wait()
+            self._waiting += 1
+            try:
+                await self._changed.wait()
+            finally:
+                self._waiting -= 1
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
 
@@ -115,14 +120,17 @@ class AdaptiveLimit:
         self._last_decrease = anyio.current_time()
 
     def _notify(self) -> None:
-        self._changed.set()
-        self._changed = anyio.Event()
+        if self._waiting:
+            self._changed.set()
+            self._changed = anyio.Event()
 
 
 class _Engine(Generic[I, R, O]):
-    """The running part of a fan-out: coordinator and workers.
+    """The running part of a fan-out: `concurrency` workers sharing the inputs.
 
-    It holds no reference to its `FanOut`, so a caller that drops the fan-out
+    A fixed set of workers each pull the next input, call the function and
+    hand the outcome on, so nothing is spawned per input. It holds no
+    reference to its `FanOut`, so a caller that drops the fan-out
     mid-iteration lets it be finalised, which cancels this engine.
     """
 
@@ -141,14 +149,17 @@ class _Engine(Generic[I, R, O]):
         self._ordered = ordered
         self._outcome = outcome
         self._send = send
+        self._workers = concurrency
         self.limit = AdaptiveLimit(concurrency)
         self.meter = Meter(on_rate_limited=self.limit.rate_limited)
-        self._slots = anyio.Semaphore(concurrency)
         self.scope = anyio.CancelScope()
+        self._source: Iterator[I] | AsyncIterator[I] | None = None
+        self._pull_lock = anyio.Lock(fast_acquire=True)
+        self._next_index = 0
         self._pending: dict[int, O] = {}
         self._next_out = 0
         self._flushed = anyio.Event()
-        self._flush_lock = anyio.Lock()
+        self._flush_lock = anyio.Lock(fast_acquire=True)
         self.error: BaseException | None = None
         self.finished = False
         self.counts = {"started": 0, "failed": 0}
@@ -157,7 +168,11 @@ class _Engine(Generic[I, R, O]):
         install(self.meter)
         with self.scope, self._send:
             try:
-                await self._run_workers()
+                inputs = self._inputs
+                self._source = aiter(inputs) if isinstance(inputs, AsyncIterable) else iter(inputs)
+                async with anyio.create_task_group() as workers:
+                    for _ in range(self._workers):
+                        workers.start_soon(self._worker)
             except Exception as exc:
                 if isinstance(exc, ExceptionGroup) and len(exc.exceptions) == 1:
                     exc = exc.exceptions[0]
@@ -166,33 +181,43 @@ class _Engine(Generic[I, R, O]):
             finally:
                 self.finished = True
 
-    async def _run_workers(self) -> None:
-        """Pull inputs one by one, each when a slot is free, and start its worker."""
-        async with anyio.create_task_group() as workers:
-            index = 0
-            async for item in _pull(self._inputs):
-                await self._slots.acquire()
+    async def _take(self) -> tuple[int, I] | None:
+        """The next input and its index; `None` when the inputs are exhausted."""
+        source = self._source
+        if isinstance(source, Iterator):
+            try:
+                item = next(source)
+            except StopIteration:
+                return None
+        else:
+            assert source is not None
+            async with self._pull_lock:  # an async iterator serves one caller at a time
+                try:
+                    item = await anext(source)
+                except StopAsyncIteration:
+                    return None
+        index = self._next_index
+        self._next_index += 1
+        return index, item
+
+    async def _worker(self) -> None:
+        try:
+            while (taken := await self._take()) is not None:
+                index, item = taken
                 if self._ordered:
                     while index >= self._next_out + 2 * self.limit.cap:
                         await self._flushed.wait()
                 await self.limit.acquire()
                 self.counts["started"] += 1
-                workers.start_soon(self._work, index, item)
-                index += 1
-
-    async def _work(self, index: int, item: I) -> None:
-        try:
-            result = await self._call(item)
-            if result is None:
-                return
-            if self._ordered:
-                await self._emit_in_order(index, result)
-            else:
-                await self._send.send(result)
+                result = await self._call(item)
+                if result is None:
+                    return
+                if self._ordered:
+                    await self._emit_in_order(index, result)
+                else:
+                    await self._emit(result)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             self.scope.cancel()  # the caller stopped listening
-        finally:
-            self._slots.release()
 
     async def _call(self, item: I) -> O | None:
         """Call the function; `None` when a fatal error stopped the fan-out."""
@@ -212,12 +237,19 @@ class _Engine(Generic[I, R, O]):
         finally:
             self.limit.release(success=success)
 
+    async def _emit(self, result: O) -> None:
+        """Hand an outcome on; wait (a checkpoint) only when the buffer is full."""
+        try:
+            self._send.send_nowait(result)
+        except anyio.WouldBlock:
+            await self._send.send(result)
+
     async def _emit_in_order(self, index: int, result: O) -> None:
         self._pending[index] = result
         async with self._flush_lock:
             while self._next_out in self._pending:
                 ready = self._pending.pop(self._next_out)
-                await self._send.send(ready)
+                await self._emit(ready)
                 self._next_out += 1
         self._flushed.set()
         self._flushed = anyio.Event()
@@ -271,7 +303,10 @@ class FanOut(Generic[I, R, O]):
         if not self._started:
             self._start()
         try:
-            outcome = await self._receive.receive()
+            try:
+                outcome = self._receive.receive_nowait()  # no event-loop turn when one is ready
+            except anyio.WouldBlock:
+                outcome = await self._receive.receive()
         except (anyio.EndOfStream, anyio.ClosedResourceError):
             self._receive.close()
             error, self._engine.error = self._engine.error, None
@@ -324,13 +359,3 @@ class FanOut(Generic[I, R, O]):
             with contextlib.suppress(RuntimeError):  # the event loop is already gone
                 engine.scope.cancel()
             self._receive.close()
-
-
-async def _pull(inputs: Iterable[I] | AsyncIterable[I]) -> AsyncIterator[I]:
-    """Iterate a sync or async iterable, one item at a time."""
-    if isinstance(inputs, AsyncIterable):
-        async for item in inputs:
-            yield item
-    else:
-        for item in inputs:
-            yield item

@@ -24,6 +24,11 @@ class RateLimitGate:
         self._rng = rng
 
     @property
+    def closed(self) -> bool:
+        """Whether the gate was ever closed (cheap: no clock read)."""
+        return self._until != -math.inf
+
+    @property
     def closed_until(self) -> float:
         """Loop time (`anyio.current_time()`) before which nothing is sent."""
         return self._until

@@ -3,7 +3,9 @@
 For each call: build the request once (one `Idempotency-Key` for a POST),
 then attempt it until it succeeds, fails for good, or runs out of retries,
 budget or time. Each attempt waits at the client-wide 429 gate, takes a pool
-slot, and sends straight to the transport.
+slot, and sends straight to the transport. This is the hot path of every
+fan-out, so it builds each URL once, reuses prepared headers and avoids
+generator-based context managers.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlencode
 
 import anyio
 import attrs
@@ -79,12 +82,41 @@ class Shared:
         self.retries = 0
 
 
+class _Lease:
+    """A pool slot and the response read through it, released together."""
+
+    __slots__ = ("pool", "response", "transport")
+
+    def __init__(self, pool: ConnectionPool, transport: httpx.AsyncBaseTransport) -> None:
+        self.pool = pool
+        self.transport = transport
+        self.response: httpx.Response | None = None
+
+    async def release(self) -> None:
+        try:
+            response = self.response
+            if response is not None:
+                if response.is_stream_consumed:
+                    await response.aclose()
+                else:  # a body left mid-way must still be closed, even when cancelled
+                    with anyio.CancelScope(shield=True):
+                        await response.aclose()
+        finally:
+            self.pool.release(self.transport)
+
+
 class Pipeline:
     """Sends requests with retries, backoff, the 429 gate, budget and deadline."""
 
     def __init__(self, settings: Settings, shared: Shared) -> None:
         self.settings = settings
         self.shared = shared
+        self._base = str(settings.base_url).rstrip("/")
+        self._headers = httpx.Headers(list(settings.headers))
+        self._timeouts = settings.timeout.as_dict()
+        bounded = [value for value in self._timeouts.values() if value is not None]
+        unbounded = len(bounded) < len(self._timeouts)
+        self._longest_timeout = math.inf if unbounded or not bounded else max(bounded)
 
     def build(
         self,
@@ -94,33 +126,32 @@ class Pipeline:
         params: Params | None = None,
         json: Any = None,
         idempotency_key: str | None = None,
-        url: str | None = None,
     ) -> httpx.Request:
-        """Build the request once; retries resend this same object."""
-        settings = self.settings
-        target = (
-            httpx.URL(url)
-            if url is not None
-            else settings.base_url.copy_with(
-                raw_path=settings.base_url.raw_path.rstrip(b"/") + path.encode("ascii")
-            )
-        )
+        """Build the request once; retries resend this same object.
+
+        `path` must already be encoded (see `_paths`); the URL is assembled as
+        text and parsed once.
+        """
+        url = self._base + path
         if params:
-            clean = {
-                k: (",".join(v) if isinstance(v, list) else v)
+            query = [
+                (k, ",".join(v) if isinstance(v, list) else str(v))
                 for k, v in params.items()
                 if v is not None
-            }
-            target = target.copy_merge_params(clean)
-        headers = list(settings.headers)
+            ]
+            if query:
+                url += "?" + urlencode(query)
+        headers = self._headers
         content = None
-        if json is not None:
-            content = jsonlib.dumps(json, separators=(",", ":")).encode()
-            headers.append(("Content-Type", "application/json"))
-        if method == "POST":
-            headers.append(("Idempotency-Key", idempotency_key or str(uuid.uuid4())))
-        request = httpx.Request(method, target, headers=headers, content=content)
-        request.extensions["timeout"] = settings.timeout.as_dict()
+        if json is not None or method == "POST":
+            headers = headers.copy()
+            if json is not None:
+                content = jsonlib.dumps(json, separators=(",", ":")).encode()
+                headers["Content-Type"] = "application/json"
+            if method == "POST":
+                headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+        request = httpx.Request(method, url, headers=headers, content=content)
+        request.extensions = {"timeout": self._timeouts}
         return request
 
     async def send(
@@ -135,22 +166,29 @@ class Pipeline:
         Reading the body is part of the attempt: a body cut off mid-way is
         retried like any other broken connection, never half-parsed.
         """
-        async with self._exchange(
+        lease = await self._exchange(
             request, total_timeout, read_body=True, max_retries=max_retries
-        ) as response:
-            return response
+        )
+        await lease.release()
+        assert lease.response is not None
+        return lease.response
 
-    def stream(
+    @asynccontextmanager
+    async def stream(
         self, request: httpx.Request, *, total_timeout: float | None = None
-    ) -> AbstractAsyncContextManager[httpx.Response]:
+    ) -> AsyncIterator[httpx.Response]:
         """Send with retries; yield the successful response with its body unread.
 
         The pool slot is held until the block exits, so reading a large body
         never lets more requests onto the connections than there are.
         """
-        return self._exchange(request, total_timeout, read_body=False, max_retries=None)
+        lease = await self._exchange(request, total_timeout, read_body=False, max_retries=None)
+        try:
+            assert lease.response is not None
+            yield lease.response
+        finally:
+            await lease.release()
 
-    @asynccontextmanager
     async def _exchange(
         self,
         request: httpx.Request,
@@ -158,20 +196,19 @@ class Pipeline:
         *,
         read_body: bool,
         max_retries: int | None,
-    ) -> AsyncIterator[httpx.Response]:
+    ) -> _Lease:
+        """Attempt until success; return the lease holding the successful response."""
         limit = self.settings.total_timeout if total_timeout is None else total_timeout
         started = anyio.current_time()
         deadline = started + limit if limit is not None else math.inf
         self.shared.budget.record_request(started)
         attempt = 0
+        attempt_started = started
         while True:
-            stack = AsyncExitStack()
             retry_after: float | None = None
-            attempt_started = anyio.current_time()
             try:
-                response = await self._attempt(request, stack, deadline, read_body=read_body)
+                lease = await self._attempt(request, deadline, read_body=read_body)
             except APIConnectionError as exc:
-                await stack.aclose()
                 if isinstance(exc, APITimeoutError) and exc.__cause__ is None:
                     raise  # the call's own deadline, not a transport timeout
                 cause = exc.__cause__
@@ -180,23 +217,21 @@ class Pipeline:
                     cause
                 )
                 status: int | str = type(cause or exc).__name__
-            except BaseException:
-                await stack.aclose()
-                raise
             else:
+                response = lease.response
+                assert response is not None
                 if response.is_success:
-                    self._log(
-                        request,
-                        response.status_code,
-                        response.headers,
-                        attempt,
-                        attempt_started,
-                        None,
-                    )
-                    async with stack:
-                        yield response
-                    return
-                await stack.aclose()
+                    if logger.isEnabledFor(logging.DEBUG):
+                        self._log(
+                            request,
+                            response.status_code,
+                            response.headers,
+                            attempt,
+                            attempt_started,
+                            None,
+                        )
+                    return lease
+                await lease.release()
                 retry_after = parse_retry_after(
                     response.headers.get("retry-after"), now=time.time()
                 )
@@ -217,6 +252,7 @@ class Pipeline:
             meter.note_retry()
             if delay > 0:
                 await anyio.sleep(delay)
+            attempt_started = anyio.current_time()
 
     def _plan_retry(
         self,
@@ -247,9 +283,7 @@ class Pipeline:
             return None
         return delay
 
-    async def _attempt(
-        self, request: httpx.Request, stack: AsyncExitStack, deadline: float, *, read_body: bool
-    ) -> httpx.Response:
+    async def _attempt(self, request: httpx.Request, deadline: float, *, read_body: bool) -> _Lease:
         """One attempt: gate, slot, gate again, send (and read).
 
         The gate is checked again once a slot is taken: a request that queued
@@ -257,39 +291,58 @@ class Pipeline:
         """
         gate = self.shared.gate
         max_jitter = self.settings.retry.max_jitter
-        where = describe(request)
-        closed = f"{where}: rate limited (Retry-After) past this call's deadline"
-        if not await gate.wait(max_jitter=max_jitter, deadline=deadline):
-            raise APITimeoutError(closed, request=request)
-        transport = await stack.enter_async_context(self.shared.pool.slot())
-        if not await gate.wait(max_jitter=max_jitter, deadline=deadline):
-            raise APITimeoutError(closed, request=request)
-        remaining = deadline - anyio.current_time()
-        if remaining <= 0:
-            raise APITimeoutError(f"{where}: total deadline exceeded", request=request)
-        if remaining != math.inf:
-            request.extensions["timeout"] = {
-                key: remaining if value is None else min(value, remaining)
-                for key, value in self.settings.timeout.as_dict().items()
-            }
-        self.shared.requests_sent += 1
-        meter.note_request()
+        if gate.closed and not await gate.wait(max_jitter=max_jitter, deadline=deadline):
+            raise APITimeoutError(
+                f"{describe(request)}: rate limited (Retry-After) past this call's deadline",
+                request=request,
+            )
+        pool = self.shared.pool
+        lease = _Lease(pool, await pool.acquire())
         try:
-            with anyio.fail_after(None if remaining == math.inf else remaining):
-                response = await transport.handle_async_request(request)
+            if gate.closed and not await gate.wait(max_jitter=max_jitter, deadline=deadline):
+                raise APITimeoutError(
+                    f"{describe(request)}: rate limited (Retry-After) past this call's deadline",
+                    request=request,
+                )
+            if deadline != math.inf:
+                remaining = deadline - anyio.current_time()
+                if remaining <= 0:
+                    raise APITimeoutError(
+                        f"{describe(request)}: total deadline exceeded", request=request
+                    )
+                if remaining < self._longest_timeout:
+                    request.extensions = {
+                        "timeout": {
+                            key: remaining if value is None else min(value, remaining)
+                            for key, value in self._timeouts.items()
+                        }
+                    }
+            self.shared.requests_sent += 1
+            meter.note_request()
+            with anyio.CancelScope(deadline=deadline) as scope:
+                response = await lease.transport.handle_async_request(request)
                 response.request = request
-                stack.push_async_callback(response.aclose)
+                lease.response = response
                 if read_body or not response.is_success:
                     await response.aread()
-        except TimeoutError:
-            raise APITimeoutError(f"{where}: total deadline exceeded", request=request) from None
+            if scope.cancelled_caught:
+                raise APITimeoutError(
+                    f"{describe(request)}: total deadline exceeded", request=request
+                )
         except httpx.TimeoutException as exc:
-            raise APITimeoutError(f"{where}: {type(exc).__name__}", request=request) from exc
-        except httpx.TransportError as exc:
-            raise APIConnectionError(
-                f"{where}: {type(exc).__name__}: {exc}", request=request
+            await lease.release()
+            raise APITimeoutError(
+                f"{describe(request)}: {type(exc).__name__}", request=request
             ) from exc
-        return response
+        except httpx.TransportError as exc:
+            await lease.release()
+            raise APIConnectionError(
+                f"{describe(request)}: {type(exc).__name__}: {exc}", request=request
+            ) from exc
+        except BaseException:
+            await lease.release()
+            raise
+        return lease
 
     def _log(
         self,

@@ -18,8 +18,7 @@ further ~300 µs.
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
 import anyio
 import httpx
@@ -54,7 +53,7 @@ class ConnectionPool:
         if (factory is None) == (transport is None):
             raise ValueError("give exactly one of factory and transport")
         self.max_connections = max_connections
-        self._slots = anyio.Semaphore(max_connections)
+        self._slots = anyio.Semaphore(max_connections, fast_acquire=True)
         self._factory = factory
         self._shared = transport
         self._owns_shared = owns_transport
@@ -71,23 +70,27 @@ class ConnectionPool:
     def closed(self) -> bool:
         return self._closed
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[httpx.AsyncBaseTransport]:
-        """Take a slot and lend a transport for one request (and its body)."""
+    async def acquire(self) -> httpx.AsyncBaseTransport:
+        """Take a slot and lend a transport; give both back with `release`.
+
+        Waits, in order, while every slot is taken. Plain methods rather than a
+        context manager: this is on the path of every request.
+        """
         if self._closed:
             raise APIConnectionError("the client is closed")
-        async with self._slots:
-            if self._closed:
-                raise APIConnectionError("the client is closed")
-            if self._shared is not None:
-                yield self._shared
-                return
-            transport = self._idle.pop() if self._idle else self._new()
-            try:
-                yield transport
-            finally:
-                if not self._closed:
-                    self._idle.append(transport)
+        await self._slots.acquire()
+        if self.closed:  # closed while this request waited for a slot
+            self._slots.release()
+            raise APIConnectionError("the client is closed")
+        if self._shared is not None:
+            return self._shared
+        return self._idle.pop() if self._idle else self._new()
+
+    def release(self, transport: httpx.AsyncBaseTransport) -> None:
+        """Give back a slot and the transport `acquire` lent."""
+        if self._shared is None and not self._closed:
+            self._idle.append(transport)
+        self._slots.release()
 
     def _new(self) -> httpx.AsyncBaseTransport:
         assert self._factory is not None

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from . import _query as query
-from ._converter import converter, decode
-from ._exceptions import APIResponseValidationError
+from ._converter import converter, decode, decode_page
+from ._exceptions import APIResponseValidationError, PaginationError
 from ._export import csv_records, json_array_items
 from ._fanout import FanOut
 from ._models import Artifact, ArtifactBatch, Result
@@ -105,9 +105,21 @@ class Results:
             Its `.stats` counts requests, retries and 429s.
         """
 
+        pipeline = self._pipeline
+
         async def fetch(item: str | Result) -> tuple[Artifact, ...]:
-            pager = self.artifacts(_result_id(item), page_size=1000, prefetch=0)
-            return tuple([artifact async for artifact in pager])
+            route = path("/results/{result_id}/artifacts", result_id=_result_id(item))
+            found: list[Artifact] = []
+            cursor: str | None = None
+            while True:  # almost always one page; a pager would cost more than the request
+                request = pipeline.build("GET", route, params={"limit": 1000, "cursor": cursor})
+                page = decode_page(await pipeline.send(request), Artifact)
+                found.extend(page.items)
+                if page.next_cursor is None:
+                    return tuple(found)
+                if page.next_cursor == cursor:
+                    raise PaginationError(f"the artifacts of {_result_id(item)} repeat a cursor")
+                cursor = page.next_cursor
 
         def outcome(
             item: str | Result, value: tuple[Artifact, ...] | None, error: Exception | None

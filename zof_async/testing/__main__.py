@@ -9,6 +9,7 @@ from ._clock import SystemClock
 from ._emulator import Emulator
 from ._faults import exponential_latency
 from ._lifecycle import RunScript
+from ._seed import bulk_run
 from ._server import bind, serve_forever
 
 
@@ -35,6 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-limit", type=float, default=None, help="requests/s per key, then 429"
     )
     parser.add_argument("--run-seconds", type=float, default=None, help="duration of every run")
+    parser.add_argument("--error-statuses", default="500,502,503", help="statuses of --error-rate")
+    parser.add_argument(
+        "--bench-results", type=int, default=0, help="seed run_bench with N results"
+    )
+    parser.add_argument(
+        "--throttle-after", type=int, default=0, help="after N requests, 429 to all..."
+    )
+    parser.add_argument("--throttle-seconds", type=float, default=0.5, help="...for this long...")
+    parser.add_argument(
+        "--throttle-retry-after", type=float, default=2, help="...with this Retry-After"
+    )
     return parser
 
 
@@ -51,7 +63,17 @@ def main(argv: list[str] | None = None) -> int:
     else:
         emulator.faults.latency = args.latency
     emulator.faults.error_rate = args.error_rate
+    emulator.faults.error_statuses = tuple(int(s) for s in args.error_statuses.split(","))
     emulator.faults.rate_limit = args.rate_limit
+    if args.throttle_after:
+        emulator.faults.throttle_after(
+            args.throttle_after,
+            seconds=args.throttle_seconds,
+            retry_after=args.throttle_retry_after,
+        )
+    if args.bench_results:
+        with emulator.lock:
+            bulk_run(emulator, args.bench_results)
     sock = bind(args.port)
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
     print(f"Zof emulator on {base_url}", flush=True)

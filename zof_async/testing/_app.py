@@ -63,6 +63,9 @@ class App:
         if scope["type"] != "http":
             return
         emu = self._emu
+        if scope["path"] == "/_emulator/stats":
+            await _send(send, Response.json(200, emu.stats.snapshot()), emu.new_request_id())
+            return
         request_id = emu.new_request_id()
         route_name = "unmatched"
         idempotency_key = None

@@ -61,6 +61,8 @@ class Faults:
         self._scripted: deque[_Scripted] = deque()
         self._throttle_until = -math.inf
         self._throttle_retry_after = 1.0
+        self._throttle_plan: tuple[int, float, float] | None = None
+        self._seen = 0
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
@@ -104,6 +106,11 @@ class Faults:
             self._throttle_until = now + seconds
             self._throttle_retry_after = retry_after
 
+    def throttle_after(self, requests: int, *, seconds: float, retry_after: float) -> None:
+        """Once `requests` requests have been seen, answer 429 to all for `seconds`."""
+        with self._lock:
+            self._throttle_plan = (requests, seconds, retry_after)
+
     def latency_for(self) -> float:
         """Draw the latency of one response."""
         latency = self.latency
@@ -115,6 +122,12 @@ class Faults:
     def decide(self, *, method: str, route: str, key: str, now: float) -> Fault | None:
         """Return the fault to answer this request with, if any."""
         with self._lock:
+            self._seen += 1
+            plan = self._throttle_plan
+            if plan is not None and self._seen >= plan[0]:
+                self._throttle_plan = None
+                self._throttle_until = now + plan[1]
+                self._throttle_retry_after = plan[2]
             for entry in self._scripted:
                 if (entry.method in (None, method)) and (entry.route in (None, route)):
                     entry.remaining -= 1

@@ -94,3 +94,58 @@ def _history(emu: Emulator) -> None:
         created_at=now - timedelta(days=2),
         script=quick,
     )
+
+
+def bulk_run(
+    emu: Emulator, results: int, *, run_id: str = "run_bench", artifacts_per_result: int = 1
+) -> str:
+    """A finished run of `results` results (and artifacts), written directly.
+
+    For benchmarks and load tests: skips logs and the lifecycle, so a million
+    results take seconds. Results are spread over the hour before now.
+    """
+    from ._records import Artifact, Result, Run
+
+    store = emu.store
+    now = emu.clock.now()
+    start = now - 3600.0
+    project = store.projects["proj_abc"]
+    cases = [project.case_ids[i % len(project.case_ids)] for i in range(results)]
+    run = Run(
+        id=run_id, org_id=project.org_id, project_id=project.id, environment="staging",
+        test_case_ids=None, test_suite_id="suite_full_regression", cases=cases, created=start,
+        start_at=start, finish_at=[], planned=[], status="passed", started=start, completed=now,
+        outcomes=[], counts={"passed": results},
+    )  # fmt: skip
+    store.add_run(run)
+    step = 3600.0 / max(results, 1)
+    for i, case in enumerate(cases):
+        when = start + i * step
+        result = store.add_result(
+            Result(
+                f"res_{run_id}_{i:07d}",
+                project.org_id,
+                run_id,
+                case,
+                "passed",
+                1000 + i % 997,
+                None,
+                when,
+            )
+        )
+        run.outcomes.append(("passed", result.id))
+        for k in range(artifacts_per_result):
+            store.add_artifact(
+                Artifact(
+                    f"art_{run_id}_{i:07d}_{k}",
+                    project.org_id,
+                    run_id,
+                    result.id,
+                    "log",
+                    f"{case}.log",
+                    "text/plain",
+                    2048,
+                    when,
+                )
+            )
+    return run_id

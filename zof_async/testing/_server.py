@@ -36,6 +36,7 @@ def _config(app: Any, **options: Any) -> Any:
     options.setdefault("log_level", "warning")
     options.setdefault("access_log", False)
     options.setdefault("lifespan", "off")
+    options.setdefault("timeout_keep_alive", 75)
     return uvicorn.Config(app, **options)
 
 

@@ -50,6 +50,17 @@ class Stats:
                 and (status is None or s == status)
             )
 
+    def snapshot(self) -> dict[str, object]:
+        """Counters and the request log as JSON-ready data (`GET /_emulator/stats`)."""
+        with self._lock:
+            return {
+                "counts": [
+                    {"method": m, "route": r, "status": s, "count": n}
+                    for (m, r, s), n in self.counts.items()
+                ],
+                "log": [[r.at, r.method, r.route, r.status] for r in self.log],
+            }
+
     @property
     def total(self) -> int:
         """Every request served."""
