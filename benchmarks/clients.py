@@ -18,8 +18,12 @@ import time
 from collections import Counter
 from typing import Any
 
+import aiohttp
 import anyio
 import httpx
+
+from zof_async import AsyncZof, Result, aiohttp_transport
+from zof_async._converter import converter
 
 
 def cpu() -> float:
@@ -36,8 +40,6 @@ def ids(n: int) -> list[str]:
 
 
 async def fanout_zof(p: dict[str, Any], transport: str) -> dict[str, Any]:
-    from zof_async import AsyncZof, aiohttp_transport
-
     extra = {"transport": aiohttp_transport()} if transport == "aiohttp" else {}
     async with AsyncZof(
         api_key=p["key"], base_url=p["base_url"], max_connections=p["concurrency"], **extra
@@ -101,8 +103,6 @@ async def fanout_httpx(p: dict[str, Any], *, naive_retries: int = 0) -> dict[str
 
 
 async def fanout_aiohttp(p: dict[str, Any]) -> dict[str, Any]:
-    import aiohttp
-
     requests = failed = 0
     seen: Counter[str] = Counter()
     connector = aiohttp.TCPConnector(limit=p["concurrency"])
@@ -138,8 +138,6 @@ async def fanout_aiohttp(p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def paginate_zof(p: dict[str, Any]) -> dict[str, Any]:
-    from zof_async import AsyncZof
-
     items = requests = 0
     async with AsyncZof(api_key=p["key"], base_url=p["base_url"]) as zof:
         async for page in zof.results.list(
@@ -154,9 +152,6 @@ async def paginate_zof(p: dict[str, Any]) -> dict[str, Any]:
 
 async def paginate_loop(p: dict[str, Any], *, decode: str) -> dict[str, Any]:
     """The peer pattern: fetch a page, work on it, fetch the next."""
-    from zof_async import Result
-    from zof_async._converter import converter
-
     items = requests = 0
     cursor = None
     async with httpx.AsyncClient(
@@ -184,8 +179,6 @@ async def paginate_loop(p: dict[str, Any], *, decode: str) -> dict[str, Any]:
 
 
 async def rss_zof(p: dict[str, Any]) -> dict[str, Any]:
-    from zof_async import AsyncZof
-
     items = 0
     async with AsyncZof(api_key=p["key"], base_url=p["base_url"]) as zof:
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -188,7 +188,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes: under 2 minutes")
     args = parser.parse_args()
     sizes = (
-        {"fanout": 800, "paginate": 8_000, "rss": 200_000, "waiters": 100, "faults": 1000}
+        {"fanout": 600, "paginate": 10_000, "rss": 200_000, "waiters": 100, "faults": 1000}
         if args.quick
         else {
             "fanout": 10_000,

@@ -216,7 +216,7 @@ class AsyncZof:
         return FanOut(
             fn,
             inputs,
-            concurrency=concurrency or self.max_connections,
+            concurrency=self.max_connections if concurrency is None else concurrency,
             ordered=ordered,
             background=self._shared.background,
             outcome=Outcome,

@@ -17,7 +17,10 @@ Memory: the page being handed out plus at most `prefetch` pages.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import json
 from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -137,6 +140,7 @@ class Pager(Generic[T]):
         prefetch: int = 1,
         cursor: str | None = None,
         offset: int = 0,
+        after: str | None = None,
     ) -> None:
         if prefetch < 0:
             raise ValueError("prefetch must be 0 or more")
@@ -152,6 +156,14 @@ class Pager(Generic[T]):
         self._next_cursor: str | None = cursor
         self._started = False
         self._exhausted = False
+        self._closed = False
+        # The last item handed out; a resumed pager starts at its checkpoint's.
+        self._last_id: str | None = after
+        self._after: str | None = after
+        # A checkpoint with a cursor names a page that never shifts: its offset
+        # holds. One without (the first page) must be found by its last item.
+        self._seek_by_anchor = after is not None and cursor is None
+        self._resume_offset = offset
         self._done_fetching = False
         self._stuck: PaginationError | None = None
         self._prefetcher: _Prefetcher[T] | None = None
@@ -173,10 +185,13 @@ class Pager(Generic[T]):
 
     async def __anext__(self) -> T:
         while True:
+            if self._closed:
+                raise StopAsyncIteration
             page = self._page
             if page is not None and self.offset < len(page.items):
                 item = page.items[self.offset]
                 self.offset += 1
+                self._last_id = getattr(item, "id", None)
                 if self.offset == len(page.items):
                     self._finish_page(page)
                 return item
@@ -185,9 +200,52 @@ class Pager(Generic[T]):
             next_page = await self._next_page()
             if next_page is None:
                 raise StopAsyncIteration
+            if self._after is not None:
+                next_page = self._seek(next_page)
+                if next_page is None:
+                    continue
             if self.offset > len(next_page.items):
                 raise ValueError("offset is past the end of the page at cursor")
             self._page = next_page
+
+    def _seek(self, page: Page[T]) -> Page[T] | None:
+        """Resuming from a checkpoint: place `offset` just after its last item.
+
+        The first page of a listing has no cursor, so items created since the
+        checkpoint push the rest down: find the last item handed out instead
+        of trusting the offset, skipping (newer) items until it shows up.
+        """
+        if not self._seek_by_anchor:  # the checkpoint's page does not shift
+            self._after = None
+            return page
+        ids = [getattr(item, "id", None) for item in page.items]
+        if self._after in ids:
+            self.offset = ids.index(self._after) + 1
+            self._after = None
+            self._seek_by_anchor = False
+            return page
+        self._finish_page(page)  # everything here is newer than the checkpoint
+        return None
+
+    @property
+    def checkpoint(self) -> str:
+        """Where to resume, as one opaque string: `list(..., resume=checkpoint)`.
+
+        Continues with exactly the next item, neither re-reading nor skipping
+        any item that existed when this pager started, even on the first page,
+        which items created since push down.
+        """
+        if self._exhausted:
+            raise ValueError("the listing is exhausted: there is nothing to resume")
+        if self._seek_by_anchor:  # still looking for the last item: the same checkpoint
+            state = [None, self._resume_offset, self._after]
+        else:
+            state = [
+                self.cursor,
+                self.offset,
+                self._last_id if self.offset or self._after else None,
+            ]
+        return base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
 
     def _finish_page(self, page: Page[T]) -> None:
         self._page = None
@@ -198,7 +256,7 @@ class Pager(Generic[T]):
 
     async def _next_page(self) -> Page[T] | None:
         """The next page from the network or the prefetcher; `None` at the end."""
-        if self._exhausted:
+        if self._exhausted or self._closed:
             return None
         if not self._started:
             self._started = True
@@ -238,8 +296,11 @@ class Pager(Generic[T]):
         self._prefetcher = prefetcher
 
     async def aclose(self) -> None:
-        """Stop prefetching; the pager hands out nothing more."""
-        self._exhausted = True
+        """Stop prefetching; the pager hands out nothing more.
+
+        `cursor` and `offset` keep saying where it stopped, to resume from.
+        """
+        self._closed = True
         if self._prefetcher is not None:
             self._prefetcher.cancel()
 
@@ -299,9 +360,15 @@ def listing(
     prefetch: int,
     cursor: str | None,
     offset: int,
+    resume: str | None = None,
 ) -> Pager[T]:
     """A pager over `GET path` with `params`, fetching `page_size` items a page."""
     limit = query.page_size(page_size)
+    after = None
+    if resume is not None:
+        if cursor is not None or offset:
+            raise ValueError("give resume= or cursor=/offset=, not both")
+        cursor, offset, after = _decode_checkpoint(resume)
     if cursor is not None and (not isinstance(cursor, str) or not cursor):
         raise ValueError("cursor must be a non-empty string (a next_cursor of this listing)")
 
@@ -317,4 +384,17 @@ def listing(
         prefetch=prefetch,
         cursor=cursor,
         offset=offset,
+        after=after,
     )
+
+
+def _decode_checkpoint(checkpoint: str) -> tuple[str | None, int, str | None]:
+    try:
+        cursor, offset, after = json.loads(base64.urlsafe_b64decode(checkpoint.encode()))
+    except (ValueError, TypeError, binascii.Error):
+        raise ValueError("resume= must be a Pager.checkpoint of this listing") from None
+    if not (cursor is None or isinstance(cursor, str)) or not isinstance(offset, int) or offset < 0:
+        raise ValueError("resume= must be a Pager.checkpoint of this listing")
+    if not (after is None or isinstance(after, str)):
+        raise ValueError("resume= must be a Pager.checkpoint of this listing")
+    return cursor, offset, after

@@ -44,6 +44,7 @@ class Results:
         prefetch: int = 1,
         cursor: str | None = None,
         offset: int = 0,
+        resume: str | None = None,
     ) -> Pager[Result]:
         """Iterate results, newest first (`GET /results`); see `Pager`.
 
@@ -56,10 +57,12 @@ class Results:
             prefetch: Pages fetched ahead while you work (0: none).
             cursor: Resume at this page (a `Pager.cursor`).
             offset: Skip this many items of the first page (a `Pager.offset`).
+            resume: Continue exactly after the last item a pager handed out
+                (its `checkpoint`), even while new items are being created.
         """
         return listing(
             self._pipeline, "/results", Result, params=self._filters(run_id, status, created_after, created_before),
-            page_size=page_size, prefetch=prefetch, cursor=cursor, offset=offset,
+            page_size=page_size, prefetch=prefetch, cursor=cursor, offset=offset, resume=resume,
         )  # fmt: skip
 
     def artifacts(
@@ -70,11 +73,12 @@ class Results:
         prefetch: int = 1,
         cursor: str | None = None,
         offset: int = 0,
+        resume: str | None = None,
     ) -> Pager[Artifact]:
         """Iterate a result's artifacts (`GET /results/{id}/artifacts`)."""
         return listing(
             self._pipeline, path("/results/{result_id}/artifacts", result_id=result_id), Artifact,
-            params={}, page_size=page_size, prefetch=prefetch, cursor=cursor, offset=offset,
+            params={}, page_size=page_size, prefetch=prefetch, cursor=cursor, offset=offset, resume=resume,
         )  # fmt: skip
 
     def bulk_artifacts(
@@ -129,7 +133,9 @@ class Results:
         return FanOut(
             fetch,
             results,
-            concurrency=concurrency or self._pipeline.shared.pool.max_connections,
+            concurrency=self._pipeline.shared.pool.max_connections
+            if concurrency is None
+            else concurrency,
             ordered=ordered,
             background=self._pipeline.shared.background,
             outcome=outcome,

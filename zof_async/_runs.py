@@ -97,6 +97,7 @@ class Runs:
         prefetch: int = 1,
         cursor: str | None = None,
         offset: int = 0,
+        resume: str | None = None,
     ) -> Pager[Run]:
         """Iterate runs, newest first (`GET /runs`); see `Pager`.
 
@@ -109,6 +110,8 @@ class Runs:
             prefetch: Pages fetched ahead while you work (0: none).
             cursor: Resume at this page (a `Pager.cursor`).
             offset: Skip this many items of the first page (a `Pager.offset`).
+            resume: Continue exactly after the last item a pager handed out
+                (its `checkpoint`), even while new items are being created.
         """
         params = {
             "project_id": None if project_id is None else _text("project_id", project_id),
@@ -118,7 +121,7 @@ class Runs:
         }
         return listing(
             self._pipeline, "/runs", Run, params=params, page_size=page_size,
-            prefetch=prefetch, cursor=cursor, offset=offset,
+            prefetch=prefetch, cursor=cursor, offset=offset, resume=resume,
         )  # fmt: skip
 
     def artifacts(
@@ -129,11 +132,12 @@ class Runs:
         prefetch: int = 1,
         cursor: str | None = None,
         offset: int = 0,
+        resume: str | None = None,
     ) -> Pager[Artifact]:
         """Iterate a run's artifacts (`GET /runs/{id}/artifacts`)."""
         return listing(
             self._pipeline, path("/runs/{run_id}/artifacts", run_id=run_id), Artifact,
-            params={}, page_size=page_size, prefetch=prefetch, cursor=cursor, offset=offset,
+            params={}, page_size=page_size, prefetch=prefetch, cursor=cursor, offset=offset, resume=resume,
         )  # fmt: skip
 
     def logs(self, run_id: str) -> LineStream:

@@ -354,3 +354,42 @@ def _run() -> dict[str, Any]:
     from tests.helpers import run_json
 
     return run_json()
+
+
+async def test_a_closed_pager_is_not_exhausted_and_resumes(zof: AsyncZof) -> None:
+    """Regression (found by the state machine): aclose() must not claim the end."""
+    everything = [r.id async for r in zof.results.list(page_size=10)]
+    pager = zof.results.list(page_size=10)
+    first = [(await pager.__anext__()).id for _ in range(3)]
+    await pager.aclose()
+    assert not pager.exhausted
+    with pytest.raises(StopAsyncIteration):
+        await pager.__anext__()
+    rest = [
+        r.id async for r in zof.results.list(page_size=10, cursor=pager.cursor, offset=pager.offset)
+    ]
+    assert first + rest == everything
+
+
+@pytest.mark.parametrize("read", [1, 7, 8, 9, 30])
+async def test_checkpoint_resumes_exactly_while_new_results_push_the_first_page(
+    busy: Emulator, zof: AsyncZof, read: int
+) -> None:
+    """Regression (found by the state machine): the first page has no cursor,
+    so more than a page of new results must not make a resume re-read or skip."""
+    before = [r.id async for r in zof.results.list(page_size=8)]
+    pager = zof.results.list(page_size=8)
+    first = [(await pager.__anext__()).id for _ in range(read)]
+    checkpoint = pager.checkpoint
+    await pager.aclose()
+    busy.script_next_run(RunScript(queue_seconds=0, duration_seconds=1))
+    await zof.runs.create(
+        project_id="proj_abc", environment="staging", test_suite_id="suite_pr_smoke"
+    )
+    busy.advance(5)  # 25 newer results: three pages' worth above the checkpoint
+    resumed = zof.results.list(page_size=8, resume=checkpoint)
+    again = resumed.checkpoint  # checkpointing before reading keeps the position
+    rest = [r.id async for r in resumed]
+    assert first + rest == before
+    rest_again = [r.id async for r in zof.results.list(page_size=8, resume=again)]
+    assert first + rest_again == before

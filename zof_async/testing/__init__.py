@@ -21,6 +21,7 @@ from ._clock import Clock, LoopClock, ManualClock, SystemClock
 from ._emulator import Emulator
 from ._faults import Fault, Faults, exponential_latency
 from ._lifecycle import RunScript
+from ._proxy import FaultProxy, Toxic
 from ._seed import SeedKeys
 from ._stats import RequestRecord, Stats
 
@@ -28,6 +29,7 @@ __all__ = [
     "Clock",
     "Emulator",
     "Fault",
+    "FaultProxy",
     "Faults",
     "LoopClock",
     "ManualClock",
@@ -36,6 +38,7 @@ __all__ = [
     "SeedKeys",
     "Stats",
     "SystemClock",
+    "Toxic",
     "exponential_latency",
     "is_testing",
     "set_testing",

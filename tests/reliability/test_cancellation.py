@@ -1,0 +1,71 @@
+"""Thousands of random cancellations, then: no leaks, nothing running, a healthy pool."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+from zof_async import AsyncZof
+from zof_async.testing import Emulator, SystemClock
+
+pytestmark = [pytest.mark.anyio, pytest.mark.served]
+
+ROUNDS = 1500
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def test_random_cancellations_leave_the_client_healthy() -> None:
+    emulator = Emulator(clock=SystemClock())
+    emulator.faults.latency = lambda rng: rng.uniform(0, 0.004)
+    rng = random.Random(1234)
+    run_id = next(iter(emulator.store.runs))
+    result_ids = list(emulator.store.results)[:200]
+    baseline = len(asyncio.all_tasks())
+    cancelled = completed = 0
+    async with emulator.serve() as base_url:
+        async with AsyncZof(api_key=emulator.keys.qa, base_url=base_url, max_connections=4) as zof:
+
+            async def get() -> None:
+                await zof.runs.get(run_id)
+
+            async def page() -> None:
+                async for _ in zof.results.list(
+                    page_size=rng.choice([5, 50]), prefetch=rng.choice([0, 1, 2])
+                ):
+                    await anyio.lowlevel.checkpoint()
+
+            async def bulk() -> None:
+                async for _ in zof.results.bulk_artifacts(
+                    result_ids[: rng.randint(1, 40)], concurrency=rng.choice([1, 4, 16])
+                ):
+                    pass
+
+            for _ in range(ROUNDS):
+                work = rng.choice([get, page, bulk])
+                with anyio.move_on_after(rng.uniform(0, 0.01)) as scope:
+                    await work()
+                if scope.cancelled_caught:
+                    cancelled += 1
+                else:
+                    completed += 1
+            for _ in range(20):
+                await anyio.lowlevel.checkpoint()
+            pool = zof._shared.pool
+            assert pool.in_flight == 0, "a cancelled request kept its slot"
+            assert len(pool._idle) == len(pool._all) <= 4, "a transport was lost"
+            # Only the client's own task group host remains beside the test's tasks.
+            assert len(asyncio.all_tasks()) <= baseline + 1
+            with anyio.fail_after(30):
+                for _ in range(100):
+                    assert (await zof.runs.get(run_id)).id == run_id
+    assert cancelled > ROUNDS // 4
+    assert completed > ROUNDS // 10
+    print(f"{ROUNDS} rounds: {cancelled} cancelled, {completed} completed")
