@@ -178,18 +178,32 @@ async def paginate_loop(p: dict[str, Any], *, decode: str) -> dict[str, Any]:
     return {"items": items, "requests": requests}
 
 
+def current_rss_mb() -> float:
+    """Resident memory now (not the high-water mark, which imports may have set)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 async def rss_zof(p: dict[str, Any]) -> dict[str, Any]:
     items = 0
     async with AsyncZof(api_key=p["key"], base_url=p["base_url"]) as zof:
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        async for _ in zof.results.list(run_id="run_bench", page_size=1000, prefetch=1):
+        pager = zof.results.list(run_id="run_bench", page_size=1000, prefetch=1)
+        async for _ in pager:  # the first page: connections and caches warm
             items += 1
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            break
+        baseline = peak = current_rss_mb()
+        async for _ in pager:
+            items += 1
+            if items % 5000 == 0:
+                peak = max(peak, current_rss_mb())
     return {
         "items": items,
-        "rss_before_mb": before / 1024,
-        "rss_after_mb": after / 1024,
-        "rss_growth_mb": (after - before) / 1024,
+        "rss_baseline_mb": baseline,
+        "rss_peak_mb": peak,
+        "rss_growth_mb": peak - baseline,
     }
 
 

@@ -211,8 +211,15 @@ def markdown(data: dict[str, Any]) -> str:
         lines.append(
             f"| {label} | {_fmt(row.get('wall'))} | {_fmt(rate, ',.0f')} | {row.get('requests', row.get('error', ''))} |"
         )
+    rss = pag.get("rss", {})
     lines.append(
-        f"\nFirst three rows: 20 ms server latency, and the consumer spends 20 ms per page. Peak RSS while streaming {pag['rss_n']:,} results: {pag.get('rss')}"
+        f"\nFirst three rows: 20 ms server latency, and the consumer spends 20 ms per page. "
+        f"Streaming {pag['rss_n']:,} results (pages of 1,000, prefetch 1): resident memory "
+        f"{rss.get('rss_baseline_mb', 0):.1f} MB after the first page, {rss.get('rss_peak_mb', 0):.1f} MB "
+        f"at its peak (growth {rss.get('rss_growth_mb', 0):.1f} MB), "
+        f"{rss.get('items', 0) / rss['wall']:,.0f} items/s."
+        if rss.get("wall")
+        else f"\nRSS run failed: {rss}"
     )
     lines += [
         "",

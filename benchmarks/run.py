@@ -186,6 +186,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="smaller sizes: under 2 minutes")
+    parser.add_argument(
+        "--only", help="re-run these sections (waiting,fanout,paginate,faults) into results.json"
+    )
     args = parser.parse_args()
     sizes = (
         {"fanout": 600, "paginate": 10_000, "rss": 200_000, "waiters": 100, "faults": 1000}
@@ -208,15 +211,23 @@ def main() -> None:
         "sizes": sizes,
         "cores": CORES,
     }
-    print("waiting (virtual time)", flush=True)
-    data["waiting"] = waiting(sizes["waiters"])
-    print("fan-out", flush=True)
-    data["fanout"] = fan_out(sizes["fanout"])
-    print("pagination", flush=True)
-    data["paginate"] = paginate(sizes["paginate"], sizes["rss"])
-    print("faults", flush=True)
-    data["faults"] = faults(sizes["faults"])
-    data["seconds"] = time.perf_counter() - began
+    sections = {
+        "waiting": lambda: waiting(sizes["waiters"]),
+        "fanout": lambda: fan_out(sizes["fanout"]),
+        "paginate": lambda: paginate(sizes["paginate"], sizes["rss"]),
+        "faults": lambda: faults(sizes["faults"]),
+    }
+    chosen = args.only.split(",") if args.only else list(sections)
+    if args.only:  # keep the other sections of the last run of the same mode
+        previous = json.loads((RESULTS / "results.json").read_text())
+        if previous.get("mode") != data["mode"]:
+            raise SystemExit("--only needs a results.json of the same mode to merge into")
+        data = {**previous, **data}
+    for name in chosen:
+        print(name, flush=True)
+        data[name] = sections[name]()
+    if not args.only:
+        data["seconds"] = time.perf_counter() - began
     RESULTS.mkdir(exist_ok=True)
     write(data, RESULTS)
     print((RESULTS / "results.md").read_text())

@@ -15,11 +15,12 @@ import trio
 import trio.testing
 
 from zof_async import AsyncZof
-from zof_async.testing import Emulator, LoopClock, RunScript
+from zof_async.testing import Emulator, LoopClock, RunScript, Stats
 
 
 def _setup(n: int, seed: int) -> tuple[Emulator, list[str]]:
     emulator = Emulator(data="minimal", clock=LoopClock())
+    emulator.stats = Stats(log_size=5_000_000)  # fixed 1 s polling sends ~300 polls per run
     rng = random.Random(seed)
     cases = emulator.store.projects["proj_abc"].case_ids[:5]
     ids = []

@@ -28,7 +28,6 @@ from typing import Generic, TypeVar
 
 import anyio
 import attrs
-from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectSendStream
 
 from ._background import Background
@@ -278,7 +277,7 @@ class FanOut(Generic[I, R, O]):
         self._background = background
         self._started = False
         self._completed = 0
-        self._own_group: TaskGroup | None = None
+        self._own = Background()
 
     @property
     def stats(self) -> FanOutStats:
@@ -318,9 +317,7 @@ class FanOut(Generic[I, R, O]):
 
     def _start(self) -> None:
         self._started = True
-        if self._own_group is not None:
-            self._own_group.start_soon(self._engine.run)
-        elif not self._background.start(self._engine.run):
+        if not (self._own.start(self._engine.run) or self._background.start(self._engine.run)):
             self._receive.close()
             raise RuntimeError(
                 "a fan-out needs a task group: use `async with AsyncZof() as zof:` "
@@ -334,9 +331,7 @@ class FanOut(Generic[I, R, O]):
 
     async def __aenter__(self) -> FanOut[I, R, O]:
         if not self._started and not self._background.available:
-            group = anyio.create_task_group()
-            await group.__aenter__()
-            self._own_group = group
+            await self._own.__aenter__()  # no client task group: bring our own
         return self
 
     async def __aexit__(
@@ -346,10 +341,7 @@ class FanOut(Generic[I, R, O]):
         tb: TracebackType | None,
     ) -> bool | None:
         await self.aclose()
-        group, self._own_group = self._own_group, None
-        if group is not None:
-            group.cancel_scope.cancel()
-            await group.__aexit__(None, None, None)  # see Background.__aexit__
+        await self._own.__aexit__(None, None, None)
         return None
 
     def __del__(self) -> None:

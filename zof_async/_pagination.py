@@ -27,7 +27,6 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import anyio
-from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import _query as query
@@ -167,7 +166,7 @@ class Pager(Generic[T]):
         self._done_fetching = False
         self._stuck: PaginationError | None = None
         self._prefetcher: _Prefetcher[T] | None = None
-        self._own_group: TaskGroup | None = None
+        self._own = Background()
 
     @property
     def exhausted(self) -> bool:
@@ -289,9 +288,7 @@ class Pager(Generic[T]):
         if self._prefetch == 0:
             return
         prefetcher = _Prefetcher(self._fetch, self.cursor, self._prefetch)
-        if self._own_group is not None:
-            self._own_group.start_soon(prefetcher.run)
-        elif not self._background.start(prefetcher.run):
+        if not (self._own.start(prefetcher.run) or self._background.start(prefetcher.run)):
             return
         self._prefetcher = prefetcher
 
@@ -306,9 +303,7 @@ class Pager(Generic[T]):
 
     async def __aenter__(self) -> Pager[T]:
         if not self._started and self._prefetch and not self._background.available:
-            group = anyio.create_task_group()
-            await group.__aenter__()
-            self._own_group = group
+            await self._own.__aenter__()  # no client task group: bring our own
         return self
 
     async def __aexit__(
@@ -318,10 +313,7 @@ class Pager(Generic[T]):
         tb: TracebackType | None,
     ) -> bool | None:
         await self.aclose()
-        group, self._own_group = self._own_group, None
-        if group is not None:
-            group.cancel_scope.cancel()
-            await group.__aexit__(None, None, None)  # see Background.__aexit__
+        await self._own.__aexit__(None, None, None)
         return None
 
     def __del__(self) -> None:

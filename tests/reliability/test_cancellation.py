@@ -14,7 +14,7 @@ from zof_async.testing import Emulator, SystemClock
 
 pytestmark = [pytest.mark.anyio, pytest.mark.served]
 
-ROUNDS = 1500
+ROUNDS = 2000
 
 
 @pytest.fixture

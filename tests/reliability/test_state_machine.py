@@ -161,7 +161,7 @@ def test_pagination_state_machine() -> None:
     previous = set_testing(True)
     try:
         Listing.TestCase.settings = settings(
-            max_examples=150, stateful_step_count=30, deadline=None,
+            max_examples=100, stateful_step_count=30, deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         )  # fmt: skip
         Listing.TestCase().runTest()
