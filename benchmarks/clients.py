@@ -134,6 +134,44 @@ async def fanout_aiohttp(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def fanout_transport(p: dict[str, Any]) -> dict[str, Any]:
+    """The floor of the aiohttp extra: its httpx transport called directly, no SDK."""
+    transport = aiohttp_transport()
+    headers = httpx.Headers({"Authorization": f"Bearer {p['key']}"})
+    requests = failed = 0
+    seen: Counter[str] = Counter()
+    pending = iter(ids(p["n"]))
+
+    async def worker() -> None:
+        nonlocal requests, failed
+        for result_id in pending:
+            requests += 1
+            url = f"{p['base_url']}/results/{result_id}/artifacts?limit=1000"
+            try:
+                response = await transport.handle_async_request(
+                    httpx.Request("GET", url, headers=headers)
+                )
+                await response.aread()
+                json.loads(response.content)
+                await response.aclose()
+            except httpx.HTTPError:
+                failed += 1
+                continue
+            if response.status_code == 200:
+                seen[result_id] += 1
+            else:
+                failed += 1
+
+    await asyncio.gather(*(worker() for _ in range(p["concurrency"])))
+    await transport.aclose()
+    return {
+        "requests": requests,
+        "failed": failed,
+        "done": len(seen),
+        "duplicates": sum(seen.values()) - len(seen),
+    }
+
+
 # -- pagination: stream the results of run_bench ----------------------------------
 
 
@@ -213,6 +251,7 @@ CLIENTS = {
     ("fanout", "httpx"): fanout_httpx,
     ("fanout", "httpx-naive-retry"): lambda p: fanout_httpx(p, naive_retries=5),
     ("fanout", "aiohttp"): fanout_aiohttp,
+    ("fanout", "httpx-aiohttp transport"): fanout_transport,
     ("paginate", "zof"): paginate_zof,
     ("paginate", "peer-loop"): lambda p: paginate_loop(p, decode="models"),
     ("paginate", "httpx-json"): lambda p: paginate_loop(p, decode="json"),
@@ -231,7 +270,7 @@ def main() -> None:
         figures = await run(params)
         return {**figures, "wall": time.perf_counter() - began, "cpu": cpu() - began_cpu}
 
-    if params["client"] in ("zof-aiohttp", "aiohttp"):
+    if params["client"] in ("zof-aiohttp", "aiohttp", "httpx-aiohttp transport"):
         result = asyncio.run(timed())
     else:
         result = anyio.run(timed)
