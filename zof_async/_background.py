@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
@@ -66,3 +66,47 @@ class Background:
         # `async with AsyncZof()` must keep working. The work never raises.
         await group.__aexit__(None, None, None)
         return None
+
+
+W = TypeVar("W", bound="BackgroundWork")
+
+
+class BackgroundWork:
+    """Base of iterators whose work runs in the background (pagers, fan-outs).
+
+    The work runs in the client's task group; inside `async with` of a client
+    that has none, in the iterator's own. Leaving the block closes the work.
+    """
+
+    _background: Background
+    _own: Background
+    _started: bool
+
+    def _init_background(self, background: Background) -> None:
+        self._background = background
+        self._own = Background()
+        self._started = False
+
+    def _wants_task_group(self) -> bool:
+        return True
+
+    def _start_work(self, work: Callable[[], Coroutine[Any, Any, None]]) -> bool:
+        """Start `work` in the iterator's task group or the client's; `False` if neither."""
+        return self._own.start(work) or self._background.start(work)
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self: W) -> W:
+        if not self._started and self._wants_task_group() and not self._background.available:
+            await self._own.__aenter__()  # no client task group: bring our own
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+        await self._own.__aexit__(None, None, None)

@@ -23,14 +23,13 @@ import contextlib
 import math
 import sys
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from types import TracebackType
 from typing import Generic, TypeVar
 
 import anyio
 import attrs
 from anyio.streams.memory import MemoryObjectSendStream
 
-from ._background import Background
+from ._background import Background, BackgroundWork
 from ._exceptions import AuthenticationError, PermissionDeniedError, ZofError
 from ._meter import Meter, install
 
@@ -254,7 +253,7 @@ class _Engine(Generic[I, R, O]):
         self._flushed = anyio.Event()
 
 
-class FanOut(Generic[I, R, O]):
+class FanOut(BackgroundWork, Generic[I, R, O]):
     """An async iterator of outcomes, one per input, as they complete (or in order)."""
 
     def __init__(
@@ -274,10 +273,8 @@ class FanOut(Generic[I, R, O]):
             fn, inputs, concurrency=concurrency, ordered=ordered, outcome=outcome, send=send
         )
         self._receive = receive
-        self._background = background
-        self._started = False
+        self._init_background(background)
         self._completed = 0
-        self._own = Background()
 
     @property
     def stats(self) -> FanOutStats:
@@ -317,7 +314,7 @@ class FanOut(Generic[I, R, O]):
 
     def _start(self) -> None:
         self._started = True
-        if not (self._own.start(self._engine.run) or self._background.start(self._engine.run)):
+        if not self._start_work(self._engine.run):
             self._receive.close()
             raise RuntimeError(
                 "a fan-out needs a task group: use `async with AsyncZof() as zof:` "
@@ -328,21 +325,6 @@ class FanOut(Generic[I, R, O]):
         """Cancel every call in flight; hand out nothing more."""
         self._engine.scope.cancel()
         self._receive.close()
-
-    async def __aenter__(self) -> FanOut[I, R, O]:
-        if not self._started and not self._background.available:
-            await self._own.__aenter__()  # no client task group: bring our own
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> bool | None:
-        await self.aclose()
-        await self._own.__aexit__(None, None, None)
-        return None
 
     def __del__(self) -> None:
         # The caller dropped the fan-out mid-iteration (a `break`): stop the work.

@@ -23,14 +23,13 @@ import contextlib
 import json
 from collections import deque
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import _query as query
-from ._background import Background
+from ._background import Background, BackgroundWork
 from ._converter import decode_page
 from ._exceptions import PaginationError
 from ._models import Page
@@ -113,7 +112,7 @@ class _Prefetcher(Generic[T]):
         self.receive.close()
 
 
-class Pager(Generic[T]):
+class Pager(BackgroundWork, Generic[T]):
     """An async iterator over the items of a cursor-paginated listing.
 
     ```python
@@ -146,14 +145,13 @@ class Pager(Generic[T]):
         if offset < 0:
             raise ValueError("offset must be 0 or more")
         self._fetch = fetch
-        self._background = background
+        self._init_background(background)
         self._prefetch = prefetch
         self.cursor = cursor
         self.offset = offset
         self._page: Page[T] | None = None
         self._check = _CursorCheck(cursor)
         self._next_cursor: str | None = cursor
-        self._started = False
         self._exhausted = False
         self._closed = False
         # The last item handed out; a resumed pager starts at its checkpoint's.
@@ -166,7 +164,6 @@ class Pager(Generic[T]):
         self._done_fetching = False
         self._stuck: PaginationError | None = None
         self._prefetcher: _Prefetcher[T] | None = None
-        self._own = Background()
 
     @property
     def exhausted(self) -> bool:
@@ -288,7 +285,7 @@ class Pager(Generic[T]):
         if self._prefetch == 0:
             return
         prefetcher = _Prefetcher(self._fetch, self.cursor, self._prefetch)
-        if not (self._own.start(prefetcher.run) or self._background.start(prefetcher.run)):
+        if not self._start_work(prefetcher.run):
             return
         self._prefetcher = prefetcher
 
@@ -301,20 +298,8 @@ class Pager(Generic[T]):
         if self._prefetcher is not None:
             self._prefetcher.cancel()
 
-    async def __aenter__(self) -> Pager[T]:
-        if not self._started and self._prefetch and not self._background.available:
-            await self._own.__aenter__()  # no client task group: bring our own
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> bool | None:
-        await self.aclose()
-        await self._own.__aexit__(None, None, None)
-        return None
+    def _wants_task_group(self) -> bool:
+        return self._prefetch > 0
 
     def __del__(self) -> None:
         # The caller dropped the pager mid-iteration (a `break`): stop prefetching.

@@ -247,17 +247,7 @@ async def test_leaving_the_loop_cancels_the_prefetch(router: respx.MockRouter) -
 async def test_an_exception_in_the_loop_body_cancels_the_prefetch(router: respx.MockRouter) -> None:
     cancelled = anyio.Event()
 
-    async def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.params.get("cursor") == "p2":
-            try:
-                await anyio.sleep_forever()
-            finally:
-                cancelled.set()
-        return httpx.Response(
-            200, json={"data": [_result("a")], "next_cursor": "p2", "has_more": True}
-        )
-
-    router.get("/results").mock(side_effect=handler)
+    router.get("/results").mock(side_effect=stall_on_page_two(cancelled))
     async with client(router) as zof:
 
         async def fail_in_the_loop_body() -> None:
@@ -274,17 +264,7 @@ async def test_an_exception_in_the_loop_body_cancels_the_prefetch(router: respx.
 async def test_cancelling_the_caller_cancels_the_prefetch(router: respx.MockRouter) -> None:
     cancelled = anyio.Event()
 
-    async def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.params.get("cursor") == "p2":
-            try:
-                await anyio.sleep_forever()
-            finally:
-                cancelled.set()
-        return httpx.Response(
-            200, json={"data": [_result("a")], "next_cursor": "p2", "has_more": True}
-        )
-
-    router.get("/results").mock(side_effect=handler)
+    router.get("/results").mock(side_effect=stall_on_page_two(cancelled))
     async with client(router) as zof:
         with anyio.move_on_after(0.05):
             async for _ in zof.results.list():
@@ -340,6 +320,22 @@ async def test_invalid_listing_arguments_fail_before_any_request(
         with pytest.raises(ValueError, match=message):
             zof.results.list(**kwargs)
     assert not router.calls
+
+
+def stall_on_page_two(cancelled: anyio.Event) -> Any:
+    """A /results handler: page one at once; page two never, setting `cancelled` when cancelled."""
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("cursor") == "p2":
+            try:
+                await anyio.sleep_forever()
+            finally:
+                cancelled.set()
+        return httpx.Response(
+            200, json={"data": [_result("a")], "next_cursor": "p2", "has_more": True}
+        )
+
+    return handler
 
 
 def _result(result_id: str) -> dict[str, Any]:
