@@ -5,14 +5,14 @@ semaphore sized to the connections), so no more requests are ever handed to
 a transport than it has connections, and a large fan-out waits here, in
 order, instead of timing out in httpcore's queue (`PoolTimeout`).
 
-The default arrangement was chosen by measurement (benchmarks/pool.py and the
-numbers in README): httpcore's pool spends CPU per request that grows with
-the connections it holds, so instead of one pool of N connections the SDK
-keeps N single-connection transports and lends an idle one per request. At
-concurrency 100 against the emulator on 127.0.0.1 that cut client CPU per
-request from ~3,000 µs (one pool, keep-alive 20) to ~750 µs, and calling the
-transport directly, rather than through `httpx.AsyncClient.send`, saved a
-further ~300 µs.
+The default arrangement was chosen by measurement (`python benchmarks/pool.py`):
+httpcore's pool spends CPU per request that grows with the connections it
+holds, so instead of one pool of N connections the SDK keeps N
+single-connection transports and lends an idle one per request, calling it
+directly rather than through `httpx.AsyncClient.send`. At concurrency 100
+against the emulator on 127.0.0.1 that measured ~575 µs of client CPU per
+request, against ~1,100 µs for one pool of 100 (keep-alive 20) and ~3,400 µs
+for one keeping 100 alive (figures vary from run to run; the ranking did not).
 """
 
 from __future__ import annotations
