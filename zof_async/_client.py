@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import platform
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -21,7 +20,6 @@ from ._pool import ClientTransport, ConnectionPool, sharded_factory
 from ._results import Results
 from ._retry import RetryPolicy
 from ._runs import Runs
-from ._version import __version__
 
 DEFAULT_BASE_URL = "https://api.zof.ai/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -156,16 +154,15 @@ class AsyncZof:
         copy leaves the pool open; closing the original closes it for both.
         """
         current = self._settings
-        headers = dict(current.headers)
         settings = _settings(
-            api_key=api_key or headers["Authorization"].removeprefix("Bearer "),
+            api_key=api_key or current.api_key,
             base_url=base_url or current.base_url,
             timeout=current.timeout if timeout is _UNSET else timeout,
             total_timeout=current.total_timeout if total_timeout is _UNSET else total_timeout,
             max_retries=max_retries,
             retry=retry or current.retry,
-            default_headers={**_extra_headers(headers), **(default_headers or {})},
-            allow_insecure_http=allow_insecure_http or current.base_url.scheme == "http",
+            default_headers={**dict(current.default_headers), **(default_headers or {})},
+            allow_insecure_http=allow_insecure_http or current.allow_insecure_http,
         )
         clone = object.__new__(AsyncZof)
         clone._setup(settings, self._shared, owns_pool=False)
@@ -271,24 +268,15 @@ def _settings(
         raise ConfigurationError("total_timeout must be positive or None")
     if max_retries is not None:
         retry = attrs.evolve(retry, max_retries=max_retries)
-    headers = {
-        "User-Agent": f"zof-async/{__version__} httpx/{httpx.__version__} "
-        f"python/{platform.python_version()}",
-        "Accept": "application/json",
-        **(default_headers or {}),
-        "Authorization": f"Bearer {key}",
-    }
     return Settings(
         base_url=url.copy_with(query=None, fragment=None),
-        headers=tuple(headers.items()),
+        api_key=key,
+        default_headers=tuple((default_headers or {}).items()),
+        allow_insecure_http=allow_insecure_http,
         timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
         total_timeout=total_timeout,
         retry=retry,
     )
-
-
-def _extra_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in headers.items() if k not in ("User-Agent", "Accept", "Authorization")}
 
 
 def _is_loopback(host: str) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json as jsonlib
 import logging
 import math
+import platform
 import random
 import time
 import uuid
@@ -48,20 +49,40 @@ from ._retry import (
     parse_retry_after,
     retry_delay,
 )
+from ._version import __version__
 from ._waiting import PollRate
 
 Params = Mapping[str, str | int | list[str] | None]
 
+USER_AGENT = f"zof-async/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
+
 
 @attrs.frozen(kw_only=True)
 class Settings:
-    """What a client (or a `with_options` copy) sends with, per call."""
+    """What a client (or a `with_options` copy) sends with, per call.
+
+    The inputs as given, so `with_options` inherits exactly them; the key is
+    left out of the repr.
+    """
 
     base_url: httpx.URL
-    headers: tuple[tuple[str, str], ...]
+    api_key: str = attrs.field(repr=False)
+    default_headers: tuple[tuple[str, str], ...]
+    allow_insecure_http: bool
     timeout: httpx.Timeout
     total_timeout: float | None
     retry: RetryPolicy
+
+    def headers(self) -> httpx.Headers:
+        """The headers of every request: identity, defaults, then the key."""
+        return httpx.Headers(
+            [
+                ("User-Agent", USER_AGENT),
+                ("Accept", "application/json"),
+                *self.default_headers,
+                ("Authorization", f"Bearer {self.api_key}"),
+            ]
+        )
 
 
 class Shared:
@@ -112,7 +133,7 @@ class Pipeline:
         self.settings = settings
         self.shared = shared
         self._base = str(settings.base_url).rstrip("/")
-        self._headers = httpx.Headers(list(settings.headers))
+        self._headers = settings.headers()
         self._timeouts = settings.timeout.as_dict()
         bounded = [value for value in self._timeouts.values() if value is not None]
         unbounded = len(bounded) < len(self._timeouts)

@@ -73,6 +73,18 @@ def test_insecure_http_can_be_allowed_explicitly() -> None:
     assert AsyncZof(api_key="k", base_url="http://zof.internal/v1", allow_insecure_http=True)
 
 
+def test_with_options_keeps_the_http_rule() -> None:
+    """A loopback http:// client does not license http:// to a remote host."""
+    loopback = AsyncZof(api_key="k", base_url="http://127.0.0.1:9/v1")
+    with pytest.raises(ConfigurationError):
+        loopback.with_options(base_url="http://api.example.com/v1")
+    assert loopback.with_options(base_url="http://api.example.com/v1", allow_insecure_http=True)
+    allowed = AsyncZof(api_key="k", base_url="http://zof.internal/v1", allow_insecure_http=True)
+    assert (
+        allowed.with_options(base_url="http://other.internal/v1").base_url.host == "other.internal"
+    )
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -207,7 +219,7 @@ async def test_the_key_never_leaks(
     router.get("/runs/run_2").mock(return_value=httpx.Response(503, text="nope"))
     texts: list[str] = []
     async with client(router, max_retries=2) as zof:
-        texts += [repr(zof), str(zof), repr(zof.with_options(max_retries=1))]
+        texts += [repr(zof), str(zof), repr(zof.with_options(max_retries=1)), repr(zof._settings)]
         await zof.runs.get("run_1")
         with pytest.raises(InternalServerError) as caught:
             await zof.runs.get("run_2")
