@@ -68,6 +68,39 @@ class _CursorCheck:
         return cursor
 
 
+class PageWalk(Generic[T]):
+    """The pages of a listing in order, each fetched with the previous page's cursor.
+
+    A page whose `next_cursor` repeats an earlier one is still handed out;
+    the `PaginationError` comes on the next call. A failed fetch changes
+    nothing, so calling again retries the same cursor.
+    """
+
+    def __init__(self, fetch: Fetch[T], cursor: str | None) -> None:
+        self._fetch = fetch
+        self._cursor = cursor
+        self._check = _CursorCheck(cursor)
+        self._done = False
+        self._stuck: PaginationError | None = None
+
+    async def next(self) -> tuple[str | None, Page[T]] | None:
+        """The next page and the cursor that fetched it; `None` after the last."""
+        if self._stuck is not None:
+            raise self._stuck
+        if self._done:
+            return None
+        cursor = self._cursor
+        page = await self._fetch(cursor)
+        try:
+            following = self._check.advance(page)
+        except PaginationError as exc:
+            self._stuck = exc
+            return cursor, page
+        self._cursor = following
+        self._done = following is None
+        return cursor, page
+
+
 class _Prefetcher(Generic[T]):
     """Fetches pages ahead into a bounded stream; never raises out of `run`."""
 
@@ -84,24 +117,17 @@ class _Prefetcher(Generic[T]):
 
     async def run(self) -> None:
         with self.scope, self._send:
-            check = _CursorCheck(self._cursor)
-            cursor = self._cursor
+            walk = PageWalk(self._fetch, self._cursor)
             try:
                 while True:
                     try:
-                        page = await self._fetch(cursor)
+                        step = await walk.next()
                     except Exception as exc:
                         await self._send.send(exc)
                         return
-                    await self._send.send((cursor, page))
-                    try:
-                        following = check.advance(page)
-                    except PaginationError as exc:
-                        await self._send.send(exc)
+                    if step is None:
                         return
-                    if following is None:
-                        return
-                    cursor = following
+                    await self._send.send(step)
             except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                 return  # the consumer went away
             finally:
@@ -150,8 +176,7 @@ class Pager(BackgroundWork, Generic[T]):
         self.cursor = cursor
         self.offset = offset
         self._page: Page[T] | None = None
-        self._check = _CursorCheck(cursor)
-        self._next_cursor: str | None = cursor
+        self._walk = PageWalk(fetch, cursor)  # without prefetch
         self._exhausted = False
         self._closed = False
         # The last item handed out; a resumed pager starts at its checkpoint's.
@@ -161,8 +186,6 @@ class Pager(BackgroundWork, Generic[T]):
         # holds. One without (the first page) must be found by its last item.
         self._seek_by_anchor = after is not None and cursor is None
         self._resume_offset = offset
-        self._done_fetching = False
-        self._stuck: PaginationError | None = None
         self._prefetcher: _Prefetcher[T] | None = None
 
     @property
@@ -267,17 +290,10 @@ class Pager(BackgroundWork, Generic[T]):
                 raise received
             cursor, page = received
         else:
-            if self._stuck is not None:
-                raise self._stuck
-            if self._done_fetching:
+            step = await self._walk.next()
+            if step is None:
                 return None
-            cursor = self._next_cursor
-            page = await self._fetch(cursor)
-            try:
-                self._next_cursor = self._check.advance(page)
-            except PaginationError as exc:
-                self._stuck = exc  # hand this page out, then stop
-            self._done_fetching = self._next_cursor is None
+            cursor, page = step
         self.cursor = cursor
         return page
 
@@ -349,20 +365,34 @@ def listing(
     if cursor is not None and (not isinstance(cursor, str) or not cursor):
         raise ValueError("cursor must be a non-empty string (a next_cursor of this listing)")
 
-    async def fetch(page_cursor: str | None) -> Page[T]:
-        request = pipeline.build(
-            "GET", path, params={**params, "limit": limit, "cursor": page_cursor}
-        )
-        return decode_page(await pipeline.send(request), model)
-
     return Pager(
-        fetch,
+        page_fetcher(pipeline, path, model, params=params, limit=limit),
         background=pipeline.shared.background,
         prefetch=prefetch,
         cursor=cursor,
         offset=offset,
         after=after,
     )
+
+
+def page_fetcher(
+    pipeline: Pipeline, path: str, model: type[T], *, params: Params, limit: int
+) -> Fetch[T]:
+    """Fetches one page of `GET path` (with `params`) at a cursor, as `model`s."""
+
+    async def fetch(cursor: str | None) -> Page[T]:
+        request = pipeline.build("GET", path, params={**params, "limit": limit, "cursor": cursor})
+        return decode_page(await pipeline.send(request), model)
+
+    return fetch
+
+
+async def collect(fetch: Fetch[T]) -> list[T]:
+    """Every item of a listing, without a pager (for short listings fetched by the thousand)."""
+    walk, items = PageWalk(fetch, None), list[T]()
+    while (step := await walk.next()) is not None:
+        items.extend(step[1].items)
+    return items
 
 
 def _decode_checkpoint(checkpoint: str) -> tuple[str | None, int, str | None]:

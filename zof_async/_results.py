@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from . import _query as query
-from ._converter import converter, decode, decode_page
-from ._exceptions import APIResponseValidationError, PaginationError
+from ._converter import converter, decode
+from ._exceptions import APIResponseValidationError
 from ._export import csv_records, json_array_items
 from ._fanout import FanOut
 from ._models import Artifact, ArtifactBatch, Result
-from ._pagination import Pager, listing
+from ._pagination import Pager, collect, listing, page_fetcher
 from ._paths import path
 from ._pipeline import Pipeline
 from ._runs import _text, _timeout
@@ -113,17 +113,9 @@ class Results:
 
         async def fetch(item: str | Result) -> tuple[Artifact, ...]:
             route = path("/results/{result_id}/artifacts", result_id=_result_id(item))
-            found: list[Artifact] = []
-            cursor: str | None = None
-            while True:  # almost always one page; a pager would cost more than the request
-                request = pipeline.build("GET", route, params={"limit": 1000, "cursor": cursor})
-                page = decode_page(await pipeline.send(request), Artifact)
-                found.extend(page.items)
-                if page.next_cursor is None:
-                    return tuple(found)
-                if page.next_cursor == cursor:
-                    raise PaginationError(f"the artifacts of {_result_id(item)} repeat a cursor")
-                cursor = page.next_cursor
+            # Almost always one page: a Pager would cost more than the request.
+            fetch_page = page_fetcher(pipeline, route, Artifact, params={}, limit=1000)
+            return tuple(await collect(fetch_page))
 
         def outcome(
             item: str | Result, value: tuple[Artifact, ...] | None, error: Exception | None

@@ -20,6 +20,7 @@ from zof_async import (
     InternalServerError,
     NotFoundError,
     Outcome,
+    PaginationError,
     PermissionDeniedError,
     Result,
 )
@@ -320,6 +321,28 @@ async def test_a_fan_out_owns_a_task_group_with_async_with(router: respx.MockRou
             assert len([b async for b in stream]) == 20
     finally:
         await zof.aclose()
+
+
+async def test_artifact_cursors_that_cycle_fail_that_item(router: respx.MockRouter) -> None:
+    following = {None: "a", "a": "b", "b": "a"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        cursor = request.url.params.get("cursor")
+        return httpx.Response(
+            200,
+            json={
+                "data": [artifact("res_1", len(cursor or ""))],
+                "next_cursor": following[cursor],
+                "has_more": True,
+            },
+        )
+
+    router.get(path__regex=ARTIFACTS.pattern).mock(side_effect=handler)
+    async with client(router) as zof:
+        with anyio.fail_after(5):
+            (batch,) = [b async for b in zof.results.bulk_artifacts(["res_1"])]
+    assert isinstance(batch.error, PaginationError)
+    assert len(router.calls) == 3
 
 
 async def test_result_objects_are_accepted(busy: Emulator, zof: AsyncZof) -> None:
