@@ -88,8 +88,3 @@ def _describe(model: type, exc: Exception, prefix: str = "") -> str:
     else:
         reasons = str(exc) or type(exc).__name__
     return f"the response is not a valid {prefix}{name}: {reasons}"
-
-
-def decode_item(data: Any, model: type[T]) -> T:
-    """Structure one already-parsed JSON object (used by streaming exports)."""
-    return converter.structure(data, model)

@@ -6,6 +6,7 @@ so exporting millions of results iterates in constant memory.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 from collections.abc import AsyncIterable, AsyncIterator
@@ -99,7 +100,5 @@ def _record_end(text: str) -> int:
     return -1
 
 
-def _incremental_utf8() -> Any:
-    import codecs
-
+def _incremental_utf8() -> codecs.IncrementalDecoder:
     return codecs.getincrementaldecoder("utf-8")()

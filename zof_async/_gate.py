@@ -23,16 +23,6 @@ class RateLimitGate:
         self._until = -math.inf
         self._rng = rng
 
-    @property
-    def closed(self) -> bool:
-        """Whether the gate was ever closed (cheap: no clock read)."""
-        return self._until != -math.inf
-
-    @property
-    def closed_until(self) -> float:
-        """Loop time (`anyio.current_time()`) before which nothing is sent."""
-        return self._until
-
     def close_until(self, when: float) -> None:
         """Hold every request until `when` (loop time); never shortens a closure."""
         self._until = max(self._until, when)
@@ -47,6 +37,8 @@ class RateLimitGate:
             `False`, at once, if the gate stays closed past `deadline` (loop
             time): waiting could only end in a timeout.
         """
+        if self._until == -math.inf:
+            return True  # never closed: no clock read on the hot path
         while not is_testing():
             remaining = self._until - anyio.current_time()
             if remaining <= 0:

@@ -27,11 +27,6 @@ class Meter:
 _current: ContextVar[tuple[Meter, ...]] = ContextVar("zof_async_meters", default=())
 
 
-def meters() -> tuple[Meter, ...]:
-    """The meters of the current context (innermost last)."""
-    return _current.get()
-
-
 def install(meter: Meter) -> None:
     """Count this context's requests on `meter` too (call at the top of a task)."""
     _current.set((*_current.get(), meter))

@@ -310,21 +310,11 @@ class Pipeline:
         The gate is checked again once a slot is taken: a request that queued
         for a slot before a 429 arrived must not slip out after it.
         """
-        gate = self.shared.gate
-        max_jitter = self.settings.retry.max_jitter
-        if gate.closed and not await gate.wait(max_jitter=max_jitter, deadline=deadline):
-            raise APITimeoutError(
-                f"{describe(request)}: rate limited (Retry-After) past this call's deadline",
-                request=request,
-            )
+        await self._pass_gate(request, deadline)
         pool = self.shared.pool
         lease = _Lease(pool, await pool.acquire())
         try:
-            if gate.closed and not await gate.wait(max_jitter=max_jitter, deadline=deadline):
-                raise APITimeoutError(
-                    f"{describe(request)}: rate limited (Retry-After) past this call's deadline",
-                    request=request,
-                )
+            await self._pass_gate(request, deadline)
             if deadline != math.inf:
                 remaining = deadline - anyio.current_time()
                 if remaining <= 0:
@@ -364,6 +354,16 @@ class Pipeline:
             await lease.release()
             raise
         return lease
+
+    async def _pass_gate(self, request: httpx.Request, deadline: float) -> None:
+        """Wait at the client-wide 429 gate, or fail if it opens only past `deadline`."""
+        if not await self.shared.gate.wait(
+            max_jitter=self.settings.retry.max_jitter, deadline=deadline
+        ):
+            raise APITimeoutError(
+                f"{describe(request)}: rate limited (Retry-After) past this call's deadline",
+                request=request,
+            )
 
     def _log(
         self,

@@ -1,4 +1,4 @@
-"""Turning list and export filters into query values, checked before sending."""
+"""Checking arguments before anything is sent: filters, ids, timeouts, keys."""
 
 from __future__ import annotations
 
@@ -46,3 +46,22 @@ def page_size(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
         raise ValueError("page_size must be an integer from 1 to 1000")
     return value
+
+
+def text(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{name} must be a non-empty string")
+    return value
+
+
+def idempotency_key(key: str) -> None:
+    if not 1 <= len(key) <= 255 or not all(" " <= c <= "~" for c in key):
+        raise ValueError("idempotency_key must be 1 to 255 printable ASCII characters")
+
+
+def timeout(timeout: float | None) -> float | None:
+    if timeout is not None and timeout <= 0:
+        raise ValueError("timeout must be positive")
+    return timeout

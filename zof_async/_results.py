@@ -16,7 +16,6 @@ from ._models import Artifact, ArtifactBatch, Result
 from ._pagination import Pager, collect, listing, page_fetcher
 from ._paths import path
 from ._pipeline import Pipeline
-from ._runs import _text, _timeout
 from ._streams import ByteStream, write_atomically
 
 ExportFormat = Literal["csv", "json"]
@@ -31,7 +30,9 @@ class Results:
     async def get(self, result_id: str, *, timeout: float | None = None) -> Result:
         """Fetch one result (`GET /results/{id}`)."""
         request = self._pipeline.build("GET", path("/results/{result_id}", result_id=result_id))
-        return decode(await self._pipeline.send(request, total_timeout=_timeout(timeout)), Result)
+        return decode(
+            await self._pipeline.send(request, total_timeout=query.timeout(timeout)), Result
+        )
 
     def list(
         self,
@@ -220,7 +221,7 @@ class Results:
         created_before: datetime | str | None,
     ) -> dict[str, Any]:
         return {
-            "run_id": None if run_id is None else _text("run_id", run_id),
+            "run_id": None if run_id is None else query.text("run_id", run_id),
             "status": query.statuses(status),
             "created_after": query.timestamp("created_after", created_after),
             "created_before": query.timestamp("created_before", created_before),

@@ -53,38 +53,38 @@ class Runs:
             ValueError: Before any request, for arguments that cannot be valid.
         """
         body: dict[str, object] = {
-            "project_id": _text("project_id", project_id),
-            "environment": _text("environment", environment),
+            "project_id": query.text("project_id", project_id),
+            "environment": query.text("environment", environment),
         }
         if (test_case_ids is None) == (test_suite_id is None):
             raise ValueError("give exactly one of test_case_ids and test_suite_id")
         if test_case_ids is not None:
             if isinstance(test_case_ids, str) or not test_case_ids:
                 raise ValueError("test_case_ids must be a non-empty list of case ids")
-            body["test_case_ids"] = [_text("test_case_ids[]", c) for c in test_case_ids]
+            body["test_case_ids"] = [query.text("test_case_ids[]", c) for c in test_case_ids]
         else:
-            body["test_suite_id"] = _text("test_suite_id", test_suite_id)
+            body["test_suite_id"] = query.text("test_suite_id", test_suite_id)
         if idempotency_key is not None:
-            _idempotency_key(idempotency_key)
+            query.idempotency_key(idempotency_key)
         pipeline = self._pipeline
         request = pipeline.build("POST", "/runs", json=body, idempotency_key=idempotency_key)
-        return decode(await pipeline.send(request, total_timeout=_timeout(timeout)), Run)
+        return decode(await pipeline.send(request, total_timeout=query.timeout(timeout)), Run)
 
     async def get(self, run_id: str, *, timeout: float | None = None) -> Run:
         """Fetch a run with its summary and case outcomes (`GET /runs/{id}`)."""
         request = self._pipeline.build("GET", path("/runs/{run_id}", run_id=run_id))
-        return decode(await self._pipeline.send(request, total_timeout=_timeout(timeout)), Run)
+        return decode(await self._pipeline.send(request, total_timeout=query.timeout(timeout)), Run)
 
     async def cancel(
         self, run_id: str, *, idempotency_key: str | None = None, timeout: float | None = None
     ) -> Run:
         """Cancel a queued or running run; a finished one raises `ConflictError`."""
         if idempotency_key is not None:
-            _idempotency_key(idempotency_key)
+            query.idempotency_key(idempotency_key)
         request = self._pipeline.build(
             "POST", path("/runs/{run_id}/cancel", run_id=run_id), idempotency_key=idempotency_key
         )
-        return decode(await self._pipeline.send(request, total_timeout=_timeout(timeout)), Run)
+        return decode(await self._pipeline.send(request, total_timeout=query.timeout(timeout)), Run)
 
     def list(
         self,
@@ -114,7 +114,7 @@ class Runs:
                 (its `checkpoint`), even while new items are being created.
         """
         params = {
-            "project_id": None if project_id is None else _text("project_id", project_id),
+            "project_id": None if project_id is None else query.text("project_id", project_id),
             "status": query.statuses(status),
             "created_after": query.timestamp("created_after", created_after),
             "created_before": query.timestamp("created_before", created_before),
@@ -168,7 +168,7 @@ class Runs:
             WaitTimeoutError: If `timeout` seconds pass first.
         """
         path("/runs/{run_id}", run_id=run_id)
-        _timeout(timeout)
+        query.timeout(timeout)
         pipeline = self._pipeline
 
         async def fetch(remaining: float | None) -> tuple[Run, httpx.Headers]:
@@ -213,22 +213,3 @@ class Runs:
                 on_update(run)
         assert last is not None and last.is_terminal
         return last
-
-
-def _text(name: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
-    if not value.strip():
-        raise ValueError(f"{name} must be a non-empty string")
-    return value
-
-
-def _idempotency_key(key: str) -> None:
-    if not 1 <= len(key) <= 255 or not all(" " <= c <= "~" for c in key):
-        raise ValueError("idempotency_key must be 1 to 255 printable ASCII characters")
-
-
-def _timeout(timeout: float | None) -> float | None:
-    if timeout is not None and timeout <= 0:
-        raise ValueError("timeout must be positive")
-    return timeout

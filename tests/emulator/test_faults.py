@@ -56,6 +56,14 @@ async def test_throttle_window(emulator: Emulator, http: httpx.AsyncClient) -> N
     assert (await http.get("/runs")).status_code == 200
 
 
+async def test_reset_also_cancels_a_scheduled_throttle(
+    emulator: Emulator, http: httpx.AsyncClient
+) -> None:
+    emulator.faults.throttle_after(2, seconds=60, retry_after=5)
+    emulator.faults.reset()
+    assert [(await http.get("/runs")).status_code for _ in range(5)] == [200] * 5
+
+
 async def test_fail_next_by_route_and_method(emulator: Emulator, http: httpx.AsyncClient) -> None:
     emulator.faults.fail_next(2, status=502, method="POST", route="/runs")
     emulator.faults.fail_next(1, status=429, route="/runs/{id}")

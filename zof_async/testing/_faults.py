@@ -75,6 +75,7 @@ class Faults:
             self.rate_limit = None
             self._scripted.clear()
             self._throttle_until = -math.inf
+            self._throttle_plan = None
             self._buckets.clear()
 
     def fail_next(
