@@ -33,6 +33,7 @@ from ._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    ConfigurationError,
     RateLimitError,
     ZofError,
     describe,
@@ -41,6 +42,8 @@ from ._exceptions import (
 from ._gate import RateLimitGate
 from ._logging import logger
 from ._pool import ConnectionPool
+from ._query import idempotency_key as check_idempotency_key
+from ._redact import Redactor
 from ._retry import (
     RetryPolicy,
     is_retryable_exception,
@@ -138,6 +141,7 @@ class Pipeline:
         bounded = [value for value in self._timeouts.values() if value is not None]
         unbounded = len(bounded) < len(self._timeouts)
         self._longest_timeout = math.inf if unbounded or not bounded else max(bounded)
+        self.redactor = Redactor([settings.api_key])
 
     def build(
         self,
@@ -170,6 +174,8 @@ class Pipeline:
                 content = jsonlib.dumps(json, separators=(",", ":")).encode()
                 headers["Content-Type"] = "application/json"
             if method == "POST":
+                if idempotency_key is not None:
+                    check_idempotency_key(idempotency_key)
                 headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         request = httpx.Request(method, url, headers=headers, content=content)
         request.extensions = {"timeout": self._timeouts}
@@ -234,8 +240,8 @@ class Pipeline:
                     raise  # the call's own deadline, not a transport timeout
                 cause = exc.__cause__
                 outcome: ZofError = exc
-                retryable = isinstance(cause, httpx.TransportError) and is_retryable_exception(
-                    cause
+                retryable = isinstance(cause, OSError | EOFError) or (
+                    isinstance(cause, httpx.TransportError) and is_retryable_exception(cause)
                 )
                 status: int | str = type(cause or exc).__name__
             else:
@@ -261,6 +267,7 @@ class Pipeline:
                 outcome = status_error(response, retry_after=retry_after)
                 retryable = is_retryable_status(response.status_code)
                 status = response.status_code
+            self.redactor.exception(outcome)
             delay = self._plan_retry(
                 outcome, retryable, attempt, retry_after, deadline, max_retries
             )
@@ -345,10 +352,18 @@ class Pipeline:
             raise APITimeoutError(
                 f"{describe(request)}: {type(exc).__name__}", request=request
             ) from exc
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, OSError, EOFError) as exc:
             await lease.release()
             raise APIConnectionError(
                 f"{describe(request)}: {type(exc).__name__}: {exc}", request=request
+            ) from exc
+        except RuntimeError as exc:
+            await lease.release()
+            if "event loop" not in str(exc):
+                raise
+            raise ConfigurationError(
+                f"{describe(request)}: {exc}: this client's connections belong to another "
+                "event loop; create one client per event loop"
             ) from exc
         except BaseException:
             await lease.release()
@@ -383,7 +398,7 @@ class Pipeline:
             "%s -> %s request_id=%s attempt=%d elapsed=%.3fs%s",
             describe(request),
             status,
-            headers.get("x-request-id") if headers is not None else None,
+            self.redactor.text(headers.get("x-request-id", "")) if headers is not None else None,
             attempt + 1,
             anyio.current_time() - started,
             f" retry_in={retry_in:.3f}s" if retry_in is not None else "",
