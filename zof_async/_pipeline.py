@@ -350,12 +350,15 @@ class Pipeline:
         except httpx.TimeoutException as exc:
             await lease.release()
             raise APITimeoutError(
-                f"{describe(request)}: {type(exc).__name__}", request=request
+                f"{describe(request)} on {request.url.netloc.decode()}: {type(exc).__name__}",
+                request=request,
             ) from exc
         except (httpx.TransportError, OSError, EOFError) as exc:
             await lease.release()
             raise APIConnectionError(
-                f"{describe(request)}: {type(exc).__name__}: {exc}", request=request
+                f"{describe(request)} on {request.url.netloc.decode()}: "
+                f"{type(exc).__name__}: {exc}",
+                request=request,
             ) from exc
         except RuntimeError as exc:
             await lease.release()
