@@ -16,7 +16,7 @@ import ssl
 import struct
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 Answer = Callable[["Received", socket.socket], bool]
@@ -25,10 +25,8 @@ Answer = Callable[["Received", socket.socket], bool]
 
 def _stop_listening(sock: socket.socket) -> None:
     """Wake the thread blocked in `accept` (a plain close does not) and close."""
-    try:
+    with suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     sock.close()
 
 
@@ -192,10 +190,8 @@ class RawServer:
             _stop_listening(self._sock)
             acceptor.join(5)
             for conn in self._open:
-                try:
+                with suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
             for thread in self._threads:
                 thread.join(5)
 

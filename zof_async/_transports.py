@@ -8,14 +8,17 @@ Three sources, each with its own rules, documented on `AsyncZof`:
 - `transport=`: an httpx transport of the user's, used as it is;
 - `http_client=`: an `httpx.AsyncClient` of the user's. What it contributes
   is its transport (pool, mounts, proxies, TLS), its event hooks and its
-  headers (beneath the SDK's own). What the SDK decides is sent regardless:
-  the URL, the `Authorization` header, timeouts, no redirects. Settings
+  headers, except the four every httpx client carries (`Accept`,
+  `Accept-Encoding`, `Connection`, `User-Agent`), which the SDK sets. What
+  the SDK decides regardless: the URL, `Authorization`, timeouts, no
+  redirects. Settings
   that would otherwise be dropped silently (`base_url`, `params`, `auth`, an
   `Authorization` header) are refused with a `ConfigurationError`.
 """
 
 from __future__ import annotations
 
+import os
 import ssl
 from typing import Literal
 
@@ -80,6 +83,8 @@ def build_pool(
         proxy_url = resolve_proxy(base_url, proxy=proxy, trust_env=trust_env)
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
+    if isinstance(verify, str) and not os.path.exists(verify):
+        raise ConfigurationError(f"verify: no CA bundle file or directory at {verify!r}")
     if transport == "aiohttp":
         from ._aiohttp import aiohttp_transport
 

@@ -58,9 +58,10 @@ async def open_client(kind: str, base_url: str, **options: Any) -> AsyncIterator
     options.setdefault("api_key", KEY)
     options.setdefault("timeout", 5)
     if kind == "http_client":
-        async with httpx.AsyncClient() as http, AsyncZof(
-            base_url=base_url, http_client=http, **options
-        ) as zof:
+        async with (
+            httpx.AsyncClient() as http,
+            AsyncZof(base_url=base_url, http_client=http, **options) as zof,
+        ):
             yield zof
         return
     transport = "aiohttp" if kind == "aiohttp" else None
@@ -189,11 +190,9 @@ async def test_one_attempt_is_one_request_on_the_wire(kind: str, method: str) ->
     with RawServer(answers).running() as server:
         async with open_client(kind, server.base_url, max_retries=0) as zof:
             await zof.runs.get("run_1")  # leaves a keep-alive connection behind
+            call = zof.runs.get("run_1") if method == "GET" else zof.runs.cancel("run_1")
             with pytest.raises(APIConnectionError) as caught:
-                if method == "GET":
-                    await zof.runs.get("run_1")
-                else:
-                    await zof.runs.cancel("run_1")
+                await call
     assert not isinstance(caught.value, APITimeoutError)
     assert len(server.received) == 2
     assert zof.stats.requests_sent == 2
