@@ -108,17 +108,36 @@ async def test_a_bad_idempotency_key_is_refused_on_every_post(
 
 
 def test_a_client_used_from_a_second_event_loop_says_what_to_do() -> None:
-    """asyncio.run twice, trio.run twice: ConfigurationError, not 'Event loop is closed'."""
+    """Another loop (asyncio.run in a thread, a second trio.run): ConfigurationError.
+
+    Not 'Event loop is closed' or 'attached to a different loop'; the client
+    keeps working in its own loop and closes there.
+    """
+
+    def in_another_loop(zof: AsyncZof) -> BaseException | None:
+        try:
+            asyncio.run(zof.runs.get("run_1"))
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            return exc
+        return None
+
+    async def main(transport: str | None, base_url: str) -> BaseException | None:
+        async with AsyncZof(api_key=KEY, base_url=base_url, transport=transport) as zof:
+            await zof.runs.get("run_1")
+            error = await anyio.to_thread.run_sync(in_another_loop, zof)
+            await zof.runs.get("run_1")
+        return error
+
     with RawServer([http_answer(200, run_json())]).running() as server:
         for transport in (None, "aiohttp"):
-            zof = AsyncZof(api_key=KEY, base_url=server.base_url, transport=transport)
-            asyncio.run(zof.runs.get("run_1"))
-            with pytest.raises(ConfigurationError, match="one client per event loop"):
-                asyncio.run(zof.runs.get("run_1"))
-        zof = AsyncZof(api_key=KEY, base_url=server.base_url)
-        trio.run(zof.runs.get, "run_1")
-        with pytest.raises(ConfigurationError, match="one client per event loop"):
+            error = asyncio.run(main(transport, server.base_url))
+            assert isinstance(error, ConfigurationError)
+            assert "one client per event loop" in str(error)
+        with RawServer([http_answer(200, run_json(), close=True)]).running() as closing:
+            zof = AsyncZof(api_key=KEY, base_url=closing.base_url)
             trio.run(zof.runs.get, "run_1")
+            with pytest.raises(ConfigurationError, match="one client per event loop"):
+                trio.run(zof.runs.get, "run_1")
 
 
 @pytest.mark.parametrize("anyio_backend", ["trio"])
