@@ -117,7 +117,7 @@ def test_a_client_used_from_a_second_event_loop_says_what_to_do() -> None:
     def in_another_loop(zof: AsyncZof) -> BaseException | None:
         try:
             asyncio.run(zof.runs.get("run_1"))
-        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+        except BaseException as exc:
             return exc
         return None
 

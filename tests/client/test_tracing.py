@@ -7,7 +7,7 @@ aiohttp transport sends through an `aiohttp.ClientSession`, which needs
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from opentelemetry import trace
@@ -24,13 +24,9 @@ from zof_async import AsyncZof
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(scope="module")
-def exporter() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
-    yield exporter
+@pytest.fixture
+def exporter() -> InMemorySpanExporter:
+    return InMemorySpanExporter()
 
 
 @pytest.mark.parametrize(
@@ -46,9 +42,10 @@ async def test_each_transport_traces_with_its_instrumentor(
     instrumentor: Callable[[], HTTPXClientInstrumentor | AioHttpClientInstrumentor],
 ) -> None:
     """One client span per request, and the server receives its traceparent."""
-    exporter.clear()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
     instrumented = instrumentor()
-    instrumented.instrument()
+    instrumented.instrument(tracer_provider=provider)
     try:
         with RawServer([http_answer(200, run_json())]).running() as server:
             async with AsyncZof(api_key=KEY, base_url=server.base_url, transport=transport) as zof:
