@@ -208,3 +208,31 @@ async def test_errors_stay_in_the_tree_for_a_refused_port(kind: str) -> None:
             await zof.runs.get("run_1")
     assert type(caught.value) is APIConnectionError
     assert "127.0.0.1" in str(caught.value)
+
+
+CUT_STREAM = raw_bytes(
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n6\r\nline1\n\r\n100\r\npartial"
+)
+
+
+@pytest.mark.parametrize(("anyio_backend", "kind"), COMBOS)
+async def test_a_streamed_body_cut_mid_way_is_a_connection_error_without_the_key(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Logs streamed line by line, the connection dropped mid-chunk: no half success."""
+    caplog.set_level(logging.DEBUG)
+    lines: list[str] = []
+
+    async def read(zof: AsyncZof) -> None:
+        async with zof.runs.logs("run_1") as stream:
+            async for line in stream:
+                lines.append(line)
+
+    with RawServer([CUT_STREAM]).running() as server:
+        async with open_client(kind, server.base_url, max_retries=0) as zof:
+            with pytest.raises(APIConnectionError) as caught:
+                await read(zof)
+    assert "line1" not in lines[1:]
+    assert "partial" not in "".join(lines)
+    assert KEY not in everything_shown(caught.value, caplog)

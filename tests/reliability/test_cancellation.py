@@ -48,9 +48,12 @@ async def test_random_cancellations_leave_the_client_healthy() -> None:
                 ):
                     pass
 
-            for _ in range(ROUNDS):
+            for round_ in range(ROUNDS):
                 work = rng.choice([get, page, bulk])
-                with anyio.move_on_after(rng.uniform(0, 0.01)) as scope:
+                # Every fifth round runs to the end, so the share that completes
+                # does not depend on how busy this (shared) machine is.
+                limit = 30.0 if round_ % 5 == 0 else rng.uniform(0, 0.01)
+                with anyio.move_on_after(limit) as scope:
                     await work()
                 if scope.cancelled_caught:
                     cancelled += 1
