@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, unquote
 
 import anyio
 
+from ._faults import Fault
 from ._records import PERMISSIONS
 from ._routes import ROUTES, Ctx, Route
 from ._stats import RequestRecord
@@ -97,13 +98,8 @@ class App:
         fault = emu.faults.decide(
             method=request.method, route=route.template, key=key.secret, now=emu.clock.now()
         )
-        if fault is not None:
-            headers = []
-            if fault.retry_after is not None:
-                headers.append(("retry-after", f"{fault.retry_after:g}"))
-            code = "rate_limited" if fault.status == 429 else "internal_error"
-            message = "rate limit exceeded" if fault.status == 429 else "transient server fault"
-            raise ApiError(fault.status, code, message, headers=headers)
+        if fault is not None and not fault.after_handler:
+            raise _fault_error(fault)
         if route.permission and route.permission not in PERMISSIONS[key.role]:
             raise ApiError(
                 403, "forbidden", f"this key's role lacks the {route.permission} permission"
@@ -113,8 +109,12 @@ class App:
             emu.lifecycle.advance(now)
             ctx = Ctx(emu, key.org_id, now)
             if request.method == "POST" and "idempotency-key" in request.headers:
-                return self._idempotent(ctx, request, route, params)
-            return route.handler(ctx, request, params)
+                response = self._idempotent(ctx, request, route, params)
+            else:
+                response = route.handler(ctx, request, params)
+        if fault is not None:  # served, and now the answer is lost
+            raise _fault_error(fault)
+        return response
 
     def _idempotent(
         self, ctx: Ctx, request: Request, route: Route, params: dict[str, str]
@@ -148,6 +148,15 @@ class App:
         keep = response if isinstance(response.body, bytes) else None
         ctx.emu.idempotency[slot] = StoredResponse(fingerprint, ctx.now + IDEMPOTENCY_TTL, keep)
         return response
+
+
+def _fault_error(fault: Fault) -> ApiError:
+    headers = []
+    if fault.retry_after is not None:
+        headers.append(("retry-after", f"{fault.retry_after:g}"))
+    code = "rate_limited" if fault.status == 429 else "internal_error"
+    message = "rate limit exceeded" if fault.status == 429 else "transient server fault"
+    return ApiError(fault.status, code, message, headers=headers)
 
 
 def _run_handler(ctx: Ctx, request: Request, route: Route, params: dict[str, str]) -> Response:
