@@ -56,6 +56,8 @@ from ._waiting import PollRate
 
 Params = Mapping[str, str | int | list[str] | None]
 
+JSON = "application/json"
+
 USER_AGENT = f"zof-async/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 
 
@@ -76,15 +78,22 @@ class Settings:
     retry: RetryPolicy
 
     def headers(self) -> httpx.Headers:
-        """The headers of every request: identity, defaults, then the key."""
-        return httpx.Headers(
+        """The headers of every request: identity, defaults, then `Accept` and the key.
+
+        `Accept` is the SDK's, not a default: it says what the SDK can decode
+        (`application/json`; `Pipeline.build` sets another for the endpoints
+        that answer something else), and a negotiating server answers 406 to
+        an `Accept` that excludes what the endpoint returns.
+        """
+        headers = httpx.Headers(
             [
                 ("User-Agent", USER_AGENT),
-                ("Accept", "application/json"),
                 *self.default_headers,
                 ("Authorization", f"Bearer {self.api_key}"),
             ]
         )
+        headers["Accept"] = JSON
+        return headers
 
 
 class Shared:
@@ -149,11 +158,13 @@ class Pipeline:
         params: Params | None = None,
         json: Any = None,
         idempotency_key: str | None = None,
+        accept: str = JSON,
     ) -> httpx.Request:
         """Build the request once; retries resend this same object.
 
         `path` must already be encoded (see `_paths`); the URL is assembled as
-        text and parsed once.
+        text and parsed once. `accept` is what the endpoint's answer needs
+        (zof-api.md, "Content negotiation"): JSON unless said otherwise.
         """
         url = self._base + path
         if params:
@@ -166,8 +177,10 @@ class Pipeline:
                 url += "?" + urlencode(query)
         headers = self._headers
         content = None
-        if json is not None or method == "POST":
+        if json is not None or method == "POST" or accept != JSON:
             headers = headers.copy()
+            if accept != JSON:
+                headers["Accept"] = accept
             if json is not None:
                 content = jsonlib.dumps(json, separators=(",", ":")).encode()
                 headers["Content-Type"] = "application/json"

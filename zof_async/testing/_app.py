@@ -1,9 +1,14 @@
 """The emulator as one ASGI application.
 
 Each request goes: prefix check, latency, authentication, routing, injected
-faults, permission, idempotency, then the handler with the emulator's lock held
-and its runs advanced to "now". Every response carries `X-Request-Id`, and
-every one is counted in `Emulator.stats`.
+faults, permission, content negotiation, idempotency, then the handler with the
+emulator's lock held and its runs advanced to "now". Every response carries
+`X-Request-Id`, and every one is counted in `Emulator.stats`.
+
+Content negotiation follows zof-api.md: a request whose `Accept` excludes what
+the endpoint answers gets `406 not_acceptable`, checked before the handler
+where the type is fixed (JSON, run logs), after it where the handler decides
+(an export in the format asked, an artifact's own content type).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from ._faults import Fault
 from ._records import PERMISSIONS
 from ._routes import ROUTES, Ctx, Route
 from ._stats import RequestRecord
-from ._wire import ApiError, Request, Response, bad_request
+from ._wire import ApiError, Request, Response, acceptable, bad_request, not_acceptable
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
@@ -104,6 +109,9 @@ class App:
             raise ApiError(
                 403, "forbidden", f"this key's role lacks the {route.permission} permission"
             )
+        accept = request.headers.get("accept")
+        if route.produces is not None and not acceptable(accept, route.produces):
+            raise not_acceptable(route.produces)  # before the handler: nothing is done
         with emu.lock:
             now = emu.clock.now()
             emu.lifecycle.advance(now)
@@ -114,6 +122,8 @@ class App:
                 response = route.handler(ctx, request, params)
         if fault is not None:  # served, and now the answer is lost
             raise _fault_error(fault)
+        if response.status < 400 and not acceptable(accept, response.content_type):
+            raise not_acceptable(response.content_type)  # an export as asked, an artifact's type
         return response
 
     def _idempotent(
