@@ -38,7 +38,7 @@ class Artifacts:
         policy = pipeline.settings.retry
         attempt = 0
         while True:
-            stream = ByteStream(pipeline, pipeline.build("GET", route))
+            stream = ByteStream(pipeline, pipeline.build("GET", route, accept="*/*"))
 
             def check(size: int, stream: ByteStream = stream) -> None:
                 want = expected

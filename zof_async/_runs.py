@@ -18,6 +18,7 @@ from ._streams import LineStream
 from ._waiting import WaitPolicy, watch
 
 DEFAULT_WAIT_TIMEOUT = 3600.0
+LOG_TYPE = "text/plain"
 
 
 class Runs:
@@ -144,9 +145,15 @@ class Runs:
             async for line in lines:
                 print(line)
         ```
+
+        Raises:
+            APIResponseValidationError: On opening, if the answer is not
+                `text/plain` (nothing else is a log).
         """
-        request = self._pipeline.build("GET", path("/runs/{run_id}/logs", run_id=run_id))
-        return LineStream(self._pipeline, request)
+        request = self._pipeline.build(
+            "GET", path("/runs/{run_id}/logs", run_id=run_id), accept=LOG_TYPE
+        )
+        return LineStream(self._pipeline, request, expect=LOG_TYPE)
 
     def watch(
         self,

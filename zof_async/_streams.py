@@ -21,7 +21,12 @@ from typing import Generic, TypeVar
 import anyio
 import httpx
 
-from ._exceptions import APIConnectionError, APITimeoutError, describe
+from ._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    describe,
+)
 from ._pipeline import Pipeline
 
 T = TypeVar("T")
@@ -30,9 +35,13 @@ T = TypeVar("T")
 class _Stream(Generic[T]):
     """An async iterator over a streamed response; also an async context manager."""
 
-    def __init__(self, pipeline: Pipeline, request: httpx.Request) -> None:
+    def __init__(
+        self, pipeline: Pipeline, request: httpx.Request, *, expect: str | None = None
+    ) -> None:
         self._pipeline = pipeline
         self._request = request
+        self._expect = expect
+        self._refusal: APIResponseValidationError | None = None
         self._stack: AsyncExitStack | None = None
         self._iterator: AsyncIterator[T] | None = None
         self.response: httpx.Response | None = None
@@ -42,6 +51,8 @@ class _Stream(Generic[T]):
 
     async def open(self) -> httpx.Response:
         """Send the request (with retries until the headers arrive)."""
+        if self._refusal is not None:
+            raise self._refusal
         if self.response is None:
             stack = AsyncExitStack()
             try:
@@ -53,7 +64,20 @@ class _Stream(Generic[T]):
                 raise
             self._stack = stack
             self._iterator = self._iterate(self.response)
+            if self._expect is not None:
+                await self._check_type(self.response, self._expect)
         return self.response
+
+    async def _check_type(self, response: httpx.Response, expect: str) -> None:
+        """Reject a body of another media type than asked for, before reading it."""
+        got = response.headers.get("content-type", "")
+        if got.split(";", 1)[0].strip().lower() != expect:
+            self._refusal = APIResponseValidationError(
+                f"{describe(self._request)}: asked for {expect}, got {got or 'no Content-Type'}",
+                response=response,
+            )
+            await self.aclose()
+            raise self._refusal
 
     def __aiter__(self) -> _Stream[T]:
         return self
