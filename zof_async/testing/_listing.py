@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from datetime import datetime
 from typing import Any
 
+from .. import _rfc3339 as rfc3339
 from ._clock import EPOCH
 from ._cursor import CursorCodec, InvalidCursor
 from ._index import Index, Key
@@ -56,11 +56,9 @@ def parse_time(raw: str | None, name: str) -> int | None:
     if not isinstance(raw, str):
         raise bad_request(f"{name} must be an RFC 3339 timestamp", name)
     try:
-        when = datetime.fromisoformat(raw.strip().replace("z", "Z"))
+        when = rfc3339.parse(raw.strip())
     except ValueError:
-        raise bad_request(f"{name} must be an RFC 3339 timestamp", name) from None
-    if when.tzinfo is None:
-        raise bad_request(f"{name} must include a time zone offset", name)
+        raise bad_request(f"{name} must be an RFC 3339 timestamp with an offset", name) from None
     delta = when - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
