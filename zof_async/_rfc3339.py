@@ -20,11 +20,13 @@ _DATE_TIME = re.compile(
 )
 
 
-def parse(text: str) -> datetime:
+def parse(text: str, *, round_up: bool = False) -> datetime:
     """An RFC 3339 `date-time` as an aware datetime in its own offset.
 
-    A leap second (`23:59:60`), which `datetime` cannot hold, becomes the
-    last microsecond before it, so order is kept.
+    Digits past the microsecond are dropped, or with `round_up` round it up
+    (what a `>=` or `<` bound on microsecond times needs to stay exact). A
+    leap second (`23:59:60`), which `datetime` cannot hold, becomes the last
+    microsecond before it, so order is kept.
 
     Raises:
         ValueError: `text` is not an RFC 3339 `date-time`.
@@ -47,6 +49,9 @@ def parse(text: str) -> datetime:
     if leap:
         second, microsecond = 59, 999_999
     try:
-        return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=zone)
+        parsed = datetime(year, month, day, hour, minute, second, microsecond, tzinfo=zone)
     except ValueError as exc:  # month 13, February 30, hour 24, ...
         raise ValueError(f"not an RFC 3339 timestamp ({exc}): {text!r}") from None
+    if round_up and fraction and fraction[6:].strip("0"):
+        parsed += timedelta(microseconds=1)
+    return parsed

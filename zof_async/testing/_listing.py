@@ -56,7 +56,9 @@ def parse_time(raw: str | None, name: str) -> int | None:
     if not isinstance(raw, str):
         raise bad_request(f"{name} must be an RFC 3339 timestamp", name)
     try:
-        when = rfc3339.parse(raw.strip())
+        # Rounded up: `created_at >= t` and `created_at < t` on microsecond
+        # times are then exact for a `t` given to the nanosecond.
+        when = rfc3339.parse(raw.strip(), round_up=True)
     except ValueError:
         raise bad_request(f"{name} must be an RFC 3339 timestamp with an offset", name) from None
     delta = when - EPOCH
