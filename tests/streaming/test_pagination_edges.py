@@ -134,9 +134,7 @@ async def test_leaving_a_prefetching_pager_cancels_its_prefetch_at_once(
         async with client(router) as zof:
             pager = zof.results.list(prefetch=2)
             iterable: Any = pager.pages() if how.endswith("pages") else pager
-            closing: Any = (
-                contextlib.aclosing(iterable) if how.startswith("aclosing") else iterable
-            )
+            closing: Any = contextlib.aclosing(iterable) if how.startswith("aclosing") else iterable
             async with closing as opened:
                 async for _ in opened:
                     await started.wait()

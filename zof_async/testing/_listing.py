@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
-from .. import _rfc3339 as rfc3339
+from zof_async import _rfc3339 as rfc3339
+
 from ._clock import EPOCH
 from ._cursor import CursorCodec, InvalidCursor
 from ._index import Index, Key
