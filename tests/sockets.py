@@ -23,13 +23,6 @@ Answer = Callable[["Received", socket.socket], bool]
 """Writes an answer to the socket; returns whether the connection stays open."""
 
 
-def _stop_listening(sock: socket.socket) -> None:
-    """Wake the thread blocked in `accept` (a plain close does not) and close."""
-    with suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-    sock.close()
-
-
 @dataclass(frozen=True)
 class Received:
     """One request as it arrived."""
@@ -125,8 +118,57 @@ def echo_headers(status: int = 401) -> Answer:
     return answer
 
 
+class _Listener:
+    """Accepts connections on 127.0.0.1 and hands each to `_handle` in a thread."""
+
+    port: int
+    _sock: socket.socket | None
+    _threads: list[threading.Thread]
+    _open: list[socket.socket]
+
+    def _handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def _wrap(self, conn: socket.socket) -> socket.socket:
+        return conn
+
+    def _accept(self) -> None:
+        assert self._sock is not None
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+                conn = self._wrap(conn)
+            except OSError:  # the listener was stopped (ssl.SSLError is an OSError too)
+                if self._sock.fileno() == -1:
+                    return
+                continue
+            self._open.append(conn)
+            thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    @contextmanager
+    def _listening(self) -> Iterator[None]:
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        acceptor = threading.Thread(target=self._accept, daemon=True)
+        acceptor.start()
+        try:
+            yield
+        finally:
+            with suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)  # wakes `accept`; close alone does not
+            self._sock.close()
+            acceptor.join(5)
+            for conn in self._open:
+                with suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+            for thread in self._threads:
+                thread.join(5)
+
+
 @dataclass
-class RawServer:
+class RawServer(_Listener):
     """Answers each request with the next scripted answer (the last one repeats)."""
 
     answers: list[Answer]
@@ -145,7 +187,7 @@ class RawServer:
     def _next(self) -> Answer:
         return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _handle(self, conn: socket.socket) -> None:
         with conn:
             conn.settimeout(10)
             buffer = bytearray()
@@ -160,44 +202,23 @@ class RawServer:
             except (OSError, ssl.SSLError):
                 return
 
-    def _accept(self) -> None:
-        assert self._sock is not None
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            if self.tls is not None:
-                try:
-                    conn = self.tls.wrap_socket(conn, server_side=True)
-                except (OSError, ssl.SSLError):
-                    conn.close()
-                    continue
-            self._open.append(conn)
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
+    def _wrap(self, conn: socket.socket) -> socket.socket:
+        if self.tls is None:
+            return conn
+        try:
+            return self.tls.wrap_socket(conn, server_side=True)
+        except OSError:
+            conn.close()
+            raise
 
     @contextmanager
     def running(self) -> Iterator[RawServer]:
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self._sock.getsockname()[1]
-        acceptor = threading.Thread(target=self._accept, daemon=True)
-        acceptor.start()
-        try:
+        with self._listening():
             yield self
-        finally:
-            _stop_listening(self._sock)
-            acceptor.join(5)
-            for conn in self._open:
-                with suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-            for thread in self._threads:
-                thread.join(5)
 
 
 @dataclass
-class ForwardProxy:
+class ForwardProxy(_Listener):
     """An HTTP forward proxy: absolute-form requests and CONNECT tunnels.
 
     Every host it is asked for is reached at `127.0.0.1` on the port asked,
@@ -208,6 +229,7 @@ class ForwardProxy:
     port: int = 0
     _sock: socket.socket | None = None
     _threads: list[threading.Thread] = field(default_factory=list)
+    _open: list[socket.socket] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -261,27 +283,7 @@ class ForwardProxy:
                         return
                     (upstream if sock is client else client).sendall(data)
 
-    def _accept(self) -> None:
-        assert self._sock is not None
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
     @contextmanager
     def running(self) -> Iterator[ForwardProxy]:
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self._sock.getsockname()[1]
-        acceptor = threading.Thread(target=self._accept, daemon=True)
-        acceptor.start()
-        try:
+        with self._listening():
             yield self
-        finally:
-            _stop_listening(self._sock)
-            acceptor.join(5)
-            for thread in self._threads:
-                thread.join(5)
