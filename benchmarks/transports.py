@@ -113,7 +113,7 @@ async def measure(base_url: str, n: int, concurrency: int, rounds: int) -> dict[
         closers.append(zof.aclose)
     cpu_per_request: dict[str, list[float]] = {name: [] for name in sends}
     try:
-        for name, send in sends.items():  # warm up connections and caches
+        for send in sends.values():  # warm up connections and caches
             await drive(min(n, 500), concurrency, send)
         for _ in range(rounds):
             for name, send in sends.items():
