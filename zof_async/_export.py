@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 from collections.abc import AsyncGenerator, AsyncIterable
 from typing import Any
@@ -69,9 +70,7 @@ async def csv_records(chunks: AsyncIterable[bytes]) -> AsyncGenerator[dict[str, 
     pending = ""
     decoder = _incremental_utf8()
 
-    def parse(record: str) -> list[str]:
-        return next(csv.reader([record]))
-
+    parse = csv_fields
     async for chunk in chunks:
         pending += decoder.decode(chunk)
         while True:
@@ -89,6 +88,37 @@ async def csv_records(chunks: AsyncIterable[bytes]) -> AsyncGenerator[dict[str, 
         if header is None:
             raise ValueError("the CSV export has no header row")
         yield dict(zip(header, parse(pending.rstrip("\r\n")), strict=False))
+
+
+def csv_fields(record: str) -> list[str]:
+    """The fields of one CSV record.
+
+    A field may hold NUL, which Python 3.10's `csv` rejects ("line contains
+    NUL"); it is swapped for a character the record does not use, and back.
+    """
+    if "\x00" not in record:
+        return next(csv.reader([record]))
+    stand_in = _unused_character(record)
+    fields = next(csv.reader([record.replace("\x00", stand_in)]))
+    return [field.replace(stand_in, "\x00") for field in fields]
+
+
+def csv_line(values: list[object]) -> str:
+    """One CSV record (with its CRLF), NUL included on every Python (see `csv_fields`)."""
+    text = ["" if value is None else str(value) for value in values]
+    joined = "".join(text)
+    stand_in = _unused_character(joined) if "\x00" in joined else None
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    if stand_in is None:
+        writer.writerow(text)
+        return buffer.getvalue()
+    writer.writerow([value.replace("\x00", stand_in) for value in text])
+    return buffer.getvalue().replace(stand_in, "\x00")
+
+
+def _unused_character(text: str) -> str:
+    return next(c for c in map(chr, range(0xE000, 0xF900)) if c not in text)
 
 
 def _record_end(text: str) -> int:

@@ -188,17 +188,19 @@ def test_json_array_parsing_at_any_chunk_boundary(
 @settings(max_examples=150, deadline=None)
 @given(rows=ROWS, cuts=st.lists(st.integers(0, 10_000), max_size=12))
 def test_csv_parsing_at_any_chunk_boundary(rows: list[dict[str, object]], cuts: list[int]) -> None:
-    import csv
-    import io
+    """Any rows (NUL, quotes, newlines included), cut anywhere: parsed back exactly.
 
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(["id", "failure_summary", "duration_ms"])
-    for row in rows:
-        writer.writerow(
-            ["" if row[k] is None else row[k] for k in ("id", "failure_summary", "duration_ms")]
-        )
-    data = buffer.getvalue().encode()
+    The CSV is written by hand (RFC 4180, every field quoted), not by `csv`,
+    whose writer refuses NUL on Python 3.10.
+    """
+
+    def line(values: list[object]) -> str:
+        quoted = ('"' + ("" if v is None else str(v)).replace('"', '""') + '"' for v in values)
+        return ",".join(quoted) + "\r\n"
+
+    columns = ("id", "failure_summary", "duration_ms")
+    text = line(list(columns)) + "".join(line([row[k] for k in columns]) for row in rows)
+    data = text.encode()
 
     async def parse() -> list[dict[str, str]]:
         return [item async for item in csv_records(_chunks(data, cuts))]
@@ -218,3 +220,19 @@ def test_malformed_json_exports_raise(body: bytes) -> None:
 
     with pytest.raises(ValueError, match="JSON export"):
         anyio.run(parse)
+
+
+def test_nul_in_a_csv_field_round_trips_on_every_python() -> None:
+    """The emulator's CSV writer and the SDK's parser keep NUL (3.10's csv refuses it)."""
+    from zof_async._export import csv_line
+
+    rows = [["id", "failure_summary"], ["res_1", 'a\x00b, "c"\nd'], ["res_2", None]]
+    data = "".join(csv_line(row) for row in rows).encode()
+
+    async def parse() -> list[dict[str, str]]:
+        return [item async for item in csv_records(_chunks(data, [7, 19]))]
+
+    assert anyio.run(parse) == [
+        {"id": "res_1", "failure_summary": 'a\x00b, "c"\nd'},
+        {"id": "res_2", "failure_summary": ""},
+    ]

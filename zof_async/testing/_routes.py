@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from zof_async._export import csv_line
 
 from ._listing import listing_id, paginate, parse_statuses, parse_time, single
 from ._records import RESULT_STATUSES, RUN_STATUSES, TERMINAL_RUN_STATUSES, Artifact, Result, Run
@@ -293,11 +293,8 @@ def export_results(ctx: Ctx, req: Request, _: dict[str, str]) -> Response:
             before = keys[-1]
             rows = [r.render() for r in items if keep is None or keep(r)]
             if fmt == "csv":
-                buffer = io.StringIO()
-                writer = csv.writer(buffer)
-                for row in rows:
-                    writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
-                yield buffer.getvalue().encode()
+                lines = (csv_line([row[c] for c in EXPORT_COLUMNS]) for row in rows)
+                yield "".join(lines).encode()
             elif rows:
                 chunk = ",".join(json.dumps(row, separators=(",", ":")) for row in rows)
                 yield (chunk if first else "," + chunk).encode()
