@@ -19,6 +19,7 @@ The transport holds the SDK's promises that a general adapter does not:
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -95,7 +96,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._connector_options = {"limit": 0, "ttl_dns_cache": 300, **connector_options}
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     def _open(self) -> aiohttp.ClientSession:
         import aiohttp
@@ -125,17 +125,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return session
 
     def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
-        import aiohttp
-
         given = request.extensions.get("timeout") or {}
-        key = (given.get("connect"), given.get("read"), given.get("pool"))
-        timeout = self._timeouts.get(key)
-        if timeout is None:
-            connect, read, _ = key
-            timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
-            if len(self._timeouts) < 64:
-                self._timeouts[key] = timeout
-        return timeout
+        return _client_timeout(given.get("connect"), given.get("read"))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         import aiohttp
@@ -196,6 +187,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await session.close()
 
 
+@functools.lru_cache(maxsize=32)
+def _client_timeout(connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
+    """One `ClientTimeout` per setting (the pipeline's shrunk ones pass through the LRU)."""
+    import aiohttp
+
+    return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+
+
 class _ResponseStream(httpx.AsyncByteStream):
     """A body read as it arrives, for large or unsized responses."""
 
@@ -236,8 +235,11 @@ def _mapped(
     # Order matters: these classes overlap (a connector error is an OSError).
     if isinstance(exc, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
         return httpx.ProxyError(f"the proxy refused or failed the connection to {where}")
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
-        return httpx.ConnectError(f"TLS handshake with {where} failed: certificate not trusted")
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return httpx.ConnectError(f"TLS with {where} failed: its certificate is not trusted")
+    if isinstance(exc, aiohttp.ClientSSLError):
+        reason = getattr(getattr(exc, "os_error", None), "reason", None) or "handshake failed"
+        return httpx.ConnectError(f"TLS with {where} failed: {reason}")
     if isinstance(exc, aiohttp.ClientConnectorError):
         return httpx.ConnectError(f"could not connect to {where}: {exc.strerror or 'refused'}")
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
@@ -250,8 +252,12 @@ def _mapped(
         return httpx.RemoteProtocolError(f"{where} closed the connection without an answer")
     if isinstance(exc, aiohttp.ClientPayloadError):
         return httpx.ReadError(f"the body from {where} was cut off")
+    if isinstance(exc, aiohttp.ClientOSError) and not connecting:
+        return httpx.ReadError(f"the connection to {where} broke ({exc.strerror or 'reset'})")
     if isinstance(exc, aiohttp.InvalidURL):
         return httpx.UnsupportedProtocol(f"cannot send to {where}: invalid URL")
+    if isinstance(exc, aiohttp.ClientOSError):  # connected, then reset before an answer
+        return httpx.ReadError(f"the connection to {where} broke ({exc.strerror or 'reset'})")
     if connecting:
         return httpx.ConnectError(f"the connection to {where} failed ({type(exc).__name__})")
     return httpx.ReadError(f"the connection to {where} broke ({type(exc).__name__})")

@@ -85,7 +85,9 @@ class AsyncZof:
             path (a private CA), an `ssl.SSLContext`, or `False`.
         trust_env: Read `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` and
             `SSL_CERT_FILE`/`SSL_CERT_DIR` as httpx does (loopback hosts are
-            never proxied from the environment).
+            never proxied from the environment); on unless set to `False`.
+            Like `proxy=` and `verify=`, refused next to a `transport=` or
+            `http_client=` object.
         default_headers: Extra headers sent with every request.
         allow_insecure_http: Allow `http://` to hosts other than loopback.
         polls_per_second: Across all `wait_until_complete` calls of this
@@ -110,7 +112,7 @@ class AsyncZof:
         http_client: httpx.AsyncClient | None = None,
         proxy: str | httpx.URL | None = None,
         verify: ssl.SSLContext | str | bool | None = None,
-        trust_env: bool = True,
+        trust_env: bool | None = None,
         default_headers: dict[str, str] | None = None,
         allow_insecure_http: bool = False,
         polls_per_second: float = 100.0,

@@ -17,6 +17,7 @@ import httpx
 from . import _rfc3339 as rfc3339
 from ._exceptions import APIResponseValidationError
 from ._models import Page, _OpenEnum
+from ._redact import Redactor
 
 T = TypeVar("T")
 
@@ -60,7 +61,9 @@ def decode(response: httpx.Response, model: type[T]) -> T:
     try:
         return converter.structure(response.json(), model)
     except Exception as exc:
-        raise APIResponseValidationError(_describe(model, exc), response=response) from exc
+        error = APIResponseValidationError(_describe(model, exc), response=response)
+        error.__cause__ = exc
+    raise Redactor.for_request(response._request).exception(error)
 
 
 def decode_page(response: httpx.Response, model: type[T]) -> Page[T]:
@@ -75,9 +78,9 @@ def decode_page(response: httpx.Response, model: type[T]) -> Page[T]:
         items = tuple(converter.structure(item, model) for item in body["data"])
         return Page(items=items, next_cursor=cursor or None, has_more=bool(body.get("has_more")))
     except Exception as exc:
-        raise APIResponseValidationError(
-            _describe(model, exc, "page of "), response=response
-        ) from exc
+        error = APIResponseValidationError(_describe(model, exc, "page of "), response=response)
+        error.__cause__ = exc
+    raise Redactor.for_request(response._request).exception(error)
 
 
 def _describe(model: type, exc: Exception, prefix: str = "") -> str:

@@ -204,6 +204,20 @@ def describe(request: httpx.Request) -> str:
     return f"{request.method} {request.url.raw_path.split(b'?')[0].decode('ascii')}"
 
 
+def transport_error(request: httpx.Request, exc: BaseException) -> APIConnectionError:
+    """The error for a request that got no usable response, naming the host.
+
+    Timeouts become `APITimeoutError`; everything else a transport raises
+    (refused, reset, not HTTP, a cut or undecodable body) `APIConnectionError`.
+    The caller chains `exc` as the cause.
+    """
+    where = f"{describe(request)} on {request.url.netloc.decode('ascii', 'replace')}"
+    detail = str(exc) or "no detail"
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"{where}: {type(exc).__name__}: {detail}", request=request)
+    return APIConnectionError(f"{where}: {type(exc).__name__}: {detail}", request=request)
+
+
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,

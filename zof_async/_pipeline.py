@@ -38,6 +38,7 @@ from ._exceptions import (
     ZofError,
     describe,
     status_error,
+    transport_error,
 )
 from ._gate import RateLimitGate
 from ._logging import logger
@@ -208,9 +209,13 @@ class Pipeline:
         Reading the body is part of the attempt: a body cut off mid-way is
         retried like any other broken connection, never half-parsed.
         """
-        lease = await self._exchange(
-            request, total_timeout, read_body=True, max_retries=max_retries
-        )
+        try:
+            lease = await self._exchange(
+                request, total_timeout, read_body=True, max_retries=max_retries
+            )
+        except ZofError as exc:
+            self.redactor.exception(exc)
+            raise
         await lease.release()
         assert lease.response is not None
         return lease.response
@@ -224,7 +229,11 @@ class Pipeline:
         The pool slot is held until the block exits, so reading a large body
         never lets more requests onto the connections than there are.
         """
-        lease = await self._exchange(request, total_timeout, read_body=False, max_retries=None)
+        try:
+            lease = await self._exchange(request, total_timeout, read_body=False, max_retries=None)
+        except ZofError as exc:
+            self.redactor.exception(exc)
+            raise
         try:
             assert lease.response is not None
             yield lease.response
@@ -383,22 +392,12 @@ class Pipeline:
                 raise APITimeoutError(
                     f"{describe(request)}: total deadline exceeded", request=request
                 )
-        except httpx.TimeoutException as exc:
+        except (httpx.RequestError, OSError, EOFError) as exc:
             await lease.release()
-            raise APITimeoutError(
-                f"{describe(request)} on {request.url.netloc.decode()}: {type(exc).__name__}",
-                request=request,
-            ) from exc
-        except (httpx.TransportError, OSError, EOFError) as exc:
-            await lease.release()
-            raise APIConnectionError(
-                f"{describe(request)} on {request.url.netloc.decode()}: "
-                f"{type(exc).__name__}: {exc}",
-                request=request,
-            ) from exc
+            raise transport_error(request, exc) from exc
         except RuntimeError as exc:
             await lease.release()
-            if "event loop" not in str(exc):
+            if "loop" not in str(exc).lower():
                 raise
             raise ConfigurationError(
                 f"{describe(request)}: {exc}: this client's connections belong to another "

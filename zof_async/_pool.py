@@ -105,7 +105,13 @@ class ConnectionPool:
             raise ClientClosedError(_CLOSED)
         if self._shared is not None:
             return self._shared
-        return self._idle.pop() if self._idle else self._new()
+        if self._idle:
+            return self._idle.pop()
+        try:
+            return self._new()
+        except BaseException:
+            self._slots.release()
+            raise
 
     def release(self, transport: httpx.AsyncBaseTransport) -> None:
         """Give back a slot and the transport `acquire` lent."""

@@ -41,7 +41,8 @@ def resolve_proxy(
     if not chosen:
         return None
     host = base_url.host
-    if is_loopback(host) or _bypass(host, found):
+    port = base_url.port
+    if is_loopback(host) or _bypass(host, found) or (port and _bypass(f"{host}:{port}", found)):
         return None
     if "://" not in chosen:
         chosen = "http://" + chosen

@@ -12,15 +12,23 @@ changed reliably.
 from __future__ import annotations
 
 import re
+import traceback
 from collections.abc import Iterable
 
-from ._exceptions import APIStatusError, ZofError
+import httpx
+
+from ._exceptions import APIResponseValidationError, APIStatusError, ZofError
 
 __all__ = ["REDACTED", "RedactedError", "Redactor"]
 
 REDACTED = "<redacted>"
 
-_BEARER = re.compile(r"(?i)\b(bearer)(\s+|%20|\+)[^\s\"',;&<>()\[\]{}]+")
+# "Bearer" and a token: at least 8 characters, with a digit, `_`, `-`, `.`
+# or `~` among them, so that prose ("Bearer token missing") stays readable.
+_BEARER = re.compile(
+    r"(?i)\b(bearer)(\s*[:=]?\s*[\"']?|%20|\+)"
+    r"(?=[^\s\"',;&<>()\[\]{}]*[0-9_.~-])[^\s\"',;&<>()\[\]{}]{8,}"
+)
 
 
 class RedactedError(Exception):
@@ -52,8 +60,20 @@ class Redactor:
             text = _BEARER.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
         return text
 
+    @classmethod
+    def for_request(cls, request: httpx.Request | None) -> Redactor:
+        """A redactor for the key a request was sent with (its `Authorization`)."""
+        if request is None:
+            return cls(())
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return cls([token] if scheme.lower() == "bearer" else ())
+
     def exception(self, exc: BaseException) -> BaseException:
-        """Scrub `exc` and its chain in place; return `exc` for `raise`."""
+        """Scrub `exc` and its chain in place; return `exc` for `raise`.
+
+        A foreign link is judged by everything `traceback` would print of it
+        (its own chain, notes and, for an exception group, its members).
+        """
         if isinstance(exc, ZofError):
             self._scrub_ours(exc)
         seen = {id(exc)}
@@ -68,7 +88,9 @@ class Redactor:
             seen.add(id(following))
             if isinstance(following, ZofError):
                 self._scrub_ours(following)
-            elif self.holds_secret(f"{following} {following!r}"):
+            elif self.holds_secret(
+                f"{following!r} " + "".join(traceback.format_exception(following))
+            ):
                 stand_in = RedactedError(
                     f"{type(following).__qualname__}: {self.text(str(following))}"
                 )
@@ -81,6 +103,11 @@ class Redactor:
 
     def _scrub_ours(self, exc: ZofError) -> None:
         exc.args = tuple(self.text(a) if isinstance(a, str) else a for a in exc.args)
+        notes = getattr(exc, "__notes__", None)
+        if isinstance(notes, list):
+            notes[:] = [self.text(n) if isinstance(n, str) else n for n in notes]
+        if isinstance(exc, APIResponseValidationError) and exc.request_id is not None:
+            exc.request_id = self.text(exc.request_id)
         if isinstance(exc, APIStatusError):
             exc.message = self.text(exc.message)
             if exc.code is not None:

@@ -24,8 +24,8 @@ import httpx
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
-    APITimeoutError,
     describe,
+    transport_error,
 )
 from ._pipeline import Pipeline
 
@@ -92,18 +92,9 @@ class _Stream(Generic[T]):
         except StopAsyncIteration:
             await self.aclose()
             raise
-        except httpx.TimeoutException as exc:
+        except (httpx.RequestError, OSError) as exc:
             await self.aclose()
-            error = APITimeoutError(
-                f"{describe(self._request)}: body: {exc}", request=self._request
-            )
-            error.__cause__ = exc
-        except (httpx.TransportError, OSError) as exc:
-            await self.aclose()
-            error = APIConnectionError(
-                f"{describe(self._request)}: the body was cut off: {type(exc).__name__}: {exc}",
-                request=self._request,
-            )
+            error = transport_error(self._request, exc)
             error.__cause__ = exc
         # Raised outside the handlers, so that the scrubbed chain is the one shown.
         raise self._pipeline.redactor.exception(error)

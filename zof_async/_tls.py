@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import ssl
 
+from ._exceptions import ConfigurationError
+
 __all__ = ["ssl_context"]
 
 
@@ -19,8 +21,16 @@ def ssl_context(verify: ssl.SSLContext | str | bool, *, trust_env: bool = True) 
         trust_env: Whether `SSL_CERT_FILE` / `SSL_CERT_DIR` apply.
 
     Raises:
-        ValueError: If `verify` names a path that does not exist.
+        ConfigurationError: If `verify` is not a usable CA bundle (a missing
+            path, a file that holds no certificate) or of the wrong type.
     """
+    try:
+        return _context(verify, trust_env=trust_env)
+    except (OSError, ValueError, ssl.SSLError) as exc:
+        raise ConfigurationError(f"verify: cannot load the CA bundle: {exc}") from None
+
+
+def _context(verify: ssl.SSLContext | str | bool, *, trust_env: bool) -> ssl.SSLContext:
     if isinstance(verify, ssl.SSLContext):
         return verify
     if verify is False:
@@ -29,18 +39,19 @@ def ssl_context(verify: ssl.SSLContext | str | bool, *, trust_env: bool = True) 
         context.verify_mode = ssl.CERT_NONE
         return context
     if verify is True:
-        if trust_env and os.environ.get("SSL_CERT_FILE"):
+        # Like httpx: a variable naming nothing is ignored, not an error.
+        if trust_env and os.path.isfile(os.environ.get("SSL_CERT_FILE", "")):
             verify = os.environ["SSL_CERT_FILE"]
-        elif trust_env and os.environ.get("SSL_CERT_DIR"):
+        elif trust_env and os.path.isdir(os.environ.get("SSL_CERT_DIR", "")):
             verify = os.environ["SSL_CERT_DIR"]
         else:
             import certifi
 
             return ssl.create_default_context(cafile=certifi.where())
     if not isinstance(verify, str):
-        raise TypeError(f"verify must be a bool, a path or an ssl.SSLContext, not {verify!r}")
+        raise ValueError(f"verify must be a bool, a path or an ssl.SSLContext, not {verify!r}")
     if os.path.isdir(verify):
         return ssl.create_default_context(capath=verify)
     if os.path.isfile(verify):
         return ssl.create_default_context(cafile=verify)
-    raise ValueError(f"verify: no CA bundle file or directory at {verify!r}")
+    raise ValueError(f"no CA bundle file or directory at {verify!r}")

@@ -12,8 +12,8 @@ Three sources, each with its own rules, documented on `AsyncZof`:
   `Accept-Encoding`, `Connection`, `User-Agent`), which the SDK sets. What
   the SDK decides regardless: the URL, `Authorization`, timeouts, no
   redirects. Settings
-  that would otherwise be dropped silently (`base_url`, `params`, `auth`, an
-  `Authorization` header) are refused with a `ConfigurationError`.
+  that would otherwise be dropped silently (`base_url`, `params`, `auth`,
+  cookies, an `Authorization` header) are refused with a `ConfigurationError`.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def build_pool(
     http_client: httpx.AsyncClient | None,
     proxy: str | httpx.URL | None,
     verify: ssl.SSLContext | str | bool | None,
-    trust_env: bool,
+    trust_env: bool | None,
 ) -> ConnectionPool:
     """The connection pool of a new client.
 
@@ -57,10 +57,10 @@ def build_pool(
     if not builds_own or http_client is not None:
         if transport is not None and http_client is not None:
             raise ConfigurationError("pass either transport or http_client, not both")
-        if proxy is not None or verify is not None:
+        if proxy is not None or verify is not None or trust_env is not None:
             raise ConfigurationError(
-                "proxy= and verify= apply to the transports AsyncZof builds; configure them "
-                "on the transport or http_client you pass instead"
+                "proxy=, verify= and trust_env= apply to the transports AsyncZof builds; "
+                "configure them on the transport or http_client you pass instead"
             )
     if http_client is not None:
         if not isinstance(http_client, httpx.AsyncClient):
@@ -79,12 +79,17 @@ def build_pool(
             "transport must be an httpx.AsyncBaseTransport, 'httpx' or 'aiohttp', "
             f"not {transport!r}"
         )
+    trust_env = True if trust_env is None else trust_env
     try:
         proxy_url = resolve_proxy(base_url, proxy=proxy, trust_env=trust_env)
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
     if isinstance(verify, str) and not os.path.exists(verify):
         raise ConfigurationError(f"verify: no CA bundle file or directory at {verify!r}")
+    if verify is not None and not isinstance(verify, str | bool | ssl.SSLContext):
+        raise ConfigurationError(
+            f"verify must be a bool, a path or an ssl.SSLContext, not {verify!r}"
+        )
     if transport == "aiohttp":
         from ._aiohttp import aiohttp_transport
 
@@ -115,6 +120,7 @@ def user_client_headers(client: httpx.AsyncClient) -> list[tuple[str, str]]:
             ("base_url", bool(str(client.base_url))),
             ("params", bool(client.params)),
             ("auth", client.auth is not None),
+            ("cookies", bool(client.cookies)),
             ("an Authorization header", "authorization" in client.headers),
         )
         if is_set
@@ -123,7 +129,7 @@ def user_client_headers(client: httpx.AsyncClient) -> list[tuple[str, str]]:
         raise ConfigurationError(
             f"http_client sets {', '.join(refused)}, which AsyncZof would not use: pass "
             "base_url= and api_key= to AsyncZof (the key goes only in its Authorization "
-            "header), and per-call options instead of params"
+            "header), and per-call options instead of params; the API takes no cookies"
         )
     return [
         (name, value)

@@ -9,8 +9,10 @@ log record.
 
 from __future__ import annotations
 
+import gc
 import logging
 import traceback
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,9 +33,11 @@ from tests.sockets import (
 )
 from zof_async import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AsyncZof,
+    ConfigurationError,
     NotFoundError,
     ZofError,
 )
@@ -89,6 +93,7 @@ NON_HTTP: dict[str, Answer] = {
     "bad_status_line": raw_bytes(b"HTTP/1.1 abc\r\nContent-Length: 0\r\n\r\n"),
     "reset": reset(),
     "cut_body": cut_body(),
+    "gzip_garbage": http_answer(200, b"not gzip at all", headers={"Content-Encoding": "gzip"}),
 }
 
 
@@ -117,6 +122,11 @@ ECHOES: dict[str, Answer] = {
     ),
     "all_headers": echo_headers(401),
     "request_id": http_answer(500, NOT_FOUND, headers={"X-Request-Id": f"req-{KEY}"}),
+    "rate_limited_long": http_answer(
+        429,
+        {"error": {"code": "rate_limited", "message": f"slow down, Bearer {KEY}"}},
+        headers={"Retry-After": "3600", "X-Request-Id": f"req-{KEY}"},
+    ),
     "other_token": http_answer(
         403, {"error": {"code": "forbidden", "message": "token bearer zof_other_token used"}}
     ),
@@ -137,10 +147,14 @@ async def test_a_key_the_server_echoes_is_redacted(
     # httpcore's DEBUG trace prints response headers as received: what a
     # hostile server sends back is its own, and not the SDK's to rewrite.
     shown = everything_shown(caught.value, caplog, skip_logger="httpcore")
+    if echo == "rate_limited_long":  # a second call is held by the gate, never sent
+        with pytest.raises(APIStatusError) as held:
+            await zof.runs.get("run_1")
+        shown += everything_shown(held.value, caplog, skip_logger="httpcore")
     assert KEY not in shown
     assert "zof_other_token" not in shown
     assert "<redacted>" in str(caught.value)
-    assert caught.value.status_code in (401, 403, 500)
+    assert caught.value.status_code in (401, 403, 429, 500)
 
 
 # Each id and the one path segment it must arrive as (written out, not computed).
@@ -236,3 +250,44 @@ async def test_a_streamed_body_cut_mid_way_is_a_connection_error_without_the_key
     assert "line1" not in lines[1:]
     assert "partial" not in "".join(lines)
     assert KEY not in everything_shown(caught.value, caplog)
+
+
+@pytest.mark.parametrize(("anyio_backend", "kind"), COMBOS)
+async def test_a_key_echoed_in_a_2xx_that_does_not_decode_is_redacted(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """APIResponseValidationError and the cattrs group behind it: no key."""
+    body = run_json(created_at=f"invalid token: Bearer {KEY}")
+    with RawServer([http_answer(200, body)]).running() as server:
+        async with open_client(kind, server.base_url, max_retries=0) as zof:
+            with pytest.raises(APIResponseValidationError) as caught:
+                await zof.runs.get("run_1")
+    assert KEY not in everything_shown(caught.value, caplog, skip_logger="httpcore")
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_an_http_client_from_a_finished_loop_is_a_configuration_error() -> None:
+    """'Event loop is closed' from a user's client: ConfigurationError, in the tree."""
+    import asyncio
+    import threading
+
+    with RawServer([http_answer(200, run_json())]).running() as server:
+        http = httpx.AsyncClient()
+        thread = threading.Thread(target=asyncio.run, args=(http.get(server.base_url),))
+        thread.start()
+        thread.join()
+        async with AsyncZof(api_key=KEY, base_url=server.base_url, http_client=http) as zof:
+            with pytest.raises(ZofError) as caught:
+                await zof.runs.get("run_1")
+    # The pooled connection belongs to the dead loop: nothing can close it any
+    # more; collect it now, with its ResourceWarning silenced, not in a later test.
+    error = caught.value
+    del http, zof, caught
+    link: BaseException | None = error
+    while link is not None:  # tracebacks hold the frames that hold the connection
+        link.__traceback__ = None
+        link = link.__cause__ or link.__context__
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+    assert isinstance(error, ConfigurationError), repr(error)

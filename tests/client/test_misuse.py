@@ -46,6 +46,7 @@ def test_the_aiohttp_shortcut_and_a_wrong_http_client() -> None:
         ({"params": {"debug": "1"}}, "params"),
         ({"auth": ("user", "pass")}, "auth"),
         ({"headers": {"Authorization": "Bearer someone-elses"}}, "Authorization"),
+        ({"cookies": {"session": "abc"}}, "cookies"),
     ],
 )
 def test_http_client_settings_that_would_be_dropped_are_refused(

@@ -11,6 +11,8 @@ import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
+import httpx
 import pytest
 import trustme
 
@@ -163,14 +165,47 @@ async def test_private_ca_by_path_or_context_and_untrusted_without(
 
 def test_proxy_and_verify_are_refused_with_a_transport_they_would_not_reach() -> None:
     """proxy=/verify= with your own transport or client: said at once, not ignored."""
-    import httpx
-
     transport = httpx.MockTransport(lambda request: httpx.Response(200))
-    with pytest.raises(ConfigurationError, match=r"proxy= and verify="):
+    with pytest.raises(ConfigurationError, match=r"proxy=, verify= and trust_env="):
         AsyncZof(api_key=KEY, transport=transport, proxy="http://127.0.0.1:1")
-    with pytest.raises(ConfigurationError, match=r"proxy= and verify="):
+    with pytest.raises(ConfigurationError, match=r"proxy=, verify= and trust_env="):
         AsyncZof(api_key=KEY, http_client=httpx.AsyncClient(), verify=False)
     with pytest.raises(ConfigurationError, match="proxy must be"):
         AsyncZof(api_key=KEY, proxy="socks5://127.0.0.1:1080")
+    with pytest.raises(ConfigurationError, match=r"proxy=, verify= and trust_env="):
+        AsyncZof(api_key=KEY, transport=transport, trust_env=False)
     with pytest.raises(ConfigurationError, match="no CA bundle"):
         AsyncZof(api_key=KEY, verify="/nonexistent/ca.pem")
+    with pytest.raises(ConfigurationError, match="CA bundle"):
+        AsyncZof(api_key=KEY, transport="aiohttp", verify=__file__)  # not a certificate
+
+
+async def test_a_ca_bundle_that_fails_to_load_costs_no_slot(tmp_path: Path) -> None:
+    """A bad bundle found on first use: ConfigurationError, every time, slot given back."""
+    bundle = tmp_path / "not-a-bundle.pem"
+    bundle.write_text("no certificate here")
+    async with AsyncZof(
+        api_key=KEY, base_url="https://127.0.0.1:9/v1", verify=str(bundle), max_connections=1
+    ) as zof:
+        for _ in range(2):
+            with anyio.fail_after(5), pytest.raises(ConfigurationError, match="CA bundle"):
+                await zof.runs.get("run_1")
+        assert zof.stats.in_flight == 0
+
+
+@pytest.mark.usefixtures("no_proxy_env")
+async def test_no_proxy_with_a_port_and_a_missing_ssl_cert_file(
+    tls_server: RawServer, proxy: ForwardProxy, ca_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NO_PROXY=host:port bypasses as httpx does; an SSL_CERT_FILE naming nothing is ignored."""
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/ca.pem")
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", f"zof.test:{tls_server.port}")
+    base_url = f"https://zof.test:{tls_server.port}/v1"
+    async with AsyncZof(api_key=KEY, base_url=base_url, verify=ca_file, max_retries=0) as zof:
+        with pytest.raises(APIConnectionError):
+            await zof.runs.get("run_1")  # direct, and nobody resolves zof.test
+    assert proxy.seen == []
+    async with AsyncZof(api_key=KEY, base_url="https://127.0.0.1:9/v1", max_retries=0) as zof:
+        with pytest.raises(APIConnectionError):  # not a ConfigurationError
+            await zof.runs.get("run_1")
