@@ -7,6 +7,7 @@ limiter and runs follow the same virtual clock.
 
 from __future__ import annotations
 
+import math
 import time
 from email.utils import formatdate
 from typing import Any
@@ -150,16 +151,16 @@ async def test_every_http_date_form_of_retry_after_is_honoured(
 
     def handler(request: httpx.Request) -> httpx.Response:
         times.append(trio.current_time())
-        if len(times) == 1:
-            return limited(http_date(time.time() + 5))
+        if len(times) == 1:  # a whole second, 6 s ahead of the real clock
+            return limited(http_date(math.floor(time.time()) + 6))
         return httpx.Response(200, json=run_json())
 
     router.get("/runs/run_1").mock(side_effect=handler)
     async with client(router) as zof:
         await zof.runs.get("run_1")
-    # One-second resolution: 4 to 5 seconds, plus jitter. An ignored date
-    # would retry after the plain backoff, under 0.5 s.
-    assert 4.0 <= times[1] - times[0] <= 5.0 + 0.5
+    # 5 to 6 s (less the real time the parse takes), plus jitter. An ignored
+    # date would retry after the plain backoff, under 0.5 s.
+    assert 4.5 <= times[1] - times[0] <= 6.0 + 0.6
 
 
 async def test_a_fan_out_against_a_plain_rate_limit_completes_every_item() -> None:
