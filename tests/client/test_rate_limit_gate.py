@@ -107,6 +107,9 @@ async def test_a_retry_after_beyond_max_retry_after_closes_the_gate(
         assert trio.current_time() == began  # failed at once, nothing slept
         assert held.value.retry_after == pytest.approx(45)
         assert held.value.code == "rate_limited"
+        assert held.value.request_id == "req_429"  # of the 429 that closed the gate
+        assert held.value.response.json()["error"]["code"] == "rate_limited"
+        assert "GET /v1/runs/run_1" in str(held.value)
         await trio.sleep(46.5)
         await zof.runs.get("run_1")
     assert server.times("run_1") == [began + 46.5]
