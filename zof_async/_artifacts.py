@@ -6,7 +6,7 @@ import os
 
 import anyio
 
-from ._exceptions import APIConnectionError, APIResponseValidationError
+from ._exceptions import APIConnectionError, APIResponseValidationError, ClientClosedError
 from ._models import Artifact
 from ._paths import path
 from ._pipeline import Pipeline
@@ -54,6 +54,8 @@ class Artifacts:
 
             try:
                 return await write_atomically(destination, stream, check=check)
+            except ClientClosedError:
+                raise
             except APIConnectionError:
                 if attempt >= policy.max_retries:
                     raise

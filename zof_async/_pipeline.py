@@ -33,6 +33,7 @@ from ._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    ConfigurationError,
     RateLimitError,
     ZofError,
     describe,
@@ -41,6 +42,8 @@ from ._exceptions import (
 from ._gate import RateLimitGate
 from ._logging import logger
 from ._pool import ConnectionPool
+from ._query import idempotency_key as check_idempotency_key
+from ._redact import Redactor
 from ._retry import (
     RetryPolicy,
     Step,
@@ -149,6 +152,7 @@ class Pipeline:
         bounded = [value for value in self._timeouts.values() if value is not None]
         unbounded = len(bounded) < len(self._timeouts)
         self._longest_timeout = math.inf if unbounded or not bounded else max(bounded)
+        self.redactor = Redactor([settings.api_key])
 
     def build(
         self,
@@ -185,6 +189,8 @@ class Pipeline:
                 content = jsonlib.dumps(json, separators=(",", ":")).encode()
                 headers["Content-Type"] = "application/json"
             if method == "POST":
+                if idempotency_key is not None:
+                    check_idempotency_key(idempotency_key)
                 headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         request = httpx.Request(method, url, headers=headers, content=content)
         request.extensions = {"timeout": self._timeouts}
@@ -249,8 +255,8 @@ class Pipeline:
                     raise  # the call's own deadline, not a transport timeout
                 cause = exc.__cause__
                 outcome: ZofError = exc
-                retryable = isinstance(cause, httpx.TransportError) and is_retryable_exception(
-                    cause
+                retryable = isinstance(cause, OSError | EOFError) or (
+                    isinstance(cause, httpx.TransportError) and is_retryable_exception(cause)
                 )
                 status: int | str = type(cause or exc).__name__
             else:
@@ -276,6 +282,7 @@ class Pipeline:
                 outcome = status_error(response, retry_after=retry_after)
                 retryable = is_retryable_status(response.status_code)
                 status = response.status_code
+            self.redactor.exception(outcome)
             plan = self._plan_retry(
                 outcome, retryable, retries, waits, retry_after, deadline, max_retries
             )
@@ -379,12 +386,23 @@ class Pipeline:
         except httpx.TimeoutException as exc:
             await lease.release()
             raise APITimeoutError(
-                f"{describe(request)}: {type(exc).__name__}", request=request
+                f"{describe(request)} on {request.url.netloc.decode()}: {type(exc).__name__}",
+                request=request,
             ) from exc
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, OSError, EOFError) as exc:
             await lease.release()
             raise APIConnectionError(
-                f"{describe(request)}: {type(exc).__name__}: {exc}", request=request
+                f"{describe(request)} on {request.url.netloc.decode()}: "
+                f"{type(exc).__name__}: {exc}",
+                request=request,
+            ) from exc
+        except RuntimeError as exc:
+            await lease.release()
+            if "event loop" not in str(exc):
+                raise
+            raise ConfigurationError(
+                f"{describe(request)}: {exc}: this client's connections belong to another "
+                "event loop; create one client per event loop"
             ) from exc
         except BaseException:
             await lease.release()
@@ -411,7 +429,7 @@ class Pipeline:
         if closed_for > policy.max_retry_after and gate.reason is not None:
             reason = gate.reason
             kept = ("content-type", "retry-after", "x-request-id")  # the body is decoded already
-            raise RateLimitError(
+            held = RateLimitError(
                 f"not sent: the client is rate limited for {closed_for:.1f} s more, longer"
                 f" than max_retry_after ({policy.max_retry_after:g} s)",
                 response=httpx.Response(
@@ -423,6 +441,7 @@ class Pipeline:
                 code="rate_limited",
                 retry_after=closed_for,
             )
+            raise self.redactor.exception(held)
         raise APITimeoutError(
             f"{describe(request)}: rate limited (Retry-After) past this call's deadline",
             request=request,
@@ -446,7 +465,7 @@ class Pipeline:
             "%s -> %s request_id=%s attempt=%d elapsed=%.3fs%s",
             describe(request),
             status,
-            headers.get("x-request-id") if headers is not None else None,
+            self.redactor.text(headers.get("x-request-id", "")) if headers is not None else None,
             attempt + 1,
             anyio.current_time() - started,
             f" retry_in={retry_in:.3f}s" if retry_in is not None else "",

@@ -76,6 +76,7 @@ class _Stream(Generic[T]):
                 f"{describe(self._request)}: asked for {expect}, got {got or 'no Content-Type'}",
                 response=response,
             )
+            self._pipeline.redactor.exception(self._refusal)
             await self.aclose()
             raise self._refusal
 
@@ -85,6 +86,7 @@ class _Stream(Generic[T]):
     async def __anext__(self) -> T:
         await self.open()
         assert self._iterator is not None
+        error: APIConnectionError
         try:
             return await self._iterator.__anext__()
         except StopAsyncIteration:
@@ -92,15 +94,19 @@ class _Stream(Generic[T]):
             raise
         except httpx.TimeoutException as exc:
             await self.aclose()
-            raise APITimeoutError(
+            error = APITimeoutError(
                 f"{describe(self._request)}: body: {exc}", request=self._request
-            ) from exc
-        except httpx.TransportError as exc:
+            )
+            error.__cause__ = exc
+        except (httpx.TransportError, OSError) as exc:
             await self.aclose()
-            raise APIConnectionError(
+            error = APIConnectionError(
                 f"{describe(self._request)}: the body was cut off: {type(exc).__name__}: {exc}",
                 request=self._request,
-            ) from exc
+            )
+            error.__cause__ = exc
+        # Raised outside the handlers, so that the scrubbed chain is the one shown.
+        raise self._pipeline.redactor.exception(error)
 
     async def aclose(self) -> None:
         """Close the response and give its connection slot back."""
