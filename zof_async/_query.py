@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
+from . import _rfc3339 as rfc3339
 from ._models import ResultStatus, RunStatus
 
 Statuses = str | RunStatus | ResultStatus | Iterable[str | RunStatus | ResultStatus] | None
@@ -32,7 +33,7 @@ def timestamp(name: str, value: datetime | str | None) -> str | None:
         return None
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = rfc3339.parse(value)
         except ValueError:
             raise ValueError(f"{name} must be an RFC 3339 timestamp") from None
     if not isinstance(value, datetime):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from datetime import datetime
 from typing import Any
+
+from zof_async import _rfc3339 as rfc3339
 
 from ._clock import EPOCH
 from ._cursor import CursorCodec, InvalidCursor
@@ -56,11 +57,11 @@ def parse_time(raw: str | None, name: str) -> int | None:
     if not isinstance(raw, str):
         raise bad_request(f"{name} must be an RFC 3339 timestamp", name)
     try:
-        when = datetime.fromisoformat(raw.strip().replace("z", "Z"))
+        # Rounded up: `created_at >= t` and `created_at < t` on microsecond
+        # times are then exact for a `t` given to the nanosecond.
+        when = rfc3339.parse(raw.strip(), round_up=True)
     except ValueError:
-        raise bad_request(f"{name} must be an RFC 3339 timestamp", name) from None
-    if when.tzinfo is None:
-        raise bad_request(f"{name} must include a time zone offset", name)
+        raise bad_request(f"{name} must be an RFC 3339 timestamp with an offset", name) from None
     delta = when - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
