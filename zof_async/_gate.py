@@ -16,6 +16,7 @@ import random
 import anyio
 import httpx
 
+from ._exceptions import RateLimitError
 from ._retry import is_testing
 
 
@@ -36,6 +37,26 @@ class RateLimitGate:
         if when > self._until:
             self._until = when
             self.reason = reason
+
+    def held(self, request: httpx.Request, closed_for: float, limit: str) -> RateLimitError:
+        """The error of a request not sent because the gate stays closed past `limit`.
+
+        What the server would answer it too: a 429 with the remaining seconds
+        as `retry_after` and the request id of the 429 that closed the gate.
+        """
+        assert self.reason is not None
+        kept = ("content-type", "retry-after", "x-request-id")  # the body is decoded already
+        return RateLimitError(
+            f"not sent: the client is rate limited for {closed_for:.1f} s more, longer than {limit}",
+            response=httpx.Response(
+                429,
+                headers=[(k, v) for k, v in self.reason.headers.items() if k in kept],
+                content=self.reason.content,
+                request=request,
+            ),
+            code="rate_limited",
+            retry_after=closed_for,
+        )
 
     async def wait(
         self, *, max_jitter: float, deadline: float = math.inf, longest: float = math.inf

@@ -426,16 +426,8 @@ class Pipeline:
         if closed_for is None:
             return
         if closed_for > policy.max_retry_after and gate.reason is not None:
-            reason = gate.reason
-            raise RateLimitError(
-                f"not sent: the client is rate limited for {closed_for:.1f} s more, longer"
-                f" than max_retry_after ({policy.max_retry_after:g} s)",
-                response=httpx.Response(
-                    429, headers=reason.headers, content=reason.content, request=request
-                ),
-                code="rate_limited",
-                retry_after=closed_for,
-            )
+            held = gate.held(request, closed_for, f"max_retry_after ({policy.max_retry_after:g} s)")
+            raise self.redactor.exception(held)
         raise APITimeoutError(
             f"{describe(request)}: rate limited (Retry-After) past this call's deadline",
             request=request,

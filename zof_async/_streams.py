@@ -76,6 +76,7 @@ class _Stream(Generic[T]):
                 f"{describe(self._request)}: asked for {expect}, got {got or 'no Content-Type'}",
                 response=response,
             )
+            self._pipeline.redactor.exception(self._refusal)
             await self.aclose()
             raise self._refusal
 

@@ -7,6 +7,7 @@ limiter and runs follow the same virtual clock.
 
 from __future__ import annotations
 
+import math
 import time
 from email.utils import formatdate
 from typing import Any
@@ -106,6 +107,9 @@ async def test_a_retry_after_beyond_max_retry_after_closes_the_gate(
         assert trio.current_time() == began  # failed at once, nothing slept
         assert held.value.retry_after == pytest.approx(45)
         assert held.value.code == "rate_limited"
+        assert held.value.request_id == "req_429"  # of the 429 that closed the gate
+        assert held.value.response.json()["error"]["code"] == "rate_limited"
+        assert "GET /v1/runs/run_1" in str(held.value)
         await trio.sleep(46.5)
         await zof.runs.get("run_1")
     assert server.times("run_1") == [began + 46.5]
@@ -150,16 +154,16 @@ async def test_every_http_date_form_of_retry_after_is_honoured(
 
     def handler(request: httpx.Request) -> httpx.Response:
         times.append(trio.current_time())
-        if len(times) == 1:
-            return limited(http_date(time.time() + 5))
+        if len(times) == 1:  # a whole second, 6 s ahead of the real clock
+            return limited(http_date(math.floor(time.time()) + 6))
         return httpx.Response(200, json=run_json())
 
     router.get("/runs/run_1").mock(side_effect=handler)
     async with client(router) as zof:
         await zof.runs.get("run_1")
-    # One-second resolution: 4 to 5 seconds, plus jitter. An ignored date
-    # would retry after the plain backoff, under 0.5 s.
-    assert 4.0 <= times[1] - times[0] <= 5.0 + 0.5
+    # 5 to 6 s (less the real time the parse takes), plus jitter. An ignored
+    # date would retry after the plain backoff, under 0.5 s.
+    assert 4.5 <= times[1] - times[0] <= 6.0 + 0.6
 
 
 async def test_a_fan_out_against_a_plain_rate_limit_completes_every_item() -> None:
