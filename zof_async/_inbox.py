@@ -67,6 +67,9 @@ class WebhookInbox:
             `ZOF_WEBHOOK_SECRET`).
         tolerance: Seconds a `webhook-timestamp` may be off.
         max_remembered: Event ids and finished runs kept in memory.
+        clock: What "now" is when judging `webhook-timestamp` (Unix seconds;
+            default the wall clock). Tests against an emulator on a
+            `ManualClock` pass `emulator.clock.now`.
     """
 
     def __init__(
@@ -75,11 +78,13 @@ class WebhookInbox:
         *,
         tolerance: float = DEFAULT_TOLERANCE,
         max_remembered: int = 100_000,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if max_remembered < 1:
             raise ValueError("max_remembered must be at least 1")
         self._webhooks = webhooks or Webhooks()
         self._tolerance = tolerance
+        self._clock = clock
         self._max = max_remembered
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._finished: OrderedDict[str, Run] = OrderedDict()
@@ -106,7 +111,8 @@ class WebhookInbox:
                 event (answer 400).
         """
         try:
-            event = self._webhooks.unwrap(body, headers, tolerance=self._tolerance)
+            now = None if self._clock is None else self._clock()
+            event = self._webhooks.unwrap(body, headers, tolerance=self._tolerance, now=now)
         except WebhookVerificationError:
             self._rejected += 1
             raise

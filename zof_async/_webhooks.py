@@ -24,7 +24,7 @@ import hmac
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, Union
 
 from ._converter import converter
@@ -150,12 +150,16 @@ class Webhooks:
         return event
 
     def inbox(
-        self, *, tolerance: float = DEFAULT_TOLERANCE, max_remembered: int = 100_000
+        self,
+        *,
+        tolerance: float = DEFAULT_TOLERANCE,
+        max_remembered: int = 100_000,
+        clock: Callable[[], float] | None = None,
     ) -> WebhookInbox:
-        """A `WebhookInbox` verifying with this object's secret."""
+        """A `WebhookInbox` verifying with this object's secret (see its arguments)."""
         from ._inbox import WebhookInbox
 
-        return WebhookInbox(self, tolerance=tolerance, max_remembered=max_remembered)
+        return WebhookInbox(self, tolerance=tolerance, max_remembered=max_remembered, clock=clock)
 
 
 def parse(payload: bytes | str) -> WebhookEvent:
