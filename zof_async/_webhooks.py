@@ -34,7 +34,7 @@ from ._exceptions import WebhookVerificationError
 if TYPE_CHECKING:
     from ._inbox import WebhookInbox
 
-__all__ = ["DEFAULT_TOLERANCE", "Headers", "Secret", "Webhooks", "sign"]
+__all__ = ["DEFAULT_TOLERANCE", "Headers", "Secret", "Webhooks", "check_secret", "sign"]
 
 DEFAULT_TOLERANCE = 300
 SECRET_PREFIX = "whsec_"
@@ -175,6 +175,11 @@ def parse(payload: bytes | str) -> WebhookEvent:
             f"the body is not a valid event: {_why(exc)}", reason="invalid_payload"
         ) from None
     return event
+
+
+def check_secret(secret: Secret | None) -> None:
+    """Raise `WebhookVerificationError` now if `secret` (or the environment's) is missing or malformed."""
+    _keys(secret)
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
