@@ -198,6 +198,8 @@ class WebhookSender:
     def _take_due(self) -> list[_Due]:
         emu = self._emu
         with emu.lock:
+            if not self._endpoints:
+                return []  # no endpoint: the emulator behaves exactly as without webhooks
             now = emu.clock.now()
             emu.lifecycle.advance(now)
             batch = []
@@ -236,6 +238,8 @@ class WebhookSender:
     def _sleep_for(self, tick: float) -> float:
         emu = self._emu
         with emu.lock:
+            if not self._endpoints:
+                return tick
             now = emu.clock.now()
             wake = now + tick
             if self._queue:
