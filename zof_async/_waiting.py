@@ -150,19 +150,31 @@ async def watch(
             yield early
             return
         while True:
-            delay += rate.reserve(anyio.current_time() + delay)
-            if anyio.current_time() + delay >= deadline:
-                if (done := await pause(max(0.0, deadline - anyio.current_time()))) is not None:
+            # Sleep until the poll is due, then take a slot of the client-wide
+            # rate (and sleep for it, if the rate says so). Reserving when due,
+            # not ahead, matters: a slot reserved far ahead would hold back
+            # every other waiter of the client until then.
+            reserved = False
+            while True:
+                if anyio.current_time() + delay >= deadline:
+                    left = max(0.0, deadline - anyio.current_time())
+                    if (done := await pause(left)) is not None:
+                        yield done
+                        return
+                    raise WaitTimeoutError(
+                        f"run {run_id} did not finish within {timeout:g} s"
+                        + (f" (last status: {last.status})" if last is not None else ""),
+                        run=last,
+                    )
+                if (done := await pause(delay)) is not None:
                     yield done
                     return
-                raise WaitTimeoutError(
-                    f"run {run_id} did not finish within {timeout:g} s"
-                    + (f" (last status: {last.status})" if last is not None else ""),
-                    run=last,
-                )
-            if (done := await pause(delay)) is not None:
-                yield done
-                return
+                if reserved:
+                    break
+                reserved = True
+                delay = rate.reserve(anyio.current_time())
+                if delay <= 0:
+                    break
             remaining = None if deadline == math.inf else deadline - anyio.current_time()
             hint: float | None = None
             try:

@@ -216,3 +216,34 @@ def test_events_of_other_runs_and_unknown_types_wake_nobody() -> None:
             assert not signal.is_set()
 
     anyio.run(main)
+
+
+async def test_with_events_a_deadline_still_raises_and_a_404_still_raises_at_once() -> None:
+    from zof_async import NotFoundError, WaitTimeoutError
+
+    world = World()
+    world.emulator.webhook_faults.drop_rate = 1.0
+    run_id = world.start(500)
+    async with world.client() as zof, world.emulator.delivering():
+        began = trio.current_time()
+        with pytest.raises(WaitTimeoutError) as info:
+            await zof.runs.wait_until_complete(run_id, events=world.inbox, timeout=100)
+        assert trio.current_time() - began == pytest.approx(100)
+        assert info.value.run is not None and info.value.run.status is RunStatus.RUNNING
+        began = trio.current_time()
+        with pytest.raises(NotFoundError):
+            await zof.runs.wait_until_complete("run_missing", events=world.inbox)
+        assert trio.current_time() - began <= 5  # the first fallback poll
+    assert world.inbox._signals == {}  # every wait unsubscribed
+
+
+async def test_an_event_arriving_at_the_deadline_still_counts() -> None:
+    world = World()
+    world.emulator.webhook_faults.delay = 40  # the event comes 40 s after the run ends
+    run_id = world.start(50)
+    policy = WaitPolicy(initial_interval=1, max_interval=1000, growth=1000)  # one early poll only
+    async with world.client() as zof, world.emulator.delivering():
+        run = await zof.runs.wait_until_complete(
+            run_id, events=world.inbox, policy=policy, timeout=95
+        )
+    assert run.is_terminal and world.polls() == 2  # both before the run ended
