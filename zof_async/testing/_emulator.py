@@ -140,7 +140,7 @@ class Emulator:
 
     @property
     def webhook_attempts(self) -> list[WebhookAttempt]:
-        """Every delivery attempt so far, in order (for assertions)."""
+        """The delivery attempts so far (the last 100,000), in order, for assertions."""
         with self.lock:
             return list(self.webhooks.attempts)
 

@@ -19,6 +19,7 @@ import heapq
 import itertools
 import json
 import random
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RETRY_DELAYS", "WebhookAttempt", "WebhookFaults", "WebhookSender"]
 
+MAX_ATTEMPTS_KEPT = 100_000
 RETRY_DELAYS = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0)
 ANSWER_TIMEOUT = 15.0
 
@@ -123,7 +125,8 @@ class WebhookSender:
         self._endpoints: list[_Endpoint] = []
         self._queue: list[_Due] = []
         self.faults = WebhookFaults()
-        self.attempts: list[WebhookAttempt] = []
+        # The most recent attempts (bounded: a served emulator may run for days).
+        self.attempts: deque[WebhookAttempt] = deque(maxlen=MAX_ATTEMPTS_KEPT)
 
     # -- registration (under the emulator's lock) -----------------------------------
 
