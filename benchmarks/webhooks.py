@@ -1,6 +1,7 @@
 """Waiting for 1,000 runs with webhooks (`events=inbox`) against polling only, in virtual time.
 
     python benchmarks/webhooks.py [N]        (default 1000; writes results/webhooks.{md,json,png})
+    python benchmarks/webhooks.py --served   (real HTTP on 127.0.0.1; writes results/webhooks-served.json)
 
 1,000 runs finish at random times between 30 s and 10 min. Everything runs
 under trio's MockClock with the in-process emulator on a LoopClock; the
@@ -159,5 +160,79 @@ def write(results: dict[str, dict[str, float]]) -> None:
     print(f"chart: {RESULTS / 'webhooks.png'}")
 
 
+def served(n: int = 200) -> dict[str, float]:
+    """Event lag over real HTTP: the served emulator (SystemClock, its own thread)
+    delivers to `webhooks_asgi_app` served by uvicorn in this event loop, where
+    `n` waits (`events=inbox`) run; runs end 1 to 3 s after they start."""
+    import socket
+    import time
+    from functools import partial
+
+    import anyio
+    import uvicorn
+
+    from zof_async import WaitPolicy
+    from zof_async.testing import SystemClock
+
+    async def main() -> dict[str, float]:
+        emulator = Emulator(data="minimal", clock=SystemClock(), poll_hint=None)
+        inbox = WebhookInbox(Webhooks(secret=SECRET))
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(512)
+        config = uvicorn.Config(
+            webhooks_asgi_app(inbox), log_level="warning", access_log=False, lifespan="off"
+        )
+        server = uvicorn.Server(config)
+        lags: list[float] = []
+        rng = random.Random(1)
+        async with anyio.create_task_group() as tg, emulator.serve() as base_url:
+            tg.start_soon(partial(server.serve, sockets=[sock]))
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event
+                await anyio.sleep(0.01)
+            emulator.add_webhook_endpoint(
+                f"http://127.0.0.1:{sock.getsockname()[1]}/", secret=SECRET
+            )
+            async with AsyncZof(
+                api_key=emulator.keys.qa, base_url=base_url, max_connections=n
+            ) as zof:
+
+                async def wait(run_id: str) -> None:
+                    policy = WaitPolicy(initial_interval=5, max_interval=60, growth=2)
+                    await zof.runs.wait_until_complete(run_id, events=inbox, policy=policy)
+                    lags.append(time.time() - emulator.store.runs[run_id].completed)  # type: ignore[operator]
+
+                async with anyio.create_task_group() as waits:
+                    for _ in range(n):  # each wait starts as soon as its run exists
+                        emulator.script_next_run(
+                            queue_seconds=0, duration_seconds=rng.uniform(1, 3)
+                        )
+                        run = await zof.runs.create(
+                            project_id="proj_abc", environment="staging",
+                            test_case_ids=["tc_proj_abc_00000"],
+                        )  # fmt: skip
+                        waits.start_soon(wait, run.id)
+            server.should_exit = True
+        sock.close()
+        lags.sort()
+        polls = emulator.stats.count(route="/runs/{id}")
+        return {
+            "runs": n,
+            "polls_per_run": polls / n,
+            "lag_p50_ms": 1000 * statistics.median(lags),
+            "lag_p99_ms": 1000 * lags[int(0.99 * (len(lags) - 1))],
+            "lag_max_ms": 1000 * lags[-1],
+        }
+
+    result = anyio.run(main)
+    print(f"  served, real HTTP on 127.0.0.1: {result}")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "webhooks-served.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
 if __name__ == "__main__":
-    write(run(int(sys.argv[1]) if len(sys.argv) > 1 else 1000))
+    if "--served" in sys.argv:
+        served()
+    else:
+        write(run(int(sys.argv[1]) if len(sys.argv) > 1 else 1000))
