@@ -193,11 +193,6 @@ class WebhookSender:
 
     # -- sending ----------------------------------------------------------------------
 
-    def next_due(self) -> float | None:
-        """Emulator time of the next queued attempt."""
-        with self._emu.lock:
-            return self._queue[0].due if self._queue else None
-
     def _take_due(self) -> list[_Due]:
         emu = self._emu
         with emu.lock:
