@@ -7,6 +7,8 @@ import os
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.webhooks.vectors import NOW, OTHER_SECRET, SECRET, delivery, event_body, signature
 from zof_async import (
@@ -195,3 +197,53 @@ def test_the_wall_clock_is_the_default_now() -> None:
     with pytest.raises(WebhookVerificationError) as info:
         hooks.verify(*delivery(timestamp=NOW - 10 * 365 * 86400))
     assert info.value.reason == "timestamp_too_old"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.one_of(st.binary(max_size=200), st.text(max_size=200)),
+    headers=st.dictionaries(
+        st.sampled_from(["webhook-id", "Webhook-Timestamp", "WEBHOOK-SIGNATURE", "x-other"]),
+        st.one_of(st.text(max_size=80), st.sampled_from(["v1,AAAA", str(NOW), "v1,=", "v1, ,"])),
+    ),
+)
+def test_arbitrary_input_raises_only_the_verification_error(
+    body: bytes | str, headers: dict[str, str]
+) -> None:
+    message = ""
+    try:
+        hooks.unwrap(body, headers, now=NOW)
+    except WebhookVerificationError as exc:
+        message = str(exc)
+    assert SECRET.removeprefix("whsec_") not in message
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    document=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+        ),
+        max_leaves=20,
+    ),
+    kind=st.sampled_from(["run.completed", "run.other", None]),
+)
+def test_any_signed_json_is_an_event_or_the_verification_error(
+    document: object, kind: str | None
+) -> None:
+    if isinstance(document, dict) and kind is not None:
+        document = {**document, "id": "evt_1", "type": kind, "created_at": "2026-11-22T10:05:00Z"}
+    body = json.dumps(document).encode()
+    _, headers = delivery(body)
+    reason = None
+    try:
+        event = hooks.unwrap(body, headers, now=NOW)
+    except WebhookVerificationError as exc:
+        reason = exc.reason
+    if reason is not None:
+        assert reason in ("invalid_payload", "id_mismatch")
+    else:
+        assert event.id == "evt_1"
+        expected = RunCompletedEvent if kind == "run.completed" else UnknownWebhookEvent
+        assert isinstance(event, expected)
