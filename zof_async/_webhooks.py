@@ -85,7 +85,9 @@ class Webhooks:
             WebhookVerificationError: Naming the failed check in `reason`.
         """
         keys = _keys(secret if secret is not None else self._secret)
-        body = payload.encode() if isinstance(payload, str) else bytes(payload)
+        body = (
+            payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else bytes(payload)
+        )
         found = _normalise(headers)
         msg_id = _header(found, "webhook-id")
         stamp = _header(found, "webhook-timestamp")
@@ -109,7 +111,7 @@ class Webhooks:
                 reason="timestamp_in_future",
             )
         candidates = _v1_signatures(signatures)
-        signed = f"{msg_id}.{stamp}.".encode() + body
+        signed = f"{msg_id}.{stamp}.".encode("utf-8", "surrogatepass") + body
         for key in keys:
             expected = hmac.new(key, signed, hashlib.sha256).digest()
             if any(hmac.compare_digest(expected, candidate) for candidate in candidates):

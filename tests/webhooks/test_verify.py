@@ -119,6 +119,12 @@ def test_malformed_signature_list(value: str) -> None:
     check_fails("malformed_signature", body, {**headers, "webhook-signature": value})
 
 
+def test_lone_surrogates_in_a_str_body_or_id_are_a_mismatch_not_a_crash() -> None:
+    body, headers = delivery()
+    check_fails("signature_mismatch", body.decode() + "\ud800", headers)
+    check_fails("signature_mismatch", body, {**headers, "webhook-id": "evt_\udc80"})
+
+
 def test_a_well_formed_wrong_signature_is_a_mismatch() -> None:
     body, headers = delivery()
     check_fails("signature_mismatch", body, {**headers, "webhook-signature": "v1,AAAA"})
