@@ -63,14 +63,6 @@ async def test_200_runs_with_drops_and_duplicates_every_wait_completes_once() ->
             api_key=emulator.keys.qa, base_url=base_url, polls_per_second=2000, max_connections=200
         ) as zof:
             ids = []
-            for _ in range(200):
-                emulator.script_next_run(queue_seconds=0, duration_seconds=rng.uniform(1, 3))
-                run = await zof.runs.create(
-                    project_id="proj_abc",
-                    environment="staging",
-                    test_case_ids=["tc_proj_abc_00000"],
-                )
-                ids.append(run.id)
 
             async def wait(run_id: str) -> None:
                 run = await zof.runs.wait_until_complete(
@@ -81,12 +73,26 @@ async def test_200_runs_with_drops_and_duplicates_every_wait_completes_once() ->
 
             with anyio.fail_after(60):
                 async with anyio.create_task_group() as tg:
-                    for run_id in ids:
-                        tg.start_soon(wait, run_id)
-                # Let the last duplicates land before comparing the two sides' counts.
-                while emulator.webhooks.pending:  # noqa: ASYNC110 - a thread's state
+                    for _ in range(200):  # each wait starts as soon as its run exists
+                        emulator.script_next_run(
+                            queue_seconds=0, duration_seconds=rng.uniform(1, 3)
+                        )
+                        run = await zof.runs.create(
+                            project_id="proj_abc",
+                            environment="staging",
+                            test_case_ids=["tc_proj_abc_00000"],
+                        )
+                        ids.append(run.id)
+                        tg.start_soon(wait, run.id)
+
+            def settled() -> bool:
+                delivered = sum(a.outcome == "delivered" for a in emulator.webhook_attempts)
+                return not emulator.webhooks.pending and inbox.stats.received == delivered
+
+            # The last duplicates may still be on their way: both sides must agree soon.
+            with anyio.fail_after(20):
+                while not settled():  # noqa: ASYNC110 - state of another thread
                     await anyio.sleep(0.05)
-                await anyio.sleep(0.5)
     assert finished == Counter(dict.fromkeys(ids, 1))
     # The bound: one fallback interval, plus slack for a loaded 2-core machine
     # (the emulator's server thread shares this process's GIL).
