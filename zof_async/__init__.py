@@ -11,6 +11,7 @@ async with AsyncZof() as zof:
 
 from ._aiohttp import aiohttp_transport
 from ._client import AsyncZof, ClientStats
+from ._events import RunCompletedEvent, UnknownWebhookEvent, WebhookEvent
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -27,9 +28,11 @@ from ._exceptions import (
     PermissionDeniedError,
     RateLimitError,
     WaitTimeoutError,
+    WebhookVerificationError,
     ZofError,
 )
 from ._fanout import FanOut, FanOutStats, Outcome
+from ._inbox import InboxStats, WebhookInbox, webhooks_asgi_app
 from ._models import (
     Artifact,
     ArtifactBatch,
@@ -47,7 +50,8 @@ from ._pagination import Pager
 from ._retry import RetryPolicy
 from ._streams import ByteStream, LineStream
 from ._version import __version__
-from ._waiting import WaitPolicy
+from ._waiting import EVENTS_POLICY, WaitPolicy
+from ._webhooks import Webhooks
 
 __all__ = [
     "APIConnectionError",
@@ -67,8 +71,10 @@ __all__ = [
     "ClientStats",
     "ConfigurationError",
     "ConflictError",
+    "EVENTS_POLICY",
     "FanOut",
     "FanOutStats",
+    "InboxStats",
     "InternalServerError",
     "LineStream",
     "NotFoundError",
@@ -82,11 +88,18 @@ __all__ = [
     "ResultStatus",
     "RetryPolicy",
     "Run",
+    "RunCompletedEvent",
     "RunStatus",
     "RunSummary",
+    "UnknownWebhookEvent",
     "WaitPolicy",
     "WaitTimeoutError",
+    "WebhookEvent",
+    "WebhookInbox",
+    "WebhookVerificationError",
+    "Webhooks",
     "ZofError",
     "__version__",
     "aiohttp_transport",
+    "webhooks_asgi_app",
 ]

@@ -21,6 +21,7 @@ from ._results import Results
 from ._retry import RetryPolicy
 from ._runs import Runs
 from ._transports import TransportChoice, build_pool, user_client_headers
+from ._webhooks import ENV_SECRET, Secret, Webhooks
 
 DEFAULT_BASE_URL = "https://api.zof.ai/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -92,6 +93,9 @@ class AsyncZof:
         allow_insecure_http: Allow `http://` to hosts other than loopback.
         polls_per_second: Across all `wait_until_complete` calls of this
             client, polls sent per second at most.
+        webhook_secret: The webhook endpoint secret (`whsec_...`, or several)
+            that `zof.webhooks` verifies deliveries with; defaults to
+            `ZOF_WEBHOOK_SECRET`. Never shown in a repr.
 
     Use it as `async with AsyncZof() as zof:`: that also gives prefetching
     pagers and fan-outs the task group they run in, and stops them all when
@@ -116,8 +120,10 @@ class AsyncZof:
         default_headers: dict[str, str] | None = None,
         allow_insecure_http: bool = False,
         polls_per_second: float = 100.0,
+        webhook_secret: Secret | None = None,
     ) -> None:
         setup_from_env()
+        self.webhooks = Webhooks(secret=webhook_secret or os.environ.get(ENV_SECRET) or None)
         if polls_per_second <= 0:
             raise ConfigurationError("polls_per_second must be positive")
         if max_connections < 1:
@@ -186,6 +192,7 @@ class AsyncZof:
         )
         clone = object.__new__(AsyncZof)
         clone._setup(settings, self._shared, owns_pool=False)
+        clone.webhooks = self.webhooks
         return clone
 
     @property

@@ -15,8 +15,9 @@ import cattrs
 import httpx
 
 from . import _rfc3339 as rfc3339
+from ._events import RunCompletedEvent, UnknownWebhookEvent, WebhookEvent
 from ._exceptions import APIResponseValidationError
-from ._models import Page, _OpenEnum
+from ._models import Page, Run, _OpenEnum
 from ._redact import Redactor
 
 T = TypeVar("T")
@@ -54,6 +55,27 @@ converter.register_structure_hook(datetime, _structure_datetime)
 converter.register_structure_hook(_OpenEnum, _structure_enum)
 converter.register_structure_hook(str, _structure_str)
 converter.register_structure_hook(int, _structure_int)
+
+
+def _structure_event(value: Any, _: type) -> WebhookEvent:
+    """Dispatch on `type`: known types get their model, others stay open."""
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an event object, got {type(value).__name__}")
+    kind = _structure_str(value.get("type"), str)
+    event_id = _structure_str(value.get("id"), str)
+    created_at = _structure_datetime(value.get("created_at"), datetime)
+    data = value.get("data")
+    if kind == "run.completed":
+        if not isinstance(data, dict):
+            raise TypeError("run.completed needs a 'data' object")
+        run = converter.structure(data.get("object"), Run)
+        return RunCompletedEvent(id=event_id, type=kind, created_at=created_at, run=run)
+    return UnknownWebhookEvent(
+        id=event_id, type=kind, created_at=created_at, data=data if isinstance(data, dict) else {}
+    )
+
+
+converter.register_structure_hook(WebhookEvent, _structure_event)
 
 
 def decode(response: httpx.Response, model: type[T]) -> T:

@@ -16,7 +16,8 @@ ZofError
 │   ├── RateLimitError           429, with retry_after
 │   └── InternalServerError      5xx
 ├── PaginationError              a listing whose cursor does not advance
-└── WaitTimeoutError             wait_until_complete ran out of time (also a TimeoutError)
+├── WaitTimeoutError             wait_until_complete ran out of time (also a TimeoutError)
+└── WebhookVerificationError     a webhook failed a check (.reason says which); never shows the secret
 ```
 
 No exception text ever contains the API key: messages are built from the
@@ -50,6 +51,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "WaitTimeoutError",
+    "WebhookVerificationError",
     "ZofError",
 ]
 
@@ -197,6 +199,21 @@ class WaitTimeoutError(ZofError, TimeoutError):
     def __init__(self, message: str, *, run: Run | None = None) -> None:
         super().__init__(message)
         self.run = run
+
+
+class WebhookVerificationError(ZofError):
+    """A webhook delivery failed verification or could not be parsed.
+
+    Attributes:
+        reason: Which check failed: `no_secret`, `invalid_secret`,
+            `missing_header`, `invalid_timestamp`, `timestamp_too_old`,
+            `timestamp_in_future`, `malformed_signature`, `signature_mismatch`,
+            `invalid_payload` or `id_mismatch`.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def describe(request: httpx.Request) -> str:

@@ -88,14 +88,18 @@ class ConnectionPool:
     def closed(self) -> bool:
         return self._closed
 
+    def ensure_open(self) -> None:
+        """Raise `ClientClosedError` if the pool is closed."""
+        if self._closed:
+            raise ClientClosedError(_CLOSED)
+
     async def acquire(self) -> httpx.AsyncBaseTransport:
         """Take a slot and lend a transport; give both back with `release`.
 
         Waits, in order, while every slot is taken. Plain methods rather than a
         context manager: this is on the path of every request.
         """
-        if self._closed:
-            raise ClientClosedError(_CLOSED)
+        self.ensure_open()
         runtime = _current_runtime()
         if runtime is not self._runtime:
             self._bind(runtime)

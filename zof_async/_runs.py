@@ -15,7 +15,7 @@ from ._pagination import Pager, listing
 from ._paths import path
 from ._pipeline import Pipeline
 from ._streams import LineStream
-from ._waiting import WaitPolicy, watch
+from ._waiting import EVENTS_POLICY, RunEvents, WaitPolicy, watch
 
 DEFAULT_WAIT_TIMEOUT = 3600.0
 LOG_TYPE = "text/plain"
@@ -162,10 +162,14 @@ class Runs:
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         policy: WaitPolicy | None = None,
         every_poll: bool = False,
+        events: RunEvents | None = None,
     ) -> AsyncIterator[Run]:
         """Yield the run each time its status changes, until it finishes.
 
         With `every_poll=True`, yield it after every poll (for progress bars).
+        With `events=` (a `WebhookInbox`), a verified `run.completed` ends the
+        wait at once; polling continues as a fallback, by default at
+        `EVENTS_POLICY` intervals (at most 60 s).
 
         Raises:
             WaitTimeoutError: If `timeout` seconds pass first.
@@ -173,6 +177,7 @@ class Runs:
         path("/runs/{run_id}", run_id=run_id)
         query.timeout(timeout)
         pipeline = self._pipeline
+        pipeline.shared.pool.ensure_open()  # before the first poll's jittered wait
 
         async def fetch(remaining: float | None) -> tuple[Run, httpx.Headers]:
             request = pipeline.build("GET", path("/runs/{run_id}", run_id=run_id))
@@ -183,10 +188,11 @@ class Runs:
             fetch,
             run_id=run_id,
             timeout=timeout,
-            policy=policy or WaitPolicy(),
+            policy=policy or (WaitPolicy() if events is None else EVENTS_POLICY),
             rate=pipeline.shared.poll_rate,
             rng=random.Random(pipeline.shared.rng.random()),
             every_poll=every_poll,
+            events=events,
         )
 
     async def wait_until_complete(
@@ -196,6 +202,7 @@ class Runs:
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         policy: WaitPolicy | None = None,
         on_update: Callable[[Run], object] | None = None,
+        events: RunEvents | None = None,
     ) -> Run:
         """Poll until the run reaches a terminal status; return it.
 
@@ -204,13 +211,18 @@ class Runs:
             timeout: Seconds to wait in all (`None`: no limit).
             policy: Poll intervals; see `WaitPolicy`.
             on_update: Called with the run at every status change.
+            events: A `WebhookInbox`: its `run.completed` for this run (even one
+                that arrived before this call) ends the wait at once, returning
+                the event's run (which, like listings, has no `case_outcomes`).
+                Polling continues as the fallback, at `EVENTS_POLICY` intervals
+                unless `policy` is given.
 
         Raises:
             WaitTimeoutError: On the deadline, carrying the last run seen.
             AuthenticationError, PermissionDeniedError, NotFoundError: At once.
         """
         last: Run | None = None
-        async for run in self.watch(run_id, timeout=timeout, policy=policy):
+        async for run in self.watch(run_id, timeout=timeout, policy=policy, events=events):
             last = run
             if on_update is not None:
                 on_update(run)

@@ -14,6 +14,12 @@ Each waiter polls `GET /runs/{id}`:
 - across the client, polls pass a shared rate limit (`polls_per_second`), so
   a thousand waiters stay spread out instead of bursting.
 
+With `events=` (a `WebhookInbox`), a waiter also sleeps on the inbox's
+signal for its run: a verified `run.completed` ends the wait at once with the
+event's run, and a run the inbox already knows finished ends it before any
+poll. Polling continues at the longer `EVENTS_POLICY` intervals as the
+fallback, so a lost webhook delays detection by at most its `max_interval`.
+
 Time is the event loop's (`anyio.current_time()`), so trio's `MockClock`
 runs hours of waiting in milliseconds.
 """
@@ -24,6 +30,8 @@ import math
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractContextManager, ExitStack
+from typing import Protocol
 
 import anyio
 import attrs
@@ -41,7 +49,7 @@ from ._exceptions import (
 from ._models import Run
 from ._retry import parse_retry_after
 
-__all__ = ["PollRate", "WaitPolicy", "poll_interval", "watch"]
+__all__ = ["EVENTS_POLICY", "PollRate", "RunEvents", "WaitPolicy", "poll_interval", "watch"]
 
 
 @attrs.frozen(kw_only=True)
@@ -59,6 +67,22 @@ class WaitPolicy:
     max_interval: float = attrs.field(default=15.0, validator=attrs.validators.gt(0))
     growth: float = attrs.field(default=1.6, validator=attrs.validators.ge(1))
     max_hint: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+
+
+EVENTS_POLICY = WaitPolicy(initial_interval=5.0, max_interval=60.0, growth=2.0)
+"""The fallback polling of a wait given `events=`: a lost webhook costs at most 60 s."""
+
+
+class RunEvents(Protocol):
+    """What a wait needs from a source of run events (`WebhookInbox` is one)."""
+
+    def finished_run(self, run_id: str) -> Run | None:
+        """The finished run, if an event has reported it."""
+        ...
+
+    def subscribe(self, run_id: str) -> AbstractContextManager[anyio.Event]:
+        """An event set when an event reports `run_id` finished."""
+        ...
 
 
 def poll_interval(policy: WaitPolicy, poll: int, rng: random.Random) -> float:
@@ -98,50 +122,83 @@ async def watch(
     rate: PollRate,
     rng: random.Random,
     every_poll: bool = False,
+    events: RunEvents | None = None,
 ) -> AsyncIterator[Run]:
     """Yield the run each time its status changes; end after a terminal status.
 
     `fetch(remaining_seconds)` returns `(run, response headers)`. With
-    `every_poll`, yield the run after every successful poll instead.
+    `every_poll`, yield the run after every successful poll instead. With
+    `events`, a finished run reported there ends the wait at once.
     """
     start = anyio.current_time()
     deadline = math.inf if timeout is None else start + timeout
     last: Run | None = None
     delay = rng.uniform(0.0, policy.initial_interval)
     poll = 0
-    while True:
-        delay += rate.reserve(anyio.current_time() + delay)
-        if anyio.current_time() + delay >= deadline:
-            await anyio.sleep(max(0.0, deadline - anyio.current_time()))
-            raise WaitTimeoutError(
-                f"run {run_id} did not finish within {timeout:g} s"
-                + (f" (last status: {last.status})" if last is not None else ""),
-                run=last,
-            )
-        await anyio.sleep(delay)
-        remaining = None if deadline == math.inf else deadline - anyio.current_time()
-        hint: float | None = None
-        try:
-            run, headers = await fetch(remaining)
-        except (AuthenticationError, PermissionDeniedError, NotFoundError):
-            raise
-        except APIStatusError as exc:
-            if exc.status_code != 429 and exc.status_code < 500:
+    with ExitStack() as stack:
+        signal = None if events is None else stack.enter_context(events.subscribe(run_id))
+
+        async def pause(seconds: float) -> Run | None:
+            """Sleep `seconds`, or less if an event reports the run finished."""
+            if events is None or signal is None:
+                await anyio.sleep(seconds)
+                return None
+            with anyio.move_on_after(seconds):
+                await signal.wait()
+            return events.finished_run(run_id)
+
+        if events is not None and (early := events.finished_run(run_id)) is not None:
+            yield early
+            return
+        while True:
+            # Sleep until the poll is due, then take a slot of the client-wide
+            # rate (and sleep for it, if the rate says so). Reserving when due,
+            # not ahead, matters: a slot reserved far ahead would hold back
+            # every other waiter of the client until then.
+            reserved = False
+            while True:
+                if anyio.current_time() + delay >= deadline:
+                    left = max(0.0, deadline - anyio.current_time())
+                    if (done := await pause(left)) is not None:
+                        yield done
+                        return
+                    raise WaitTimeoutError(
+                        f"run {run_id} did not finish within {timeout:g} s"
+                        + (f" (last status: {last.status})" if last is not None else ""),
+                        run=last,
+                    )
+                if (done := await pause(delay)) is not None:
+                    yield done
+                    return
+                if reserved:
+                    break
+                reserved = True
+                delay = rate.reserve(anyio.current_time())
+                if delay <= 0:
+                    break
+            remaining = None if deadline == math.inf else deadline - anyio.current_time()
+            hint: float | None = None
+            try:
+                run, headers = await fetch(remaining)
+            except (AuthenticationError, PermissionDeniedError, NotFoundError):
                 raise
-            hint = parse_retry_after(exc.response.headers.get("retry-after"), now=time.time())
-        except ClientClosedError:
-            raise
-        except APIConnectionError:
-            pass
-        else:
-            hint = parse_retry_after(headers.get("retry-after"), now=time.time())
-            changed = last is None or run.status != last.status
-            last = run
-            if changed or every_poll:
-                yield run
-            if run.is_terminal:
-                return
-        delay = poll_interval(policy, poll, rng)
-        if hint is not None:
-            delay = max(delay, min(hint, policy.max_hint))
-        poll += 1
+            except APIStatusError as exc:
+                if exc.status_code != 429 and exc.status_code < 500:
+                    raise
+                hint = parse_retry_after(exc.response.headers.get("retry-after"), now=time.time())
+            except ClientClosedError:
+                raise
+            except APIConnectionError:
+                pass
+            else:
+                hint = parse_retry_after(headers.get("retry-after"), now=time.time())
+                changed = last is None or run.status != last.status
+                last = run
+                if changed or every_poll:
+                    yield run
+                if run.is_terminal:
+                    return
+            delay = poll_interval(policy, poll, rng)
+            if hint is not None:
+                delay = max(delay, min(hint, policy.max_hint))
+            poll += 1

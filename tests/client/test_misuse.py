@@ -169,6 +169,16 @@ async def test_a_closed_client_fails_at_once_everywhere(router: respx.MockRouter
     assert zof.stats.retries == 0
 
 
+async def test_a_wait_on_a_closed_client_fails_before_its_first_poll(
+    router: respx.MockRouter,
+) -> None:
+    """On the real clock: ClientClosedError at once, not a WaitTimeoutError after the timeout."""
+    zof = client(router)
+    await zof.aclose()
+    with pytest.raises(ClientClosedError):
+        await zof.runs.wait_until_complete("run_1", timeout=0.05)
+
+
 @pytest.mark.parametrize(
     "anyio_backend", [("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})]
 )

@@ -180,3 +180,31 @@ async def test_wait_on_asyncio_with_real_short_intervals() -> None:
         run = await start(emulator, zof, outcome="passed", queue_seconds=0.02, duration_seconds=0.1)
         done = await zof.runs.wait_until_complete(run.id, policy=policy, timeout=10)
     assert done.status is RunStatus.PASSED
+
+
+async def test_a_far_ahead_poll_does_not_hold_back_other_waiters(emulator: Emulator) -> None:
+    # A waiter whose next poll is far ahead (a long interval, a Retry-After hint,
+    # or one that then times out) must not push the other waiters' polls out to
+    # its slot: the client-wide rate is reserved when a poll is sent.
+    cases = emulator.store.projects["proj_abc"].case_ids[:3]
+    slow = emulator.add_run(
+        "proj_abc", cases=cases, script=RunScript(queue_seconds=0, duration_seconds=1000)
+    )
+    fast = emulator.add_run(
+        "proj_abc", cases=cases, script=RunScript(queue_seconds=0, duration_seconds=31)
+    )
+    async with AsyncZof(api_key=emulator.keys.viewer, transport=emulator.transport()) as zof:
+        long_policy = WaitPolicy(initial_interval=1, max_interval=300, growth=100)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(lambda: zof.runs.wait_until_complete(slow.id, policy=long_policy))
+            await trio.sleep(10)  # the slow waiter's next poll is ~100 s ahead
+            await zof.runs.wait_until_complete(fast.id)
+            noticed = emulator.clock.now()
+            tg.cancel_scope.cancel()
+        with pytest.raises(WaitTimeoutError):  # and one that times out frees its slot too
+            await zof.runs.wait_until_complete(slow.id, policy=long_policy, timeout=150)
+        began = trio.current_time()
+        with pytest.raises(NotFoundError):
+            await zof.runs.wait_until_complete("run_missing")
+        assert trio.current_time() - began <= 1  # the first poll comes within initial_interval
+    assert noticed - emulator.store.runs[fast.id].finish_at[-1] <= 15  # as documented

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
+from . import _webhooks_cmd
 from ._output import EXIT_CODES, Exit, Output, parse_duration
 
 Command = Callable[..., Awaitable[Exit]]
@@ -17,6 +18,7 @@ EXAMPLES = """examples:
   zof results export --run run_123 --format csv -o results.csv
   zof results artifacts --run run_123 --download ./artifacts
   zof emulator --port 8765
+  zof webhooks listen --port 9000 --secret whsec_...
   zof demo
 
 configuration: ZOF_API_KEY and ZOF_BASE_URL (or --base-url).
@@ -51,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-connections", type=int, default=64, help="requests in flight at most"
     )
     groups = parser.add_subparsers(
-        dest="group", required=True, metavar="{runs,results,emulator,demo}"
+        dest="group", required=True, metavar="{runs,results,emulator,demo,webhooks}"
     )
 
     def command(
@@ -172,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--timeout", type=_duration, default=600.0)
     p.add_argument("-o", "--output", help="where to write the CSV export")
+    _webhooks_cmd.register(groups, formatter)
     return parser
 
 
@@ -211,6 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from zof_async.testing.__main__ import main as serve
 
         return serve(["--port", str(args.port)])
+    if args.handler == "webhooks.listen":
+        return _webhooks_cmd.main(args, out)
     try:
         return int(anyio.run(_dispatch, args, out))
     except ConfigurationError as exc:

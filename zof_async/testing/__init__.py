@@ -24,6 +24,7 @@ from ._lifecycle import RunScript
 from ._proxy import FaultProxy, Toxic
 from ._seed import SeedKeys
 from ._stats import RequestRecord, Stats
+from ._webhooks import WebhookAttempt, WebhookFaults
 
 __all__ = [
     "Clock",
@@ -39,6 +40,8 @@ __all__ = [
     "Stats",
     "SystemClock",
     "Toxic",
+    "WebhookAttempt",
+    "WebhookFaults",
     "exponential_latency",
     "is_testing",
     "set_testing",

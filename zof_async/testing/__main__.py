@@ -47,6 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--throttle-retry-after", type=float, default=2, help="...with this Retry-After"
     )
+    parser.add_argument(
+        "--webhook-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="deliver run.completed webhooks to URL (repeatable); prints each endpoint's secret",
+    )
+    parser.add_argument(
+        "--webhook-secret", help="the secret of --webhook-url endpoints (default: a random whsec_)"
+    )
     return parser
 
 
@@ -80,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  export ZOF_BASE_URL={base_url}", flush=True)
     print(f"  export ZOF_API_KEY={emulator.keys.admin}", flush=True)
     print(f"  (qa: {emulator.keys.qa}, viewer: {emulator.keys.viewer})", flush=True)
+    for url in args.webhook_url:
+        secret = emulator.add_webhook_endpoint(url, secret=args.webhook_secret)
+        print(f"  webhooks to {url}: export ZOF_WEBHOOK_SECRET={secret}", flush=True)
     serve_forever(emulator.app, sock)
     return 0
 

@@ -59,13 +59,8 @@ class App:
         send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
     ) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await self._lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         emu = self._emu
@@ -93,6 +88,19 @@ class App:
             )
         )
         await _send(send, response, request_id)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        """While served, the webhook pump runs in a task group of the server's lifespan."""
+        async with anyio.create_task_group() as tg:
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await tg.start(self._emu.webhooks.pump)
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    tg.cancel_scope.cancel()
+                    break
+        await send({"type": "lifespan.shutdown.complete"})
 
     async def _handle(self, request: Request, route: Route, params: dict[str, str]) -> Response:
         emu = self._emu

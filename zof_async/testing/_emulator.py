@@ -7,7 +7,7 @@ import random
 import threading
 from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 
 import httpx
@@ -21,6 +21,7 @@ from ._records import ROLES, ApiKey, Org, Project, Run, Suite
 from ._seed import SeedKeys, seed_default
 from ._stats import Stats
 from ._store import Store
+from ._webhooks import WebhookAttempt, WebhookFaults, WebhookSender, delivering
 from ._wire import ApiError
 
 __all__ = ["Emulator"]
@@ -66,6 +67,8 @@ class Emulator:
         self.run_script = run_script or RunScript()
         self.poll_hint = poll_hint
         self.app_url = app_url
+        self.webhooks = WebhookSender(self, seed=seed + 4)
+        self.lifecycle.on_terminal = self.webhooks.run_finished
         self.app = App(self)
         self._scripts: deque[RunScript] = deque()
         self._request_ids = itertools.count(1)
@@ -101,6 +104,61 @@ class Emulator:
 
         async with serve_in_thread(self.app, port=port) as base_url:
             yield base_url
+
+    # -- webhooks ----------------------------------------------------------------------
+
+    def add_webhook_endpoint(
+        self,
+        url: str,
+        *,
+        secret: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> str:
+        """Deliver `run.completed` to `url` from now on; return its secret (`whsec_...`).
+
+        Args:
+            url: Where to `POST` events.
+            secret: The endpoint secret; a random one if omitted.
+            transport: Send through this httpx transport instead of the network
+                (`httpx.ASGITransport(app=webhooks_asgi_app(inbox))`: no sockets).
+
+        Deliveries happen when a pump runs: `await deliver_webhooks()`,
+        `async with delivering():`, or while served.
+        """
+        with self.lock:
+            return self.webhooks.add_endpoint(url, secret=secret, transport=transport)
+
+    def rotate_webhook_secret(self, url: str) -> str:
+        """Add a secret to an endpoint and return it; events carry one signature per secret."""
+        with self.lock:
+            return self.webhooks.rotate(url)
+
+    @property
+    def webhook_faults(self) -> WebhookFaults:
+        """Faults injected into webhook deliveries (drop, duplicate, delay, reorder, bad signature)."""
+        return self.webhooks.faults
+
+    @property
+    def webhook_attempts(self) -> list[WebhookAttempt]:
+        """The delivery attempts so far (the last 100,000), in order, for assertions."""
+        with self.lock:
+            return list(self.webhooks.attempts)
+
+    async def deliver_webhooks(self) -> int:
+        """Advance runs to now and send every webhook attempt due; return how many were sent.
+
+        The one-step pump for a `ManualClock`: `emulator.advance(60)`, then this.
+        """
+        return await self.webhooks.deliver_due()
+
+    def delivering(self, *, tick: float = 0.05) -> AbstractAsyncContextManager[WebhookSender]:
+        """`async with emulator.delivering():` sends webhooks as they fall due, until the block ends.
+
+        The pump runs in a task group of its own, following the emulator's clock
+        (sleeping `tick` seconds at most between looks, so a `ManualClock`
+        moved by hand is noticed).
+        """
+        return delivering(self.webhooks, tick=tick)
 
     def script_next_run(self, script: RunScript | None = None, /, **fields: object) -> None:
         """Make the next run created follow `script` (or a `RunScript(**fields)`)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -85,6 +86,12 @@ class Lifecycle:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._due: list[tuple[float, str]] = []
+        # Called with each run as it turns terminal (the webhook sender's hook).
+        self.on_terminal: Callable[[Run], None] | None = None
+
+    def next_change(self) -> float | None:
+        """When the next planned change of any run happens (`None`: nothing planned)."""
+        return self._due[0][0] if self._due else None
 
     def start(
         self,
@@ -134,6 +141,8 @@ class Lifecycle:
         run.status = "canceled"
         run.completed = now
         run.logs.append(f"{rfc3339(now)} WARN run canceled")
+        if self.on_terminal is not None:
+            self.on_terminal(run)
 
     def advance(self, now: float) -> None:
         """Materialise everything that has happened by `now`."""
@@ -184,6 +193,8 @@ class Lifecycle:
             )
         )
         run.logs.append(f"{rfc3339(finished)} INFO run {run.status}: {run.counts}")
+        if self.on_terminal is not None:
+            self.on_terminal(run)
         return None
 
     def _produce(self, run: Run, slot: int) -> None:

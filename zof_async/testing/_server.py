@@ -35,7 +35,7 @@ def _config(app: Any, **options: Any) -> Any:
         ) from exc
     options.setdefault("log_level", "warning")
     options.setdefault("access_log", False)
-    options.setdefault("lifespan", "off")
+    options.setdefault("lifespan", "on")  # the webhook pump runs in the app's lifespan
     options.setdefault("timeout_keep_alive", 75)
     return uvicorn.Config(app, **options)
 

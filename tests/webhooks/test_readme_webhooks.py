@@ -1,0 +1,32 @@
+"""Every Python block of the README's "Webhooks" section runs as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+def blocks() -> list[str]:
+    text = README.read_text()
+    start = text.index("\n## Webhooks\n")
+    end = text.index("\n## ", start + 1)
+    return re.findall(r"```python\n(.*?)```", text[start:end], re.S)
+
+
+def test_the_section_has_its_three_examples() -> None:
+    assert len(blocks()) == 3
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_block_runs_as_written(index: int, capsys: pytest.CaptureFixture[str]) -> None:
+    code = blocks()[index]
+    exec(compile(code, f"README.md:webhooks[{index}]", "exec"), {"__name__": "__readme__"})
+    if "anyio.run(main)" in code:
+        printed = capsys.readouterr().out
+        match = re.fullmatch(r"passed after (\d+) poll\(s\)\n", printed)
+        assert match is not None, printed
+        assert int(match.group(1)) <= 1  # the event, not polling, ended the wait
