@@ -19,7 +19,10 @@ async def _screenshot(emulator: Emulator, zof: AsyncZof) -> Artifact:
         project_id="proj_abc", environment="staging", test_suite_id="suite_pr_smoke"
     )
     emulator.advance(5)
-    return [a async for a in zof.runs.artifacts(run.id) if a.kind == "screenshot"][0]
+    async for artifact in zof.runs.artifacts(run.id):
+        if artifact.kind == "screenshot":
+            return artifact
+    raise AssertionError("a failed run has a screenshot")
 
 
 async def test_download_creates_missing_parent_folders(tmp_path: Path) -> None:
@@ -41,7 +44,7 @@ async def test_download_errors_name_the_users_path_not_the_temporary_file(
     (target / "x").write_text("keep me")
     async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:
         shot = await _screenshot(emulator, zof)
-        with pytest.raises(OSError) as caught:
+        with pytest.raises(IsADirectoryError) as caught:
             await zof.artifacts.download(shot, target)
     assert caught.value.filename == os.fspath(target)
     assert ".part" not in str(caught.value)
