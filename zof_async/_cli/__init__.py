@@ -211,7 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--timeout", type=_duration, default=600.0)
-    p.add_argument("-o", "--output", help="where to write the CSV export")
+    p.add_argument(
+        "-o",
+        "--output-dir",
+        default="zof-demo",
+        help="folder for what the demo writes (default: ./zof-demo/)",
+    )
     return parser
 
 
