@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -277,6 +278,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ZofError as exc:
         return int(out.error(exc))
     except KeyboardInterrupt:
-        message = "interrupted" + (f": {out.on_interrupt}" if out.on_interrupt else "")
-        out.err.print(message, markup=False, highlight=False)
+        if out.json:
+            note = {"type": "KeyboardInterrupt", "message": out.on_interrupt or "interrupted"}
+            out.err.print(json.dumps({"error": note}), markup=False, highlight=False)
+        else:
+            message = "interrupted" + (f": {out.on_interrupt}" if out.on_interrupt else "")
+            out.err.print(message, markup=False, highlight=False)
         return Exit.INTERRUPTED
