@@ -7,10 +7,11 @@ up in the summary) and runs against it; with `ZOF_API_KEY` (and
 
 The emulator's rate limit is a token bucket holding one second of requests
 (`RATE_LIMIT`): its 429s carry `Retry-After` in whole seconds, as the API's
-do, and a client that honours them is silent for that second. With a bucket
-smaller than a second's refill (it was 100 of 300 req/s), the refill of that
-silent second overflowed and the fan-out reached half the limit (~145 req/s);
-with one second's worth it reaches about 95% of it.
+do, and a client that honours them sends nothing for that second. With a
+bucket smaller than a second's refill (it was 100 tokens at 300 req/s), two
+thirds of the refill of each such second overflowed, and the fan-out reached
+about half the limit (137-148 req/s, with ~140 429s). With one second's worth
+the whole refill is usable: `python benchmarks/demo_fanout.py` measures both.
 """
 
 from __future__ import annotations
