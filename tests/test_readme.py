@@ -19,8 +19,8 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,8 +39,8 @@ LOOP_SCOPE = (
 
 
 @contextmanager
-def served_emulator() -> Iterator[dict[str, str]]:
-    """The `emulator` fixture: what a reader gets from `python -m zof_async.testing`."""
+def served_emulator(cwd: Path) -> Iterator[dict[str, str]]:
+    """`emulator`: what a reader gets from `python -m zof_async.testing`."""
     emulator = Emulator(
         clock=SystemClock(),
         run_script=RunScript(outcome="passed", queue_seconds=0, duration_seconds=0.5),
@@ -52,6 +52,17 @@ def served_emulator() -> Iterator[dict[str, str]]:
     ):
         emulator.app_url = base_url
         yield {"ZOF_BASE_URL": base_url, "ZOF_API_KEY": emulator.keys.qa}
+
+
+# Fixtures that set the scene: each is a context manager taking the block's
+# working directory and yielding environment variables for it. To add one,
+# name it in tests/readme.py's FIXTURES, add it here, and describe it in the
+# README's "About the examples".
+SCENES: dict[str, Callable[[Path], AbstractContextManager[dict[str, str]]]] = {
+    "emulator": served_emulator,
+}
+# Fixtures that change how a block runs, handled in test_readme_block.
+RUNNERS = frozenset({"pytest-file", "fresh-clone"})
 
 
 def environment(extra: dict[str, str]) -> dict[str, str]:
@@ -83,6 +94,7 @@ def test_the_readme_starts_with_the_two_commands() -> None:
 
 
 def test_every_block_has_a_known_language_and_known_fixtures() -> None:
+    assert set(SCENES) | RUNNERS == FIXTURES
     assert len(RUNNABLE) >= 6
     for block in BLOCKS:
         assert block.language in LANGUAGES, f"{block.id}: use python, bash or a plain block"
@@ -99,7 +111,9 @@ def test_readme_block(block: Block, tmp_path: Path) -> None:
         run(["bash", "-n", "-c", block.source], tmp_path, environment({}))
         return
     with ExitStack() as stack:
-        extra = stack.enter_context(served_emulator()) if "emulator" in block.fixtures else {}
+        extra: dict[str, str] = {}
+        for name in sorted(block.fixtures - RUNNERS):
+            extra.update(stack.enter_context(SCENES[name](tmp_path)))
         env = environment(extra)
         if "pytest-file" in block.fixtures:
             (tmp_path / "test_example.py").write_text(block.source, encoding="utf-8")
