@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from anyio.from_thread import start_blocking_portal
@@ -132,6 +133,26 @@ def test_without_uvicorn_the_emulator_gives_an_install_hint() -> None:
     assert "Traceback" not in done.stderr
     assert "pip install 'zof-async[testing]'" in done.stderr
     assert done.stdout == ""  # no "serving" banner for a server that never starts
+
+
+def test_the_demo_without_uvicorn_gives_an_install_hint(tmp_path: Path) -> None:
+    code = "from zof_async._cli import main; import os; os.environ.pop('ZOF_API_KEY', None)"
+    done = without("uvicorn", code, f"sys.exit(main(['demo', '-o', {str(tmp_path)!r}]))")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "pip install 'zof-async[testing]'" in done.stderr
+
+
+def test_an_unusable_output_folder_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ZOF_API_KEY", raising=False)
+    taken = tmp_path / "a-file"
+    taken.write_text("")
+    assert zof("demo", "-o", str(taken)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert str(taken) in err
 
 
 def test_no_key_names_the_command_line_option_and_the_variable(

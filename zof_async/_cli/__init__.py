@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from zof_async._version import __version__
 
-from ._output import EXIT_CODES, Exit, Output, parse_duration
+from ._output import EXIT_CODES, Exit, MissingExtra, Output, parse_duration
 
 Command = Callable[..., Awaitable[Exit]]
 
@@ -256,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return Exit.USAGE
     import anyio
 
-    from zof_async import ConfigurationError, ZofError
+    from zof_async import ConfigurationError, WaitTimeoutError, ZofError
 
     args = build_parser().parse_args(argv)
     out = Output(json_lines=args.json)
@@ -269,14 +269,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return Exit.USAGE
     try:
         return int(anyio.run(_dispatch, args, out))
+    except MissingExtra as exc:
+        print(exc, file=sys.stderr)
+        return Exit.USAGE
     except ConfigurationError as exc:
         out.error(exc)
         return Exit.USAGE
-    except (ValueError, TypeError) as exc:
+    except WaitTimeoutError as exc:  # also an OSError (TimeoutError)
         out.error(exc)
-        return Exit.USAGE
+        return Exit.TIMEOUT
     except ZofError as exc:
         return int(out.error(exc))
+    except (ValueError, TypeError, OSError) as exc:  # e.g. an output path that cannot be used
+        out.error(exc)
+        return Exit.USAGE
     except KeyboardInterrupt:
         if out.json:
             note = {"type": "KeyboardInterrupt", "message": out.on_interrupt or "interrupted"}

@@ -31,7 +31,7 @@ from rich.table import Table
 
 from zof_async import AsyncZof, Run
 
-from ._output import Exit, Output
+from ._output import Exit, MissingExtra, Output
 from ._runs_cmd import follow, summary_text
 
 RATE_LIMIT = 300  # requests per second per key, and the bucket: one second's worth
@@ -48,6 +48,13 @@ async def _client(args: argparse.Namespace, out: Output) -> AsyncIterator[AsyncZ
         ) as zof:
             yield zof
         return
+    try:
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise MissingExtra(
+            "without ZOF_API_KEY the demo serves the emulator, which needs the 'testing' "
+            "extra: pip install 'zof-async[testing]' (from a clone: pip install -e '.[testing]')"
+        ) from None
     from zof_async.testing import Emulator, RunScript, SystemClock
 
     emulator = Emulator(

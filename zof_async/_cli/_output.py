@@ -45,6 +45,10 @@ class Exit(enum.IntEnum):
     INTERRUPTED = 130
 
 
+class MissingExtra(Exception):
+    """A feature needs an optional dependency: the message says what to install."""
+
+
 RUN_EXIT = {
     "passed": Exit.OK,
     "failed": Exit.FAILED,
