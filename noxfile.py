@@ -88,7 +88,7 @@ def readme(session: nox.Session) -> None:
         chosen = [b for b in chosen if any(arg in b.source for arg in session.posargs)]
     if not chosen:
         session.error("no fresh-clone block of README.md matches")
-    workdir = Path(session.create_tmp()) / "readme"
+    workdir = Path(session.create_tmp()).resolve() / "readme"  # PATH needs it absolute
     shutil.rmtree(workdir, ignore_errors=True)
     clone = workdir / "zof-async"
     files = subprocess.run(
