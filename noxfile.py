@@ -1,5 +1,6 @@
-"""Sessions: tests, lint, typing, demo, bench, emulator. `nox -l` lists them.
+"""Sessions: tests, lint, typing, demo, bench, emulator, readme, package. `nox -l` lists them.
 
+Every session installs what it imports: a fresh machine needs only nox.
 `nox -s tests` runs the suite on the oldest and the newest supported Python
 (`nox -s tests-3.13 -- -q -x tests/some_file.py` runs one). An interpreter
 that is missing is skipped with a message, but is an error under CI (nox's
@@ -9,6 +10,12 @@ that is missing is skipped with a message, but is an error under CI (nox's
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
 from pathlib import Path
 
 import nox
@@ -82,7 +89,7 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against peers (pass --quick for the short mode)."""
-    session.install("-e", EXTRAS, "matplotlib>=3.8")
+    session.install("-e", EXTRAS, *nox.project.dependency_groups(PYPROJECT, "bench"))
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 
@@ -91,3 +98,85 @@ def emulator(session: nox.Session) -> None:
     """Serve the emulator on 127.0.0.1 for manual use (options after --)."""
     session.install("-e", ".[testing]")
     session.run("python", "-m", "zof_async.testing", *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def readme(session: nox.Session) -> None:
+    """The README's fresh-clone commands, in a copy of the repository and a new venv.
+
+    Copies the files git knows (committed or not, minus ignored ones), makes a
+    virtualenv with only pip, and runs every block marked
+    `<!-- readme-test: fresh-clone -->` there with bash: the demo, the test
+    suite, the install line and `nox -s bench -- --quick`. Any failure, traceback
+    or Python warning fails the session. Pass substrings after `--` to run only
+    the blocks containing them (`nox -s readme -- bench`). Takes minutes.
+    """
+    sys.path.insert(0, str(Path(__file__).parent))
+    from tests.readme import blocks
+
+    chosen = [b for b in blocks() if "fresh-clone" in b.fixtures]
+    if session.posargs:
+        chosen = [b for b in chosen if any(arg in b.source for arg in session.posargs)]
+    if not chosen:
+        session.error("no fresh-clone block of README.md matches")
+    workdir = Path(session.create_tmp()).resolve() / "readme"  # PATH needs it absolute
+    shutil.rmtree(workdir, ignore_errors=True)
+    clone = workdir / "zof-async"
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True, check=True, text=True,
+    ).stdout.split("\0")  # fmt: skip
+    for name in filter(None, files):
+        if Path(name).is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(name, clone / name)
+    venv = workdir / "venv"
+    session.run(sys.executable, "-m", "venv", str(venv))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOF_", "NOX", "VIRTUAL_ENV"))}
+    env["PATH"] = os.pathsep.join([str(venv / "bin"), env.get("PATH", "")])
+    env["VIRTUAL_ENV"] = str(venv)
+    warning = re.compile(r"Traceback|\b\w+Warning\b")
+    for block in chosen:
+        session.log(f"{block.id}:\n{block.source}")
+        done = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", block.source],
+            cwd=clone, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            check=False,
+        )  # fmt: skip
+        print(done.stdout)
+        if done.returncode != 0:
+            session.error(f"{block.id} exited {done.returncode}")
+        if found := warning.search(done.stdout):
+            session.error(f"{block.id} printed {found.group()!r}")
+
+
+@nox.session
+def package(session: nox.Session) -> None:
+    """Build the sdist and wheel, `twine check --strict` them, and check their contents.
+
+    The sdist must hold what README.md links to (a package index shows the
+    README without the repository) and the LICENSE; the wheel its LICENSE.
+    """
+    session.install("build>=1.2", "twine>=6.1")
+    dist = Path(session.create_tmp()) / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", str(dist))
+    built = sorted(dist.iterdir())
+    session.run("twine", "check", "--strict", *map(str, built))
+    (sdist,) = (p for p in built if p.name.endswith(".tar.gz"))
+    (wheel,) = (p for p in built if p.suffix == ".whl")
+    with tarfile.open(sdist) as tar:
+        in_sdist = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+    with zipfile.ZipFile(wheel) as whl:
+        in_wheel = set(whl.namelist())
+    text = Path("README.md").read_text(encoding="utf-8")
+    linked = set(re.findall(r"\]\((?!https?://|#|mailto:)([^)\s]+)\)", text))
+    linked |= set(re.findall(r"`((?:benchmarks|tests|zof_async)/[\w./-]+\.\w+)`", text))
+    missing = sorted(p for p in linked | {"LICENSE", "README.md"} if p not in in_sdist)
+    if missing:
+        session.error(f"README.md names files the sdist lacks: {missing}")
+    if not any(name.endswith(".dist-info/licenses/LICENSE") for name in in_wheel):
+        session.error("the wheel has no LICENSE")
+    if any("/quick/" in name or "__pycache__" in name for name in in_sdist):
+        session.error("the sdist holds local leftovers (quick benchmark results, caches)")
+    session.log(f"{sdist.name}: {len(in_sdist)} files; {wheel.name}: {len(in_wheel)} files")

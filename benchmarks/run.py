@@ -6,7 +6,7 @@ The server is the emulator over HTTP on 127.0.0.1 (uvloop + httptools), in its
 own process pinned to core 0; every client runs in its own process pinned to
 core 1. Every figure is measured in this run, on the same server, data and
 concurrency for every client. Writes benchmarks/results/{results.md,
-results.json, chart.png}.
+results.json, chart.png} (with --quick: benchmarks/results/quick/, untracked).
 """
 
 from __future__ import annotations
@@ -217,9 +217,11 @@ def main() -> None:
         "paginate": lambda: paginate(sizes["paginate"], sizes["rss"]),
         "faults": lambda: faults(sizes["faults"]),
     }
+    # A quick run never overwrites the committed figures of the full run.
+    results = RESULTS / "quick" if args.quick else RESULTS
     chosen = args.only.split(",") if args.only else list(sections)
     if args.only:  # keep the other sections of the last run of the same mode
-        previous = json.loads((RESULTS / "results.json").read_text())
+        previous = json.loads((results / "results.json").read_text())
         if previous.get("mode") != data["mode"]:
             raise SystemExit("--only needs a results.json of the same mode to merge into")
         data = {**previous, **data}
@@ -228,10 +230,10 @@ def main() -> None:
         data[name] = sections[name]()
     if not args.only:
         data["seconds"] = time.perf_counter() - began
-    RESULTS.mkdir(exist_ok=True)
-    write(data, RESULTS)
-    print((RESULTS / "results.md").read_text())
-    print(f"took {data['seconds']:.0f} s; wrote {RESULTS}/results.md, results.json, chart.png")
+    results.mkdir(parents=True, exist_ok=True)
+    write(data, results)
+    print((results / "results.md").read_text())
+    print(f"took {data['seconds']:.0f} s; wrote {results}/results.md, results.json, chart.png")
 
 
 if __name__ == "__main__":

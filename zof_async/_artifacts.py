@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+from pathlib import Path
 
 import anyio
 
@@ -23,6 +25,10 @@ class Artifacts:
     async def download(self, artifact: Artifact | str, destination: str | os.PathLike[str]) -> int:
         """Stream an artifact's content to `destination`, atomically; return its size.
 
+        Missing parent folders of `destination` are created. The content goes
+        to a temporary file next to it, renamed into place once complete; an
+        `OSError` names `destination`, never that temporary file.
+
         The size is checked against the artifact's `size_bytes` (or the
         response's `Content-Length` when only an id is given); a short or long
         body is an error and leaves no file. A connection that breaks mid-body
@@ -37,6 +43,7 @@ class Artifacts:
         pipeline = self._pipeline
         policy = pipeline.settings.retry
         attempt = 0
+        await anyio.Path(destination).parent.mkdir(parents=True, exist_ok=True)
         while True:
             stream = ByteStream(pipeline, pipeline.build("GET", route, accept="*/*"))
 
@@ -56,6 +63,8 @@ class Artifacts:
                 return await write_atomically(destination, stream, check=check)
             except ClientClosedError:
                 raise
+            except OSError as exc:
+                raise _naming(exc, destination) from None
             except APIConnectionError:
                 if attempt >= policy.max_retries:
                     raise
@@ -63,3 +72,11 @@ class Artifacts:
             attempt += 1
             if not is_testing():
                 await anyio.sleep(delay)
+
+
+def _naming(exc: OSError, destination: str | os.PathLike[str]) -> OSError:
+    """The same kind of `OSError`, about `destination` (not the temporary file)."""
+    code = exc.errno if exc.errno is not None else errno.EIO
+    reason = exc.strerror or os.strerror(code)
+    # OSError(errno, ...) picks the subclass: FileNotFoundError, PermissionError, ...
+    return OSError(code, reason, os.fspath(Path(destination)))

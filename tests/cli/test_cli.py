@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -185,12 +187,15 @@ def test_demo_runs_end_to_end(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.delenv("ZOF_API_KEY", raising=False)
-    out = tmp_path / "demo.csv"
-    assert zof("--json", "demo", "--small", "--run-seconds", "0.5", "-o", str(out)) == 0
+    folder = tmp_path / "named"
+    assert zof("--json", "demo", "--small", "--run-seconds", "0.5", "-o", str(folder)) == 0
     summary = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert sum(summary["results"].values()) == 25
-    assert summary["export"]["bytes"] == out.stat().st_size
+    assert summary["export"]["path"] == str(folder / "results.csv")
+    assert summary["export"]["bytes"] == (folder / "results.csv").stat().st_size
+    assert summary["url"].startswith("http://127.0.0.1:")  # the emulator, not the Console
     assert summary["requests_sent"] > 25
+    assert summary["fan_out"]["requests_per_second"] > 0
     assert set(summary["seconds"]) == {
         "start run",
         "wait for the run",
@@ -198,6 +203,32 @@ def test_demo_runs_end_to_end(
         "fetch artifacts",
         "export CSV",
     }
+
+
+def test_demo_writes_into_zof_demo_and_explains_its_outcome(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.delenv("ZOF_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    temp = set(Path(tempfile.gettempdir()).glob("zof-demo-*"))
+    # The full 2,000-case suite, as `nox -s demo` runs it: its run ends in error.
+    assert zof("demo", "--run-seconds", "0.5") == 0
+    captured = capsys.readouterr()
+    out = captured.out
+    assert [p.name for p in tmp_path.iterdir()] == ["zof-demo"]
+    assert [p.name for p in (tmp_path / "zof-demo").iterdir()] == ["results.csv"]
+    assert str(tmp_path / "zof-demo" / "results.csv") in out
+    assert set(Path(tempfile.gettempdir()).glob("zof-demo-*")) == temp
+    assert "app.zof.ai" not in out
+    assert "run: http://127.0.0.1:" in out
+    assert "{'" not in out  # a table, not a dict's repr
+    counts = dict(line.split() for line in out.splitlines() if line.split()[:1] == ["total"])
+    assert counts == {"total": "2,000"}
+    assert "requests/s" in out
+    (status,) = re.findall(r"^run_\w+ (\w+): \d+/2000 done", captured.err, re.MULTILINE)
+    assert status == "error"
+    assert "the run ended error" in out
+    assert "exits 0 only if the run passed" in out
 
 
 def test_progress_renders_on_a_terminal(served: tuple[Emulator, str]) -> None:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
+from zof_async._version import __version__
+
 from . import _webhooks_cmd
-from ._output import EXIT_CODES, Exit, Output, parse_duration
+from ._output import EXIT_CODES, Exit, MissingExtra, Output, parse_duration
 
 Command = Callable[..., Awaitable[Exit]]
 
@@ -21,7 +26,8 @@ EXAMPLES = """examples:
   zof webhooks listen --port 9000 --secret whsec_...
   zof demo
 
-configuration: ZOF_API_KEY and ZOF_BASE_URL (or --base-url).
+configuration: ZOF_API_KEY (or --api-key) and ZOF_BASE_URL (or --base-url).
+The options above work before or after the command: zof runs list --json.
 
 """
 
@@ -37,6 +43,41 @@ def _statuses(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """The options every command takes, before or after its name.
+
+    The top-level parser has the defaults; every command parser gets the same
+    options with `defaults=False` (their defaults suppressed), so that
+    `zof runs list --json` and `zof --json runs list` mean the same.
+    """
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=default(False),
+        help="one JSON object per line, no progress",
+    )
+    parser.add_argument(
+        "--base-url",
+        default=default(None),
+        help="API root (default: ZOF_BASE_URL or https://api.zof.ai/v1)",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=default(None),
+        help="API key (default: ZOF_API_KEY, which keeps it out of the process list)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=default(64),
+        help="requests in flight at most",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -45,13 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES + EXIT_CODES,
         formatter_class=formatter,
     )
-    parser.add_argument("--json", action="store_true", help="one JSON object per line, no progress")
     parser.add_argument(
-        "--base-url", help="API root (default: ZOF_BASE_URL or https://api.zof.ai/v1)"
+        "--version",
+        action="version",
+        version=f"zof {__version__} (zof-async, Python {platform.python_version()})",
     )
-    parser.add_argument(
-        "--max-connections", type=int, default=64, help="requests in flight at most"
-    )
+    add_global_options(parser, defaults=True)
     groups = parser.add_subparsers(
         dest="group", required=True, metavar="{runs,results,emulator,demo,webhooks}"
     )
@@ -70,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=f"example:\n  {example}\n\n{EXIT_CODES}",
             formatter_class=formatter,
         )
+        add_global_options(p, defaults=False)
         p.set_defaults(handler=handler)
         return p
 
@@ -173,7 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--timeout", type=_duration, default=600.0)
-    p.add_argument("-o", "--output", help="where to write the CSV export")
+    p.add_argument(
+        "-o",
+        "--output-dir",
+        default="zof-demo",
+        help="folder for what the demo writes (default: ./zof-demo/)",
+    )
     _webhooks_cmd.register(groups, formatter)
     return parser
 
@@ -191,8 +237,13 @@ async def _dispatch(args: argparse.Namespace, out: Output) -> Exit:
         "results.list": _results_cmd.list_results, "results.get": _results_cmd.get,
         "results.export": _results_cmd.export, "results.artifacts": _results_cmd.artifacts,
     }  # fmt: skip
-    async with AsyncZof(base_url=args.base_url, max_connections=args.max_connections) as zof:
+    async with AsyncZof(
+        api_key=args.api_key, base_url=args.base_url, max_connections=args.max_connections
+    ) as zof:
         return await handlers[args.handler](zof, args, out)
+
+
+NO_KEY = "no API key: pass --api-key or set ZOF_API_KEY (zof emulator serves a local API)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -201,12 +252,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         import rich  # noqa: F401
     except ImportError:
         print(
-            "the zof command needs the 'cli' extra: pip install 'zof-async[cli]'", file=sys.stderr
+            "the zof command needs the 'cli' extra: pip install 'zof-async[cli]'"
+            " (from a clone: pip install -e '.[cli]')",
+            file=sys.stderr,
         )
         return Exit.USAGE
     import anyio
 
-    from zof_async import ConfigurationError, ZofError
+    from zof_async import ConfigurationError, WaitTimeoutError, ZofError
 
     args = build_parser().parse_args(argv)
     out = Output(json_lines=args.json)
@@ -216,15 +269,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(["--port", str(args.port)])
     if args.handler == "webhooks.listen":
         return _webhooks_cmd.main(args, out)
+    if args.handler != "demo" and not (args.api_key or os.environ.get("ZOF_API_KEY")):
+        out.error(ValueError(NO_KEY))
+        return Exit.USAGE
     try:
         return int(anyio.run(_dispatch, args, out))
+    except MissingExtra as exc:
+        print(exc, file=sys.stderr)
+        return Exit.USAGE
     except ConfigurationError as exc:
         out.error(exc)
         return Exit.USAGE
-    except (ValueError, TypeError) as exc:
+    except WaitTimeoutError as exc:  # also an OSError (TimeoutError)
         out.error(exc)
-        return Exit.USAGE
+        return Exit.TIMEOUT
     except ZofError as exc:
         return int(out.error(exc))
+    except (ValueError, TypeError, OSError) as exc:  # e.g. an output path that cannot be used
+        out.error(exc)
+        return Exit.USAGE
     except KeyboardInterrupt:
-        return 130
+        if out.json:
+            note = {"type": "KeyboardInterrupt", "message": out.on_interrupt or "interrupted"}
+            out.err.print(json.dumps({"error": note}), markup=False, highlight=False)
+        else:
+            message = "interrupted" + (f": {out.on_interrupt}" if out.on_interrupt else "")
+            out.err.print(message, markup=False, highlight=False)
+        return Exit.INTERRUPTED

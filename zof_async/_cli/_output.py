@@ -11,6 +11,10 @@ Exit codes (also in `zof --help`):
 | 4 | the run was canceled |
 | 5 | `--wait` / `runs wait` timed out |
 | 6 | API or connection error |
+| 130 | interrupted (Ctrl-C); a started run goes on on the server |
+
+This module imports `rich` only when output is made, so `zof` can say which
+extra is missing instead of failing on import.
 """
 
 from __future__ import annotations
@@ -20,13 +24,14 @@ import json
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from rich.console import Console
-from rich.table import Table
 
-from zof_async import APIStatusError, ZofError
+from zof_async import APIConnectionError, APIStatusError, ZofError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class Exit(enum.IntEnum):
@@ -37,6 +42,11 @@ class Exit(enum.IntEnum):
     CANCELED = 4
     TIMEOUT = 5
     API = 6
+    INTERRUPTED = 130
+
+
+class MissingExtra(Exception):
+    """A feature needs an optional dependency: the message says what to install."""
 
 
 RUN_EXIT = {
@@ -50,16 +60,24 @@ EXIT_CODES = """exit codes:
   0  success (with --wait: the run passed)     1  the run failed
   2  usage or configuration error              3  the run ended in error
   4  the run was canceled                      5  waiting timed out
-  6  API or connection error"""
+  6  API or connection error                  130  interrupted (Ctrl-C)"""
 
 
 class Output:
-    """Console output; `json` switches every record to one JSON object per line."""
+    """Console output; `json` switches every record to one JSON object per line.
+
+    Attributes:
+        on_interrupt: What to tell the user if Ctrl-C stops the command now
+            (e.g. that the run it started goes on on the server).
+    """
 
     def __init__(self, *, json_lines: bool, stdout: Any = None, stderr: Any = None) -> None:
+        from rich.console import Console
+
         self.json = json_lines
-        self.out = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
-        self.err = Console(file=stderr or sys.stderr, highlight=False, soft_wrap=True)
+        self.out: Console = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
+        self.err: Console = Console(file=stderr or sys.stderr, highlight=False, soft_wrap=True)
+        self.on_interrupt: str | None = None
 
     @property
     def interactive(self) -> bool:
@@ -80,13 +98,31 @@ class Output:
         else:
             self.out.print(str(data), markup=False)
 
-    def table(self, rows: Iterable[object], columns: list[str]) -> int:
-        """Many objects: a table for people, JSON lines for programs."""
+    def table(
+        self, rows: Iterable[object], columns: list[str], *, records: Iterable[object] = ()
+    ) -> int:
+        """Many objects: a table on a terminal, JSON lines with `--json`.
+
+        When stdout is not a terminal (a pipe, a file), each row is one line
+        of tab-separated, untruncated values, without a header. With `--json`,
+        `records` (the full objects, when given) are printed instead of `rows`.
+        """
+        from rich.table import Table
+
         count = 0
         if self.json:
-            for row in rows:
+            for row in records or rows:
                 self.record(row)
                 count += 1
+            return count
+        if not self.out.is_terminal:
+            for row in rows:
+                data = plain(row)
+                values = ("" if data.get(c) is None else str(data.get(c)) for c in columns)
+                line = "\t".join(v.replace("\t", " ").replace("\n", " ") for v in values)
+                self.out.file.write(line + "\n")  # as is: rich would expand the tabs
+                count += 1
+            self.out.file.flush()
             return count
         table = Table(*columns, box=None, pad_edge=False, header_style="bold")
         for row in rows:
@@ -119,8 +155,14 @@ class Output:
                 }
             }  # fmt: skip
         else:
-            line = f"error: {exc}"
-            payload = {"error": {"message": str(exc), "type": type(exc).__name__}}
+            message = str(exc)
+            if isinstance(exc, APIConnectionError) and exc.request is not None:
+                url = exc.request.url
+                where = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+                if url.host not in message:
+                    message = f"{message} (connecting to {where})"
+            line = f"error: {message}"
+            payload = {"error": {"message": message, "type": type(exc).__name__}}
         if self.json:
             self.err.print(json.dumps(payload), markup=False, highlight=False)
         else:

@@ -19,11 +19,52 @@ from zof_async import AsyncZof, Run, WaitTimeoutError
 from ._output import RUN_EXIT, Exit, Output
 
 RUN_COLUMNS = ["id", "status", "project_id", "environment", "created_at", "summary"]
+FAILED_SHOWN = 10
 
 
 def summary_text(run: Run) -> str:
     s = run.summary
     return f"{s.done}/{s.total} done, {s.passed} passed, {s.failed} failed, {s.error} error, {s.skipped} skipped"
+
+
+def report(run: Run) -> dict[str, str]:
+    """A run for people: counts by status, the failed cases, the URL.
+
+    `--json` prints the whole run instead (with every case's outcome).
+    """
+    lines = {
+        "run": run.id,
+        "status": run.status.value,
+        "project": f"{run.project_id} ({run.environment})",
+        "cases": summary_text(run),
+    }
+    failing = [
+        f"{case.test_case_id} ({case.status.value})"
+        for case in run.case_outcomes or ()
+        if case.status.value in ("failed", "error")
+    ]
+    if failing:
+        shown = ", ".join(failing[:FAILED_SHOWN])
+        more = len(failing) - FAILED_SHOWN
+        if more > 0:
+            shown += f" and {more} more (zof runs get {run.id} --json lists every case)"
+        lines["failing"] = shown
+    if run.url:
+        lines["url"] = run.url
+    return lines
+
+
+def show(run: Run, out: Output) -> None:
+    """The run as a JSON object with `--json`, else its `report`."""
+    out.record(run if out.json else report(run))
+
+
+def _interrupt_note(run_id: str, url: str | None) -> str:
+    where = f" ({url})" if url else ""
+    return (
+        f"{run_id} goes on running on the server{where}; "
+        f"follow it with: zof runs wait {run_id}; cancel it with: zof runs cancel {run_id}"
+    )
 
 
 async def start(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
@@ -36,12 +77,14 @@ async def start(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
     )
     out.note(f"started {run.id}: {run.url}")
     if not args.wait:
-        out.record(run)
+        show(run, out)
         return Exit.OK
+    out.on_interrupt = _interrupt_note(run.id, run.url)
     return await _wait(zof, run.id, args.timeout, out)
 
 
 async def wait(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
+    out.on_interrupt = _interrupt_note(args.run, None)
     return await _wait(zof, args.run, args.timeout, out)
 
 
@@ -49,19 +92,25 @@ async def _wait(zof: AsyncZof, run_id: str, timeout: float | None, out: Output) 
     try:
         run = await follow(zof, run_id, timeout, out)
     except WaitTimeoutError as exc:
+        out.on_interrupt = None
         out.error(exc)
         if exc.run is not None:
-            out.record(exc.run)
+            show(exc.run, out)
         return Exit.TIMEOUT
-    out.record(run)
-    out.note(f"{run.id} {run.status}: {summary_text(run)} ({run.url})")
+    out.on_interrupt = None
+    show(run, out)
     return RUN_EXIT.get(run.status.value, Exit.ERROR)
 
 
 async def follow(zof: AsyncZof, run_id: str, timeout: float | None, out: Output) -> Run:
     """Wait for the run, with a live progress bar on a terminal."""
+
+    def seen(run: Run) -> None:
+        if out.on_interrupt is not None:
+            out.on_interrupt = _interrupt_note(run.id, run.url)
+
     if not out.interactive:
-        return await zof.runs.wait_until_complete(run_id, timeout=timeout)
+        return await zof.runs.wait_until_complete(run_id, timeout=timeout, on_update=seen)
     last: Run | None = None
     columns = (
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
@@ -71,6 +120,7 @@ async def follow(zof: AsyncZof, run_id: str, timeout: float | None, out: Output)
         task = progress.add_task(f"{run_id} waiting", total=None, detail="")
         async for run in zof.runs.watch(run_id, timeout=timeout, every_poll=True):
             last = run
+            seen(run)
             progress.update(
                 task,
                 description=f"{run.id} {run.status}",
@@ -83,25 +133,24 @@ async def follow(zof: AsyncZof, run_id: str, timeout: float | None, out: Output)
 
 
 async def list_runs(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
-    rows = []
+    runs: list[Run] = []
     async for run in zof.runs.list(
         project_id=args.project, status=args.status, page_size=min(args.limit, 1000)
     ):
-        rows.append(_row(run))
-        if len(rows) >= args.limit:
+        runs.append(run)
+        if len(runs) >= args.limit:
             break
-    out.table(rows, RUN_COLUMNS)
+    out.table([_row(run) for run in runs], RUN_COLUMNS, records=runs)
     return Exit.OK
 
 
 async def get(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
-    out.record(await zof.runs.get(args.run))
+    show(await zof.runs.get(args.run), out)
     return Exit.OK
 
 
 async def cancel(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
-    run = await zof.runs.cancel(args.run)
-    out.record(run)
+    show(await zof.runs.cancel(args.run), out)
     return Exit.OK
 
 

@@ -60,8 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INSTALL_HINT = (
+    "serving the emulator needs the 'testing' extra: pip install 'zof-async[testing]'"
+    " (from a clone: pip install -e '.[testing]')"
+)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Serve until interrupted; exit 2 with an install hint if uvicorn is missing."""
     args = build_parser().parse_args(argv)
+    try:
+        import uvicorn  # noqa: F401
+    except ImportError:
+        print(INSTALL_HINT, file=sys.stderr)
+        return 2
     emulator = Emulator(
         clock=SystemClock(),
         seed=args.seed,
@@ -86,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             bulk_run(emulator, args.bench_results)
     sock = bind(args.port)
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    emulator.app_url = base_url  # run `url`s point here, not at the Zof Console
     print(f"Zof emulator on {base_url}", flush=True)
     print(f"  export ZOF_BASE_URL={base_url}", flush=True)
     print(f"  export ZOF_API_KEY={emulator.keys.admin}", flush=True)

@@ -1,6 +1,7 @@
 """pytest fixtures for testing code that uses Zof, registered automatically.
 
 ```python
+@pytest.mark.anyio  # or @pytest.mark.asyncio with pytest-asyncio
 async def test_gate(zof_emulator, zof_no_backoff):
     async with AsyncZof(api_key=zof_emulator.keys.qa, transport=zof_emulator.transport()) as zof:
         ...

@@ -1,0 +1,200 @@
+"""The `zof` command in scripts and on fresh installs: pipes, --json, exit codes, hints."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from anyio.from_thread import start_blocking_portal
+
+from zof_async._cli import main
+from zof_async._version import __version__
+from zof_async.testing import Emulator, RunScript, SystemClock
+
+pytestmark = pytest.mark.served
+
+SMOKE = ["--project", "proj_abc", "--environment", "staging", "--suite", "suite_pr_smoke"]
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Emulator, str]]:
+    emulator = Emulator(clock=SystemClock(), poll_hint=None)
+    with (
+        start_blocking_portal() as portal,
+        portal.wrap_async_context_manager(emulator.serve()) as base_url,
+    ):
+        monkeypatch.setenv("ZOF_API_KEY", emulator.keys.qa)
+        monkeypatch.setenv("ZOF_BASE_URL", base_url)
+        yield emulator, base_url
+
+
+def zof(*args: str) -> int:
+    return main(list(args))
+
+
+def without(module: str, *code: str) -> subprocess.CompletedProcess[str]:
+    """Run Python code in a fresh interpreter where `import <module>` fails."""
+    prelude = f"import sys; sys.modules[{module!r}] = None; "
+    return subprocess.run(
+        [sys.executable, "-c", prelude + "; ".join(code)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_piped_lists_print_whole_values_one_record_per_line(
+    served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator, _ = served
+    assert zof("runs", "list", "--limit", "15") == 0
+    lines = capsys.readouterr().out.splitlines()
+    ids = [run.id for run in emulator.runs_of("org_acme")]
+    assert len(lines) == 15
+    for line in lines:
+        fields = line.split("\t")
+        assert len(fields) == 6
+        assert fields[0] in ids  # whole ids, no ellipsis
+        assert "…" not in line
+        assert fields[5].endswith("skipped")  # the summary on the same line
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_global_options_work_before_or_after_the_command(
+    served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    _, base_url = served
+    options = ["--json", "--base-url", base_url, "--max-connections", "4"]
+    args = [*options, "runs", "list"] if where == "before" else ["runs", "list", *options]
+    assert zof(*args, "--limit", "3") == 0
+    runs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(runs) == 3
+    # objects, not prose: the summary is the API's counts
+    assert set(runs[0]["summary"]) == {"total", "passed", "failed", "error", "skipped"}
+    assert runs[0]["created_at"].endswith("Z")
+
+
+def test_a_finished_run_shows_a_summary_and_json_keeps_the_detail(
+    served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator, _ = served
+    emulator.script_next_run(
+        RunScript(queue_seconds=0, duration_seconds=0.2, fail_rate=0.05, error_rate=0)
+    )
+    big = ["--project", "proj_abc", "--environment", "staging", "--suite", "suite_full_regression"]
+    assert zof("runs", "start", *big, "--wait", "--timeout", "60s") == 1
+    shown = capsys.readouterr().out
+    assert len(shown) < 2000  # not every case outcome
+    fields = dict(line.split(None, 1) for line in shown.splitlines())
+    run_id = fields["run"]
+    assert fields["status"] == "failed"
+    assert fields["url"].endswith(f"/runs/{run_id}")
+    assert "2000/2000 done" in fields["cases"]
+    assert "(failed)" in fields["failing"]
+    assert "more (zof runs get" in fields["failing"]
+    for command in (["runs", "get", run_id], ["runs", "wait", run_id]):
+        assert zof(*command) in (0, 1)
+        assert capsys.readouterr().out == shown
+    assert zof("runs", "get", run_id, "--json") == 0
+    detail = json.loads(capsys.readouterr().out)
+    assert len(detail["case_outcomes"]) == 2000
+
+
+def test_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "zof_async._cli", "--version"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert done.stdout.startswith(f"zof {__version__} ")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["runs", "list"]])
+def test_without_rich_the_command_gives_an_install_hint(args: list[str]) -> None:
+    done = without("rich", "from zof_async._cli import main", f"sys.exit(main({args!r}))")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "the zof command needs the 'cli' extra: pip install 'zof-async[cli]'"
+        " (from a clone: pip install -e '.[cli]')"
+    ]
+    assert done.stdout == ""
+
+
+def test_without_uvicorn_the_emulator_gives_an_install_hint() -> None:
+    done = without(
+        "uvicorn", "import runpy", "runpy.run_module('zof_async.testing', run_name='__main__')"
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "pip install 'zof-async[testing]'" in done.stderr
+    assert done.stdout == ""  # no "serving" banner for a server that never starts
+
+
+def test_the_demo_without_uvicorn_gives_an_install_hint(tmp_path: Path) -> None:
+    code = "from zof_async._cli import main; import os; os.environ.pop('ZOF_API_KEY', None)"
+    done = without("uvicorn", code, f"sys.exit(main(['demo', '-o', {str(tmp_path)!r}]))")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "pip install 'zof-async[testing]'" in done.stderr
+
+
+def test_an_unusable_output_folder_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ZOF_API_KEY", raising=False)
+    taken = tmp_path / "a-file"
+    taken.write_text("")
+    assert zof("demo", "-o", str(taken)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert str(taken) in err
+
+
+def test_no_key_names_the_command_line_option_and_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ZOF_API_KEY", raising=False)
+    assert zof("runs", "list") == 2
+    err = capsys.readouterr().err
+    assert "--api-key" in err
+    assert "ZOF_API_KEY" in err
+    assert "api_key=" not in err
+
+
+def test_a_connection_error_names_the_host(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], zof_no_backoff: None
+) -> None:
+    monkeypatch.setenv("ZOF_API_KEY", "zof_emu_qa_acme")
+    monkeypatch.setenv("ZOF_BASE_URL", "http://127.0.0.1:9/v1")  # discard: nothing listens
+    assert zof("runs", "list") == 6
+    err = capsys.readouterr().err
+    assert "127.0.0.1:9" in err
+    assert "Traceback" not in err
+
+
+def test_ctrl_c_while_waiting_says_the_run_goes_on(served: tuple[Emulator, str]) -> None:
+    emulator, _ = served
+    emulator.script_next_run(RunScript(queue_seconds=0, duration_seconds=3600))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zof_async._cli", "runs", "start", *SMOKE, "--wait"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+    )  # fmt: skip
+    assert process.stderr is not None
+    started = process.stderr.readline()  # "started run_...: <url>"
+    assert started.startswith("started run_"), started
+    run_id = started.split()[1].rstrip(":")
+    time.sleep(0.3)  # let it reach the wait
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "Traceback" not in err
+    assert "goes on running on the server" in err
+    assert f"zof runs cancel {run_id}" in err
+    assert f"/runs/{run_id}" in err
+    assert emulator.runs_of("org_acme")  # and it does: not canceled by the client
+    assert "canceled" not in err

@@ -1,0 +1,70 @@
+"""`zof.artifacts.download` as the README uses it: into folders that may not exist yet."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from zof_async import Artifact, AsyncZof
+from zof_async.testing import Emulator, ManualClock, RunScript
+
+pytestmark = pytest.mark.anyio
+
+
+async def _screenshot(emulator: Emulator, zof: AsyncZof) -> Artifact:
+    emulator.script_next_run(RunScript(queue_seconds=0, duration_seconds=1, outcome="failed"))
+    run = await zof.runs.create(
+        project_id="proj_abc", environment="staging", test_suite_id="suite_pr_smoke"
+    )
+    emulator.advance(5)
+    async for artifact in zof.runs.artifacts(run.id):
+        if artifact.kind == "screenshot":
+            return artifact
+    raise AssertionError("a failed run has a screenshot")
+
+
+async def test_download_creates_missing_parent_folders(tmp_path: Path) -> None:
+    emulator = Emulator(data="minimal", clock=ManualClock())
+    async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:
+        shot = await _screenshot(emulator, zof)
+        target = tmp_path / "out" / "deeper" / f"{shot.id}-{shot.name}"
+        assert await zof.artifacts.download(shot, target) == shot.size_bytes
+    assert target.read_bytes().startswith(b"\x89PNG")
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
+
+
+async def test_download_errors_name_the_users_path_not_the_temporary_file(
+    tmp_path: Path,
+) -> None:
+    emulator = Emulator(data="minimal", clock=ManualClock())
+    target = tmp_path / "taken"
+    target.mkdir()  # a folder where the file should go: the final rename fails
+    (target / "x").write_text("keep me")
+    async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:
+        shot = await _screenshot(emulator, zof)
+        with pytest.raises(IsADirectoryError) as caught:
+            await zof.artifacts.download(shot, target)
+    assert caught.value.filename == os.fspath(target)
+    assert ".part" not in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # no temporary file left
+
+
+async def test_download_into_a_read_only_folder_names_the_users_path(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    emulator = Emulator(data="minimal", clock=ManualClock())
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:
+            shot = await _screenshot(emulator, zof)
+            with pytest.raises(PermissionError) as caught:
+                await zof.artifacts.download(shot, folder / "shot.png")
+    finally:
+        folder.chmod(0o700)
+    assert caught.value.filename == os.fspath(folder / "shot.png")

@@ -1,0 +1,133 @@
+"""Every code block of README.md, run exactly as written (see "About the examples").
+
+The blocks are read from README.md itself (`tests/readme.py`), so the README
+cannot drift from the code. Each runs in a fresh interpreter or shell, in an
+empty temporary directory, with warnings as errors; the fixtures a block's
+`<!-- readme-test: ... -->` marker names are provided here:
+
+- `emulator`: the emulator served on 127.0.0.1, `ZOF_BASE_URL` and `ZOF_API_KEY`
+  (the qa key) set; runs pass in half a second.
+- `pytest-file`: the block is saved as `test_example.py` and run with
+  `python -m pytest`, with and without the pytest-asyncio plugin.
+- `fresh-clone`: checked for shell syntax here; run by `nox -s readme` in a copy
+  of the repository and a new virtualenv (minutes: too slow for this suite).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+from anyio.from_thread import start_blocking_portal
+
+from tests.readme import FIXTURES, LANGUAGES, README, Block, blocks
+from zof_async.testing import Emulator, RunScript, SystemClock
+
+BLOCKS = blocks()
+RUNNABLE = [block for block in BLOCKS if block.language in ("python", "bash")]
+TIMEOUT = 180
+LOOP_SCOPE = (
+    'ignore:The configuration option "asyncio_default_fixture_loop_scope" is unset'
+    ":pytest.PytestDeprecationWarning"
+)
+
+
+@contextmanager
+def served_emulator(cwd: Path) -> Iterator[dict[str, str]]:
+    """`emulator`: what a reader gets from `python -m zof_async.testing`."""
+    emulator = Emulator(
+        clock=SystemClock(),
+        run_script=RunScript(outcome="passed", queue_seconds=0, duration_seconds=0.5),
+        poll_hint=None,
+    )
+    with (
+        start_blocking_portal() as portal,
+        portal.wrap_async_context_manager(emulator.serve()) as base_url,
+    ):
+        emulator.app_url = base_url
+        yield {"ZOF_BASE_URL": base_url, "ZOF_API_KEY": emulator.keys.qa}
+
+
+# Fixtures that set the scene: each is a context manager taking the block's
+# working directory and yielding environment variables for it. To add one,
+# name it in tests/readme.py's FIXTURES, add it here, and describe it in the
+# README's "About the examples".
+SCENES: dict[str, Callable[[Path], AbstractContextManager[dict[str, str]]]] = {
+    "emulator": served_emulator,
+}
+# Fixtures that change how a block runs, handled in test_readme_block.
+RUNNERS = frozenset({"pytest-file", "fresh-clone"})
+
+
+def environment(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZOF_")}
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["PYTHONWARNINGS"] = "error"
+    return {**env, **extra}
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
+    shown = f"$ {' '.join(command)}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+    assert done.returncode == 0, shown
+    assert "Traceback" not in done.stdout + done.stderr, shown
+    assert "Warning" not in done.stderr, shown
+    return done
+
+
+def test_the_readme_starts_with_the_two_commands() -> None:
+    first = BLOCKS[0]
+    assert README.read_text(encoding="utf-8").startswith("# zof-async\n")
+    assert [line.split("#")[0].strip() for line in first.source.splitlines()] == [
+        "python -m pip install nox && nox -s demo",
+        "python -m pip install nox && nox -s tests",
+    ]
+    assert first.fixtures == {"fresh-clone"}
+
+
+def test_every_block_has_a_known_language_and_known_fixtures() -> None:
+    assert set(SCENES) | RUNNERS == FIXTURES
+    assert len(RUNNABLE) >= 6
+    for block in BLOCKS:
+        assert block.language in LANGUAGES, f"{block.id}: use python, bash or a plain block"
+        assert block.fixtures <= FIXTURES, f"{block.id}: unknown {block.fixtures - FIXTURES}"
+        if not block.language:
+            assert not block.fixtures, f"{block.id}: a plain block is text and never runs"
+
+
+@pytest.mark.served
+@pytest.mark.parametrize("block", RUNNABLE, ids=[block.id for block in RUNNABLE])
+def test_readme_block(block: Block, tmp_path: Path) -> None:
+    if "fresh-clone" in block.fixtures:
+        assert block.language == "bash"
+        run(["bash", "-n", "-c", block.source], tmp_path, environment({}))
+        return
+    with ExitStack() as stack:
+        extra: dict[str, str] = {}
+        for name in sorted(block.fixtures - RUNNERS):
+            extra.update(stack.enter_context(SCENES[name](tmp_path)))
+        env = environment(extra)
+        if "pytest-file" in block.fixtures:
+            (tmp_path / "test_example.py").write_text(block.source, encoding="utf-8")
+            # Warnings are errors, but for pytest-asyncio's complaint that the
+            # project (a file, here) leaves its loop scope option unset.
+            del env["PYTHONWARNINGS"]
+            for plugins in ([], ["-p", "no:asyncio"]):
+                pytest_args = ["-q", "-p", "no:cacheprovider", "-W", "error", "-W", LOOP_SCOPE]
+                pytest_args += plugins
+                done = run([sys.executable, "-m", "pytest", *pytest_args], tmp_path, env)
+                assert re.fullmatch(r"\d+ passed in .*", done.stdout.splitlines()[-1])
+        elif block.language == "python":
+            (tmp_path / "example.py").write_text(block.source, encoding="utf-8")
+            run([sys.executable, "example.py"], tmp_path, env)
+        else:
+            (tmp_path / "example.sh").write_text(block.source, encoding="utf-8")
+            run(["bash", "-e", "-o", "pipefail", "example.sh"], tmp_path, env)
