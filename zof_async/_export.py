@@ -68,7 +68,12 @@ async def csv_records(chunks: AsyncIterable[bytes]) -> AsyncIterator[dict[str, s
     decoder = _incremental_utf8()
 
     def parse(record: str) -> list[str]:
-        return next(csv.reader([record]))
+        if "\0" not in record:
+            return next(csv.reader([record]))
+        # Python 3.10's csv rejects NUL: parse with a stand-in the record lacks.
+        stand_in = next(c for c in map(chr, range(0xE000, 0x110000)) if c not in record)
+        fields = next(csv.reader([record.replace("\0", stand_in)]))
+        return [value.replace(stand_in, "\0") for value in fields]
 
     async for chunk in chunks:
         pending += decoder.decode(chunk)
