@@ -192,7 +192,8 @@ def test_csv_parsing_at_any_chunk_boundary(rows: list[dict[str, object]], cuts: 
     # cannot write a NUL, which any text may hold.
     def field(value: object) -> str:
         text = "" if value is None else str(value)
-        return f'"{text.replace(chr(34), 2 * chr(34))}"' if any(c in text for c in ',"\r\n') else text
+        quoted = '"' + text.replace('"', '""') + '"'
+        return quoted if any(c in text for c in ',"\r\n') else text
 
     lines = ["id,failure_summary,duration_ms"]
     for row in rows:
