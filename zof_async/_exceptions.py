@@ -221,7 +221,9 @@ def describe(request: httpx.Request) -> str:
     return f"{request.method} {request.url.raw_path.split(b'?')[0].decode('ascii')}"
 
 
-def transport_error(request: httpx.Request, exc: BaseException) -> APIConnectionError:
+def transport_error(
+    request: httpx.Request, exc: BaseException, *, in_body: bool = False
+) -> APIConnectionError:
     """The error for a request that got no usable response, naming the host.
 
     Timeouts become `APITimeoutError`; everything else a transport raises
@@ -229,6 +231,8 @@ def transport_error(request: httpx.Request, exc: BaseException) -> APIConnection
     The caller chains `exc` as the cause.
     """
     where = f"{describe(request)} on {request.url.netloc.decode('ascii', 'replace')}"
+    if in_body:
+        where += ": the body was cut off"
     detail = str(exc) or "no detail"
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"{where}: {type(exc).__name__}: {detail}", request=request)

@@ -95,7 +95,7 @@ class _Stream(Generic[T]):
             raise
         except (httpx.RequestError, OSError) as exc:
             await self.aclose()
-            error = transport_error(self._request, exc)
+            error = transport_error(self._request, exc, in_body=True)
             error.__cause__ = exc
         # Raised outside the handlers, so that the scrubbed chain is the one shown.
         raise self._pipeline.redactor.exception(error)
