@@ -11,12 +11,14 @@ nox.options.default_venv_backend = "uv|virtualenv"
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 EXTRAS = ".[testing,cli,aiohttp]"
+# The tests also cover the columnar (pyarrow, pandas) and Ray Data extras.
+TEST_EXTRAS = ".[testing,cli,aiohttp,pandas,ray]"
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (pass pytest options after --)."""
-    session.install("-e", EXTRAS, *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.install("-e", TEST_EXTRAS, *nox.project.dependency_groups(PYPROJECT, "test"))
     args = session.posargs or ["-q"]
     session.run("pytest", *args)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
@@ -26,15 +27,31 @@ def statuses(value: Statuses) -> list[str] | None:
     return out
 
 
+_RFC3339 = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})"
+)
+
+
 def timestamp(name: str, value: datetime | str | None) -> str | None:
-    """An aware datetime (or RFC 3339 text) as RFC 3339 in UTC."""
+    """An aware datetime (or RFC 3339 text) as RFC 3339 in UTC.
+
+    Text keeps every fractional digit it has: a bound of `.1234567` is not
+    the same filter as `.123456` (`created_after` is inclusive and
+    `created_before` exclusive, so a truncated bound moves the window).
+    """
     if value is None:
         return None
     if isinstance(value, str):
+        match = _RFC3339.fullmatch(value.strip())
+        if match is None:
+            raise ValueError(f"{name} must be an RFC 3339 timestamp with a time zone")
+        day, clock, fraction, zone = match.groups()
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            whole = datetime.fromisoformat(f"{day}T{clock}{'+00:00' if zone in 'Zz' else zone}")
         except ValueError:
             raise ValueError(f"{name} must be an RFC 3339 timestamp") from None
+        utc = whole.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{utc}.{fraction}Z" if fraction else f"{utc}Z"
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime or an RFC 3339 string")
     if value.tzinfo is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any
@@ -49,20 +50,34 @@ def parse_statuses(raw: Iterable[str], allowed: Collection[str]) -> frozenset[st
     return frozenset(statuses)
 
 
+_RFC3339 = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})"
+)
+
+
 def parse_time(raw: str | None, name: str) -> int | None:
-    """An RFC 3339 timestamp as epoch microseconds."""
+    """An RFC 3339 timestamp as epoch microseconds, rounded up to a whole one.
+
+    Stored times are whole microseconds, so rounding a bound up keeps both
+    filters exact: `created_at >= t` and `created_at < t` hold for exactly the
+    same stored times as with `ceil(t)`, whatever digits follow the sixth.
+    """
     if raw is None:
         return None
-    if not isinstance(raw, str):
-        raise bad_request(f"{name} must be an RFC 3339 timestamp", name)
+    match = _RFC3339.fullmatch(raw.strip()) if isinstance(raw, str) else None
+    if match is None:
+        raise bad_request(f"{name} must be an RFC 3339 timestamp with a time zone", name)
+    day, clock, fraction, zone = match.groups()
     try:
-        when = datetime.fromisoformat(raw.strip().replace("z", "Z"))
+        when = datetime.fromisoformat(f"{day}T{clock}{'+00:00' if zone in 'Zz' else zone}")
     except ValueError:
-        raise bad_request(f"{name} must be an RFC 3339 timestamp", name) from None
-    if when.tzinfo is None:
-        raise bad_request(f"{name} must include a time zone offset", name)
+        raise bad_request(f"{name} must be an RFC 3339 timestamp with a time zone", name) from None
+    digits = fraction or ""
+    micros = int(digits[:6].ljust(6, "0"))
+    if digits[6:].strip("0"):
+        micros += 1
     delta = when - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + micros
 
 
 def listing_id(*parts: object) -> str:
