@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta, timezone
 
 import attrs
@@ -94,7 +95,7 @@ def test_a_long_enough_window_gives_as_many_partitions_as_asked() -> None:
     assert len(partitions) == 8
     windows = sorted((s.created_after, s.created_before) for p in partitions for s in p)
     assert windows[0][0] == T0 and windows[-1][1] == T0 + timedelta(days=30)
-    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))
 
 
 def test_runs_spread_over_partitions_and_a_repeated_run_is_read_once() -> None:
