@@ -57,3 +57,10 @@ def emulator(session: nox.Session) -> None:
     """Serve the emulator on 127.0.0.1 for manual use (options after --)."""
     session.install("-e", ".[testing]")
     session.run("python", "-m", "zof_async.testing", *session.posargs)
+
+
+@nox.session
+def bench_ray(session: nox.Session) -> None:
+    """Ray Data reads: rows/s with 1, 2, 4 tasks vs one pager (pass --results N)."""
+    session.install("-e", ".[testing,ray]")
+    session.run("python", "benchmarks/ray_read.py", *session.posargs)

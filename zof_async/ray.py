@@ -23,12 +23,10 @@ starts at this one's `ZofDatasource.created_before`.
 from __future__ import annotations
 
 import concurrent.futures
-import copyreg
 import functools
 import logging
 import os
-import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -41,85 +39,16 @@ from ray.data import Datasource, ReadTask
 from ray.data.block import BlockMetadata
 
 from . import _query as query
-from ._arrow import results_schema, runs_schema, table
+from ._arrow import results_schema, runs_schema
 from ._client import AsyncZof
-from ._exceptions import APIConnectionError, InternalServerError, RateLimitError, ZofError
-from ._models import Result, Run
 from ._partition import Kind, ListingQuery, Slice, plan, to_micros
+from ._ray_tasks import Key, Settings, read_partition
 
 __all__ = ["ZofDatasource", "read_results", "read_runs", "results_datasource", "runs_datasource"]
 
 log = logging.getLogger("zof_async.ray")
 T = TypeVar("T")
-
-#: Errors after which a read task resumes its slice from the last checkpoint,
-#: once the client's own retries of the request gave up.
-TRANSIENT = (APIConnectionError, InternalServerError, RateLimitError)
-RESUMES = 3  # per block
 _PROBE_HOURS = 20  # the oldest item is looked for up to 2**20 hours (120 years) back
-
-
-def _rebuild_error(cls: type[ZofError], args: tuple[Any, ...], state: dict[str, Any]) -> ZofError:
-    error = cls.__new__(cls)
-    error.args = args
-    error.__dict__.update(state)
-    return error
-
-
-def _reduce_error(error: ZofError) -> tuple[Any, ...]:
-    """Pickle a `ZofError` for its way from a worker to the driver.
-
-    Their keyword-only constructors defeat pickle's default; the HTTP request
-    and response stay behind (the request carries the API key).
-    """
-    state = {
-        name: None if name in ("response", "request") else value
-        for name, value in vars(error).items()
-    }
-    return _rebuild_error, (type(error), error.args, state)
-
-
-def _portable_errors() -> None:
-    classes: list[type[ZofError]] = [ZofError]
-    while classes:
-        cls = classes.pop()
-        copyreg.pickle(cls, _reduce_error)
-        classes.extend(cls.__subclasses__())
-
-
-_portable_errors()  # on the driver and in every worker that unpickles a read task
-
-
-class _Key:
-    """An API key on its way to the workers: pickled with the task, never shown."""
-
-    __slots__ = ("_secret",)
-
-    def __init__(self, secret: str | None) -> None:
-        self._secret = secret
-
-    def reveal(self) -> str | None:
-        return self._secret
-
-    def __repr__(self) -> str:
-        return "<redacted>" if self._secret else "<the worker's ZOF_API_KEY>"
-
-    def __getstate__(self) -> tuple[str | None]:
-        return (self._secret,)  # a tuple: pickle skips __setstate__ for a false state
-
-    def __setstate__(self, state: tuple[str | None]) -> None:
-        (self._secret,) = state
-
-
-@attrs.frozen(kw_only=True)
-class _Settings:
-    """How a read task connects; its repr never holds the key."""
-
-    key: _Key
-    base_url: str | None
-    page_size: int
-    block_rows: int
-    max_retries: int | None
 
 
 class ZofDatasource(Datasource):  # type: ignore[misc]
@@ -135,7 +64,7 @@ class ZofDatasource(Datasource):  # type: ignore[misc]
         self,
         listing: ListingQuery,
         *,
-        settings: _Settings,
+        settings: Settings,
         parallelism: int | None,
         oldest: datetime | None,
     ) -> None:
@@ -173,7 +102,7 @@ class ZofDatasource(Datasource):  # type: ignore[misc]
         schema = results_schema() if self.query.kind == "results" else runs_schema()
         return [
             ReadTask(
-                functools.partial(_read_partition, slices, self._settings),
+                functools.partial(read_partition, slices, self._settings),
                 BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None, input_files=None),
                 schema=schema,
                 per_task_row_limit=per_task_row_limit,
@@ -188,65 +117,6 @@ class ZofDatasource(Datasource):  # type: ignore[misc]
             f"created_after={q.created_after}, created_before={q.created_before}, "
             f"base_url={self._settings.base_url!r}, api_key={self._settings.key!r})"
         )
-
-
-def _read_partition(slices: tuple[Slice, ...], settings: _Settings) -> Iterator[Any]:
-    """A read task: every slice, a block of up to `block_rows` rows at a time.
-
-    Each block is read by its own event loop (none is held open across a
-    `yield`); the next one continues from the pager's checkpoint.
-    """
-    model: type[Result] | type[Run] = Result if slices[0].kind == "results" else Run
-    produced = False
-    for part in slices:
-        while True:
-            block, checkpoint = _read_block_resuming(part, settings)
-            if block.num_rows:
-                produced = True
-                yield block
-            if checkpoint is None:
-                break
-            part = attrs.evolve(part, resume=checkpoint)
-    if not produced:
-        yield table([], model=model)
-
-
-def _read_block_resuming(part: Slice, settings: _Settings) -> tuple[Any, str | None]:
-    """A block, read again from the same checkpoint after a transient failure.
-
-    Ray retries a task whose worker died (from its start: the blocks it had
-    yielded are replaced, not repeated); an API that keeps failing after the
-    client's own retries is this function's to ride out.
-    """
-    for attempt in range(RESUMES + 1):
-        try:
-            return anyio.run(_read_block, part, settings)
-        except TRANSIENT as exc:
-            if attempt == RESUMES:
-                raise
-            log.warning("reading a slice failed (%s); resuming from its checkpoint", exc)
-            time.sleep(min(0.5 * 2**attempt, 8.0))
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-async def _read_block(part: Slice, settings: _Settings) -> tuple[Any, str | None]:
-    model: type[Result] | type[Run] = Result if part.kind == "results" else Run
-    options: dict[str, Any] = {}
-    if settings.max_retries is not None:
-        options["max_retries"] = settings.max_retries
-    async with AsyncZof(
-        api_key=settings.key.reveal(), base_url=settings.base_url, **options
-    ) as zof:
-        resource = zof.results if part.kind == "results" else zof.runs
-        pager = resource.list(page_size=settings.page_size, **part.filters())
-        rows: list[Any] = []
-        async for item in pager:
-            rows.append(item)
-            if len(rows) >= settings.block_rows:
-                break
-        checkpoint = None if pager.exhausted else pager.checkpoint
-        await pager.aclose()
-    return table(rows, model=model), checkpoint
 
 
 def results_datasource(
@@ -438,8 +308,8 @@ def _datasource(
             "reading it at different times would disagree; omit created_before to fix "
             "the upper bound when the read starts"
         )
-    key = _Key(api_key)
-    settings = _Settings(
+    key = Key(api_key)
+    settings = Settings(
         key=key,
         base_url=base_url,
         page_size=page_size,
@@ -475,9 +345,7 @@ def _run_outside_any_loop(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         return pool.submit(anyio.run, fn, *args).result()
 
 
-async def _probe(
-    listing: ListingQuery, settings: _Settings
-) -> tuple[ListingQuery, datetime | None]:
+async def _probe(listing: ListingQuery, settings: Settings) -> tuple[ListingQuery, datetime | None]:
     """On the driver, before any task: check the key; fix the upper bound; find the oldest item.
 
     The upper bound of a live query is just after the newest item that exists
@@ -486,7 +354,7 @@ async def _probe(
     async with AsyncZof(api_key=settings.key.reveal(), base_url=settings.base_url) as zof:
         resource = zof.results if listing.kind == "results" else zof.runs
         scope = listing.scopes[0] if listing.scopes and len(listing.scopes) == 1 else None
-        filters = {listing.scope_name: scope, "status": listing.status}
+        filters: dict[str, Any] = {listing.scope_name: scope, "status": listing.status}
 
         async def first(**bounds: Any) -> Any:
             async for item in resource.list(page_size=1, prefetch=0, **filters, **bounds):
