@@ -11,9 +11,10 @@ Needs `pip install 'zof-async[ray]'`. The query is split on the driver into
 disjoint slices (see `_partition`); each Ray read task opens its own
 `AsyncZof` and yields Arrow blocks with the fixed schema of `to_arrow`.
 
-Credentials reach the workers through `api_key=` (shipped inside the task,
-never shown in a repr or a log) or, with `api_key=None`, through each
-worker's own `ZOF_API_KEY` (e.g. `runtime_env={"env_vars": ...}`).
+Credentials reach the workers with their tasks (pickled with the task, never
+shown in a repr or a log): `api_key=`, else the driver's `ZOF_API_KEY`. A
+driver without either leaves each worker to its own `ZOF_API_KEY` (set on the
+nodes: Ray writes a `runtime_env`'s `env_vars` into its logs).
 
 A query without `created_before` gets its upper bound fixed when the read is
 planned: results created during the read belong to the next read, which
@@ -186,9 +187,11 @@ def read_results(
             newest result's time), so later results go to the next read. It
             may not lie in the future: that window would still be filling.
         parallelism: Read tasks (slices of the query); default: two a CPU.
-        api_key: Sent to the workers with the tasks; `None`: each worker's
-            `ZOF_API_KEY` (the driver's too, to plan, unless fully bounded).
-        base_url: The API root; `None`: `ZOF_BASE_URL`, then the default.
+        api_key: Sent to the workers with the tasks; `None`: the driver's
+            `ZOF_API_KEY`, else each worker's own (then the query must be
+            bounded on both sides: planning needs no request).
+        base_url: The API root; `None`: the driver's `ZOF_BASE_URL`, else
+            each worker's, then the default.
         concurrency: Read tasks running at once, at most (Ray's default: as
             many as fit the cluster).
         page_size: Items per request.
@@ -308,17 +311,18 @@ def _datasource(
             "reading it at different times would disagree; omit created_before to fix "
             "the upper bound when the read starts"
         )
-    key = Key(api_key)
+    # The driver's settings travel with the tasks (workers on other machines
+    # do not share its environment); without any, each worker uses its own.
+    driver_key = api_key or os.environ.get("ZOF_API_KEY") or None
     settings = Settings(
-        key=key,
-        base_url=base_url,
+        key=Key(driver_key),
+        base_url=base_url or os.environ.get("ZOF_BASE_URL") or None,
         page_size=page_size,
         block_rows=block_rows,
         max_retries=max_retries,
     )
-    has_driver_key = bool(api_key or os.environ.get("ZOF_API_KEY"))
     oldest = None
-    if has_driver_key:
+    if driver_key is not None:
         listing, oldest = _run_outside_any_loop(_probe, listing, settings)
     elif listing.created_before is None or listing.created_after is None:
         raise ValueError(

@@ -51,15 +51,22 @@ class Served:
 
 
 @contextmanager
-def serve(rows: int) -> Iterator[Served]:
-    """An emulator with `rows` results over [T0, T0 + 1 h), served over HTTP."""
-    emulator = Emulator(data="minimal", clock=ManualClock(T0 + timedelta(hours=1)))
-    bulk_run(emulator, rows, run_id="run_big", artifacts_per_result=0)
+def served_emulator(emulator: Emulator) -> Iterator[Served]:
+    """`emulator` served over HTTP on 127.0.0.1 for the duration of the block."""
     with (
         start_blocking_portal() as portal,
         portal.wrap_async_context_manager(emulator.serve()) as base_url,
     ):
         yield Served(emulator, base_url)
+
+
+@contextmanager
+def serve(rows: int) -> Iterator[Served]:
+    """An emulator with `rows` results over [T0, T0 + 1 h), served over HTTP."""
+    emulator = Emulator(data="minimal", clock=ManualClock(T0 + timedelta(hours=1)))
+    bulk_run(emulator, rows, run_id="run_big", artifacts_per_result=0)
+    with served_emulator(emulator) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
