@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -35,3 +40,29 @@ def run_json(run_id: str = "run_1", status: str = "queued", **extra: Any) -> dic
         "url": f"https://app.zof.ai/runs/{run_id}",
         **extra,
     }
+
+
+# httpx's own async generators nested inside the one a stream closes
+# (pyproject's filterwarnings says why they are left to the garbage collector).
+_HTTPX_INNER = re.compile(
+    r"Async generator '(httpx|httpcore)\..*\.(aiter_text|aiter_bytes|aiter_raw|__aiter__)'"
+)
+
+
+@contextmanager
+def no_leaks() -> Iterator[None]:
+    """Fail if anything the block dropped was left unclosed (a `ResourceWarning`).
+
+    Collects garbage before leaving, so objects the SDK left open are
+    finalised, and so reported, inside the block.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        yield
+        gc.collect()
+    leaks = [
+        str(w.message)
+        for w in caught
+        if issubclass(w.category, ResourceWarning) and not _HTTPX_INNER.match(str(w.message))
+    ]
+    assert not leaks, leaks

@@ -1,15 +1,48 @@
-"""The `aiohttp` extra: an httpx transport on aiohttp, for fan-out speed."""
+"""The `aiohttp` extra: an httpx transport on aiohttp, owned by the SDK.
+
+httpx stays the seam (requests and responses are httpx objects, so `http_client=`,
+respx and tracing keep working on the default transport); only the bytes go
+through aiohttp, which spends a fraction of httpcore's CPU per request.
+
+The transport holds the SDK's promises that a general adapter does not:
+
+- The URL is sent exactly as the SDK encoded it (`yarl.URL(..., encoded=True)`),
+  so `%2E%2E` stays one path segment instead of being normalised away.
+- One `handle_async_request` is one request on the wire: aiohttp's own retry of
+  a request on a keep-alive connection it finds closed is switched off.
+- aiohttp's exceptions are mapped to httpx's (a refused connection is a
+  `ConnectError`, a reset a `ReadError`/`RemoteProtocolError`), with short
+  messages of our own that name the host and never carry request headers;
+  the aiohttp exception is not chained, since its text and repr can.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import ssl
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 import httpx
+import sniffio
 
 from ._exceptions import ConfigurationError
+from ._tls import ssl_context
+
+if TYPE_CHECKING:
+    import aiohttp
+
+#: Bodies up to this size, with a `Content-Length`, are read in one go.
+_READ_AT_ONCE = 1 << 20
 
 
-def aiohttp_transport(**connector_options: Any) -> httpx.AsyncBaseTransport:
+def aiohttp_transport(
+    *,
+    proxy: str | httpx.URL | None = None,
+    verify: ssl.SSLContext | str | bool = True,
+    trust_env: bool = True,
+    **connector_options: Any,
+) -> httpx.AsyncBaseTransport:
     """An httpx transport that sends through aiohttp (`pip install 'zof-async[aiohttp]'`).
 
     ```python
@@ -17,26 +50,208 @@ def aiohttp_transport(**connector_options: Any) -> httpx.AsyncBaseTransport:
         ...
     ```
 
-    aiohttp spends a fraction of httpcore's CPU per request (see the README's
-    benchmarks), which matters when fanning out thousands of requests. The
-    client's `max_connections` still bounds requests in flight; the aiohttp
-    connector itself is left unbounded so the two limits cannot disagree.
-    Runs on asyncio only (aiohttp does not support trio).
+    `AsyncZof(transport="aiohttp")` builds the same transport with the
+    client's own `proxy=`, `verify=` and `trust_env` settings. The client's
+    `max_connections` still bounds requests in flight; the aiohttp connector
+    itself is left unbounded so the two limits cannot disagree. Runs on
+    asyncio only (aiohttp does not support trio).
 
     Args:
+        proxy: An `http://` forward proxy for every request (CONNECT for https).
+        verify: `True`, `False`, a CA bundle path or an `ssl.SSLContext`.
+        trust_env: Whether `SSL_CERT_FILE` / `SSL_CERT_DIR` apply to `verify=True`.
+            (Proxies from the environment are resolved by `AsyncZof`, which
+            passes the one for its base URL as `proxy`.)
         connector_options: Passed to `aiohttp.TCPConnector`.
+
+    Raises:
+        ConfigurationError: If aiohttp is not installed.
     """
     try:
-        import aiohttp
-        from httpx_aiohttp import AiohttpTransport
-    except ImportError as exc:
+        import aiohttp  # noqa: F401
+    except ImportError:
         raise ConfigurationError(
             "aiohttp_transport() needs the 'aiohttp' extra: pip install 'zof-async[aiohttp]'"
-        ) from exc
-    options = {"limit": 0, "ttl_dns_cache": 300, **connector_options}
+        ) from None
+    return AiohttpTransport(
+        proxy=None if proxy is None else str(proxy),
+        ssl=ssl_context(verify, trust_env=trust_env),
+        connector_options=connector_options,
+    )
 
-    def session() -> aiohttp.ClientSession:
-        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(**options))
 
-    transport: httpx.AsyncBaseTransport = AiohttpTransport(client=session)
-    return transport
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """Sends httpx requests through one `aiohttp.ClientSession`, made on first use."""
+
+    def __init__(
+        self,
+        *,
+        proxy: str | None,
+        ssl: ssl.SSLContext,
+        connector_options: dict[str, Any],
+    ) -> None:
+        self._proxy = proxy
+        self._ssl = ssl
+        self._connector_options = {"limit": 0, "ttl_dns_cache": 300, **connector_options}
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
+
+    def _open(self) -> aiohttp.ClientSession:
+        import aiohttp
+
+        if sniffio.current_async_library() != "asyncio":
+            raise ConfigurationError(
+                "aiohttp_transport() runs on asyncio only; on trio use the default transport"
+            )
+        loop = asyncio.get_running_loop()
+        if self._session is not None:
+            if self._loop is loop:
+                return self._session
+            raise ConfigurationError(
+                "this client was opened in another event loop; create one client per event "
+                "loop (for example inside the coroutine that asyncio.run() runs)"
+            )
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=self._ssl, **self._connector_options),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,
+            trust_env=False,
+        )
+        # aiohttp resends a GET once on a keep-alive connection it finds closed;
+        # the SDK's pipeline decides every attempt, so one call is one request.
+        session._retry_connection = False
+        self._session, self._loop = session, loop
+        return session
+
+    def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
+        import aiohttp
+
+        given = request.extensions.get("timeout") or {}
+        key = (given.get("connect"), given.get("read"), given.get("pool"))
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            connect, read, _ = key
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+            if len(self._timeouts) < 64:
+                self._timeouts[key] = timeout
+        return timeout
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        import aiohttp
+        from yarl import URL
+
+        session = self._open()
+        url = URL(str(request.url), encoded=True)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        try:
+            body = request.content or None
+        except httpx.RequestNotRead:
+            body = await request.aread() or None
+        error: httpx.TransportError
+        try:
+            response = await session.request(
+                request.method,
+                url,
+                headers=headers,
+                data=body,
+                allow_redirects=False,
+                compress=False,
+                proxy=self._proxy,
+                timeout=self._timeout(request),
+            )
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+            error = _mapped(exc, request, connecting=True)
+        else:
+            response_headers = [(k, v) for k, v in response.raw_headers]
+            extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
+            if response.reason:
+                extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")
+            length = response.content_length
+            if length is None or length > _READ_AT_ONCE:
+                return httpx.Response(
+                    response.status,
+                    headers=response_headers,
+                    stream=_ResponseStream(response, request),
+                    extensions=extensions,
+                )
+            try:
+                content = await response.read()
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+                error = _mapped(exc, request, connecting=False)
+            else:
+                return httpx.Response(
+                    response.status,
+                    headers=response_headers,
+                    stream=httpx.ByteStream(content),
+                    extensions=extensions,
+                )
+            finally:
+                response.release()
+        raise error  # outside the except block: no aiohttp exception in its context
+
+    async def aclose(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    """A body read as it arrives, for large or unsized responses."""
+
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self._response = response
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        import aiohttp
+
+        chunks = self._response.content.iter_chunked(64 * 1024)
+        while True:
+            error: httpx.TransportError
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                return
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+                error = _mapped(exc, self._request, connecting=False)
+            else:
+                yield chunk
+                continue
+            raise error
+
+    async def aclose(self) -> None:
+        self._response.release()
+
+
+def _mapped(
+    exc: BaseException, request: httpx.Request, *, connecting: bool
+) -> httpx.TransportError:
+    """The httpx error for an aiohttp one, with a message that carries no headers."""
+    import aiohttp
+
+    host = request.url.host
+    port = request.url.port
+    where = f"{host}:{port}" if port else host
+    # Order matters: these classes overlap (a connector error is an OSError).
+    if isinstance(exc, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
+        return httpx.ProxyError(f"the proxy refused or failed the connection to {where}")
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        return httpx.ConnectError(f"TLS handshake with {where} failed: certificate not trusted")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(f"could not connect to {where}: {exc.strerror or 'refused'}")
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(f"connecting to {where} timed out")
+    if isinstance(exc, aiohttp.SocketTimeoutError | asyncio.TimeoutError):
+        return httpx.ReadTimeout(f"reading from {where} timed out")
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return httpx.RemoteProtocolError(f"{where} did not answer with valid HTTP")
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return httpx.RemoteProtocolError(f"{where} closed the connection without an answer")
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return httpx.ReadError(f"the body from {where} was cut off")
+    if isinstance(exc, aiohttp.InvalidURL):
+        return httpx.UnsupportedProtocol(f"cannot send to {where}: invalid URL")
+    if connecting:
+        return httpx.ConnectError(f"the connection to {where} failed ({type(exc).__name__})")
+    return httpx.ReadError(f"the connection to {where} broke ({type(exc).__name__})")

@@ -6,7 +6,7 @@ import os
 
 import anyio
 
-from ._exceptions import APIConnectionError, APIResponseValidationError
+from ._exceptions import APIConnectionError, APIResponseValidationError, ClientClosedError
 from ._models import Artifact
 from ._paths import path
 from ._pipeline import Pipeline
@@ -38,7 +38,7 @@ class Artifacts:
         policy = pipeline.settings.retry
         attempt = 0
         while True:
-            stream = ByteStream(pipeline, pipeline.build("GET", route))
+            stream = ByteStream(pipeline, pipeline.build("GET", route, accept="*/*"))
 
             def check(size: int, stream: ByteStream = stream) -> None:
                 want = expected
@@ -54,6 +54,8 @@ class Artifacts:
 
             try:
                 return await write_atomically(destination, stream, check=check)
+            except ClientClosedError:
+                raise
             except APIConnectionError:
                 if attempt >= policy.max_retries:
                     raise

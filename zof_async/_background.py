@@ -12,6 +12,8 @@ a failure in one pager cannot cancel the caller's `async with` block.
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
@@ -69,6 +71,24 @@ class Background:
 
 
 W = TypeVar("W", bound="BackgroundWork")
+
+
+def cancel_when_dropped(owner: object, scope: anyio.CancelScope) -> weakref.finalize[Any, Any]:
+    """Cancel `scope` once `owner` is garbage-collected; `detach()` the result to stop that.
+
+    A caller that `break`s out of `async for` without `aclose()` or `async
+    with` gives no other sign that it is done. This is only that early sign:
+    no resource waits for it. The work it cancels closes its own streams
+    however it ends, at the latest when its task group closes.
+    """
+    finalizer = weakref.finalize(owner, _cancel_quietly, scope)
+    finalizer.atexit = False
+    return finalizer
+
+
+def _cancel_quietly(scope: anyio.CancelScope) -> None:
+    with contextlib.suppress(RuntimeError):  # the event loop is already gone
+        scope.cancel()
 
 
 class BackgroundWork:

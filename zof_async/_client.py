@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
+import ssl
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -16,10 +16,11 @@ from ._exceptions import ConfigurationError
 from ._fanout import FanOut, Outcome
 from ._logging import setup_from_env
 from ._pipeline import Pipeline, Settings, Shared
-from ._pool import ClientTransport, ConnectionPool, sharded_factory
+from ._proxies import is_loopback
 from ._results import Results
 from ._retry import RetryPolicy
 from ._runs import Runs
+from ._transports import TransportChoice, build_pool, user_client_headers
 
 DEFAULT_BASE_URL = "https://api.zof.ai/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -66,10 +67,25 @@ class AsyncZof:
         retry: The retry policy (backoff, `Retry-After` cap, budget).
         max_connections: Requests in flight at once; more wait their turn in
             the client, never in the connection pool.
-        transport: An httpx transport to send through instead of the default
-            pool (the in-process emulator, or `aiohttp_transport()` for speed).
+        transport: What to send through: `None` (or `"httpx"`) for the default
+            pool of httpcore connections, `"aiohttp"` for the faster aiohttp
+            transport (`pip install 'zof-async[aiohttp]'`, asyncio only), or
+            an httpx transport of yours used as it is (the in-process
+            emulator, `aiohttp_transport(...)`, a mock).
         http_client: An `httpx.AsyncClient` of yours to send through; you keep
-            ownership and close it.
+            ownership and close it. It contributes its transport (pool,
+            mounts, proxies, TLS), event hooks and headers; the SDK sets the
+            URL, `Authorization`, timeouts and no redirects. A client with a
+            `base_url`, `params`, `auth` or `Authorization` header is
+            refused rather than silently overridden.
+        proxy: A forward proxy (`http://host:port`) for the transports the
+            client builds; CONNECT tunnels https. Overrides the environment.
+        verify: TLS verification for the transports the client builds:
+            `True` (certifi, or `SSL_CERT_FILE`/`SSL_CERT_DIR`), a CA bundle
+            path (a private CA), an `ssl.SSLContext`, or `False`.
+        trust_env: Read `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` and
+            `SSL_CERT_FILE`/`SSL_CERT_DIR` as httpx does (loopback hosts are
+            never proxied from the environment).
         default_headers: Extra headers sent with every request.
         allow_insecure_http: Allow `http://` to hosts other than loopback.
         polls_per_second: Across all `wait_until_complete` calls of this
@@ -90,8 +106,11 @@ class AsyncZof:
         max_retries: int | None = None,
         retry: RetryPolicy | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: TransportChoice = None,
         http_client: httpx.AsyncClient | None = None,
+        proxy: str | httpx.URL | None = None,
+        verify: ssl.SSLContext | str | bool | None = None,
+        trust_env: bool = True,
         default_headers: dict[str, str] | None = None,
         allow_insecure_http: bool = False,
         polls_per_second: float = 100.0,
@@ -99,10 +118,10 @@ class AsyncZof:
         setup_from_env()
         if polls_per_second <= 0:
             raise ConfigurationError("polls_per_second must be positive")
-        if transport is not None and http_client is not None:
-            raise ConfigurationError("pass either transport or http_client, not both")
         if max_connections < 1:
             raise ConfigurationError("max_connections must be at least 1")
+        if isinstance(http_client, httpx.AsyncClient):
+            default_headers = {**dict(user_client_headers(http_client)), **(default_headers or {})}
         settings = _settings(
             api_key=api_key,
             base_url=base_url,
@@ -113,16 +132,15 @@ class AsyncZof:
             default_headers=default_headers,
             allow_insecure_http=allow_insecure_http,
         )
-        if http_client is not None:
-            pool = ConnectionPool(
-                max_connections=max_connections,
-                transport=ClientTransport(http_client),
-                owns_transport=False,
-            )
-        elif transport is not None:
-            pool = ConnectionPool(max_connections=max_connections, transport=transport)
-        else:
-            pool = ConnectionPool(max_connections=max_connections, factory=sharded_factory())
+        pool = build_pool(
+            base_url=settings.base_url,
+            max_connections=max_connections,
+            transport=transport,
+            http_client=http_client,
+            proxy=proxy,
+            verify=verify,
+            trust_env=trust_env,
+        )
         shared = Shared(pool, settings.retry, polls_per_second=polls_per_second)
         self._setup(settings, shared, owns_pool=True)
 
@@ -254,12 +272,15 @@ def _settings(
     key = api_key if api_key is not None else os.environ.get("ZOF_API_KEY")
     if not key:
         raise ConfigurationError("no API key: pass api_key= or set ZOF_API_KEY")
-    if any(c in key for c in "\r\n") or not key.isprintable():
-        raise ConfigurationError("the API key contains characters that cannot be sent")
+    if not (key.isascii() and key.isprintable()) or " " in key:
+        raise ConfigurationError(
+            "the API key contains characters that cannot be sent (only printable ASCII "
+            "without spaces); check ZOF_API_KEY or api_key="
+        )
     url = httpx.URL(str(base_url or os.environ.get("ZOF_BASE_URL") or DEFAULT_BASE_URL))
     if url.scheme not in ("http", "https") or not url.host:
         raise ConfigurationError(f"base_url must be an http(s) URL, got {str(url)!r}")
-    if url.scheme == "http" and not allow_insecure_http and not _is_loopback(url.host):
+    if url.scheme == "http" and not allow_insecure_http and not is_loopback(url.host):
         raise ConfigurationError(
             "refusing to send the API key over plain http:// to a non-loopback host; "
             "use https:// or pass allow_insecure_http=True"
@@ -277,12 +298,3 @@ def _settings(
         total_timeout=total_timeout,
         retry=retry,
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

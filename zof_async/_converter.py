@@ -8,12 +8,13 @@ from deep inside.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, TypeVar
 
 import cattrs
 import httpx
 
+from . import _rfc3339 as rfc3339
 from ._exceptions import APIResponseValidationError
 from ._models import Page, _OpenEnum
 
@@ -25,9 +26,7 @@ converter = cattrs.Converter(forbid_extra_keys=False, detailed_validation=True)
 def _structure_datetime(value: Any, _: type) -> datetime:
     if not isinstance(value, str):
         raise TypeError(f"expected an RFC 3339 string, got {type(value).__name__}")
-    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
-    parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return rfc3339.parse(value)
 
 
 def _structure_str(value: Any, _: type) -> str:

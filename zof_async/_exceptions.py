@@ -3,8 +3,9 @@
 ```
 ZofError
 ├── ConfigurationError           bad client settings (no API key, plain http:// to a remote host)
-├── APIConnectionError           no usable HTTP response (refused, reset, truncated, closed client)
-│   └── APITimeoutError          an attempt or the call's total deadline timed out
+├── APIConnectionError           no usable HTTP response (refused, reset, not HTTP, truncated)
+│   ├── APITimeoutError          an attempt or the call's total deadline timed out
+│   └── ClientClosedError        the client was closed (never retried)
 ├── APIResponseValidationError   a 2xx body that does not decode into its model
 ├── APIStatusError               the API answered 4xx/5xx: status_code, code, message, param, request_id
 │   ├── BadRequestError          400
@@ -19,7 +20,9 @@ ZofError
 ```
 
 No exception text ever contains the API key: messages are built from the
-method, the URL (which never carries the key) and the API's error body.
+method, the URL (which never carries the key) and the API's error body, and
+the client scrubs its key and any echoed `Bearer <token>` from every error it
+raises and from the chain of exceptions behind it (`_redact`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "InternalServerError",
@@ -72,6 +76,13 @@ class APIConnectionError(ZofError):
 
 class APITimeoutError(APIConnectionError):
     """An attempt timed out, or the call's total deadline ran out."""
+
+
+class ClientClosedError(APIConnectionError):
+    """The client (or the client a `with_options` copy shares) is closed.
+
+    Never retried, and not a transient fault: open a new client.
+    """
 
 
 class APIResponseValidationError(ZofError):

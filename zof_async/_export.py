@@ -9,17 +9,17 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 from typing import Any
 
 _DECODER = json.JSONDecoder()
 
 
-async def json_array_items(chunks: AsyncIterable[bytes]) -> AsyncIterator[Any]:
+async def json_array_items(chunks: AsyncIterable[bytes]) -> AsyncGenerator[Any, None]:
     """Yield the elements of a streamed JSON array, one by one."""
     buffer = ""
     position = 0
-    state = "start"  # start -> first -> (item -> after)* -> done
+    state = "start"  # start -> first -> (item -> after)* -> done (only whitespace after)
     decoder = _incremental_utf8()
     async for chunk in chunks:
         buffer = buffer[position:] + decoder.decode(chunk)
@@ -30,20 +30,21 @@ async def json_array_items(chunks: AsyncIterable[bytes]) -> AsyncIterator[Any]:
             if position == len(buffer):
                 break
             char = buffer[position]
+            if state == "done":
+                raise ValueError(f"unexpected {char!r} after the JSON export's closing bracket")
             if state == "start":
                 if char != "[":
                     raise ValueError("a JSON export must be an array")
                 position += 1
                 state = "first"
             elif state == "after":
-                if char == "]":
-                    return
-                if char != ",":
+                if char not in ",]":
                     raise ValueError(f"unexpected {char!r} between elements of the JSON export")
                 position += 1
-                state = "item"
+                state = "done" if char == "]" else "item"
             elif state == "first" and char == "]":
-                return
+                position += 1
+                state = "done"
             else:
                 try:
                     item, end = _DECODER.raw_decode(buffer, position)
@@ -54,10 +55,11 @@ async def json_array_items(chunks: AsyncIterable[bytes]) -> AsyncIterator[Any]:
                 yield item
                 position = end
                 state = "after"
-    raise ValueError("the JSON export ended before its closing bracket")
+    if state != "done":
+        raise ValueError("the JSON export ended before its closing bracket")
 
 
-async def csv_records(chunks: AsyncIterable[bytes]) -> AsyncIterator[dict[str, str]]:
+async def csv_records(chunks: AsyncIterable[bytes]) -> AsyncGenerator[dict[str, str], None]:
     """Yield the rows of a streamed CSV with a header row, as dicts.
 
     A record may span lines (a quoted field with newlines): a line completes a

@@ -19,17 +19,17 @@ and is raised to the caller.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import sys
+import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio
 import attrs
-from anyio.streams.memory import MemoryObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._background import Background, BackgroundWork
+from ._background import Background, BackgroundWork, cancel_when_dropped
 from ._exceptions import AuthenticationError, PermissionDeniedError, ZofError
 from ._meter import Meter, install
 
@@ -127,9 +127,10 @@ class _Engine(Generic[I, R, O]):
     """The running part of a fan-out: `concurrency` workers sharing the inputs.
 
     A fixed set of workers each pull the next input, call the function and
-    hand the outcome on, so nothing is spawned per input. It holds no
-    reference to its `FanOut`, so a caller that drops the fan-out
-    mid-iteration lets it be finalised, which cancels this engine.
+    hand the outcome on, so nothing is spawned per input. The engine's task
+    owns both ends of the outcome stream and closes them when it ends: once
+    the `FanOut` lets go (`release`), is dropped (see `cancel_when_dropped`;
+    the engine holds no reference to it), or its task group closes.
     """
 
     def __init__(
@@ -140,17 +141,20 @@ class _Engine(Generic[I, R, O]):
         concurrency: int,
         ordered: bool,
         outcome: Callable[[I, R | None, ZofError | None], O],
-        send: MemoryObjectSendStream[O],
     ) -> None:
         self._fn = fn
         self._inputs = inputs
         self._ordered = ordered
         self._outcome = outcome
-        self._send = send
         self._workers = concurrency
         self.limit = AdaptiveLimit(concurrency)
         self.meter = Meter(on_rate_limited=self.limit.rate_limited)
-        self.scope = anyio.CancelScope()
+        self.scope = anyio.CancelScope()  # the whole engine: the caller let go
+        self._stop = anyio.CancelScope()  # the calls only: a fatal error
+        self._released = anyio.Event()
+        self._send: MemoryObjectSendStream[O] | None = None
+        self._receive: MemoryObjectReceiveStream[O] | None = None
+        self.dropped: weakref.finalize[Any, Any] | None = None
         self._source: Iterator[I] | AsyncIterator[I] | None = None
         self._pull_lock = anyio.Lock(fast_acquire=True)
         self._next_index = 0
@@ -162,9 +166,27 @@ class _Engine(Generic[I, R, O]):
         self.finished = False
         self.counts = {"started": 0, "failed": 0}
 
+    def open(self) -> MemoryObjectReceiveStream[O]:
+        """The outcome stream, made only when the engine is about to start."""
+        send, receive = anyio.create_memory_object_stream[O](max_buffer_size=self._workers)
+        self._send, self._receive = send, receive
+        return receive
+
     async def run(self) -> None:
+        assert self._send is not None and self._receive is not None
         install(self.meter)
-        with self.scope, self._send:
+        try:
+            with self.scope:
+                with self._send:  # closed at the end: the caller sees the end, or the error
+                    await self._work()
+                await self._released.wait()
+        finally:
+            self.finished = True
+            self._send.close()
+            self._receive.close()
+
+    async def _work(self) -> None:
+        with self._stop:
             try:
                 inputs = self._inputs
                 self._source = aiter(inputs) if isinstance(inputs, AsyncIterable) else iter(inputs)
@@ -175,9 +197,15 @@ class _Engine(Generic[I, R, O]):
                 if isinstance(exc, ExceptionGroup) and len(exc.exceptions) == 1:
                     exc = exc.exceptions[0]
                 self.error = exc if self.error is None else self.error
-                self.scope.cancel()
-            finally:
-                self.finished = True
+
+    def release(self) -> None:
+        """The caller takes nothing more: cancel every call, close the stream."""
+        if self.dropped is not None:
+            self.dropped.detach()
+        self.scope.cancel()
+        if self._receive is not None:
+            self._receive.close()
+        self._released.set()
 
     async def _take(self) -> tuple[int, I] | None:
         """The next input and its index; `None` when the inputs are exhausted."""
@@ -199,6 +227,7 @@ class _Engine(Generic[I, R, O]):
         return index, item
 
     async def _worker(self) -> None:
+        assert self._send is not None
         try:
             while (taken := await self._take()) is not None:
                 index, item = taken
@@ -215,7 +244,7 @@ class _Engine(Generic[I, R, O]):
                 else:
                     await self._emit(result)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            self.scope.cancel()  # the caller stopped listening
+            self._stop.cancel()  # the caller stopped listening
 
     async def _call(self, item: I) -> O | None:
         """Call the function; `None` when a fatal error stopped the fan-out."""
@@ -224,7 +253,7 @@ class _Engine(Generic[I, R, O]):
             value = await self._fn(item)
         except FATAL as exc:
             self.error = exc
-            self.scope.cancel()
+            self._stop.cancel()
             return None
         except ZofError as exc:
             self.counts["failed"] += 1
@@ -237,6 +266,7 @@ class _Engine(Generic[I, R, O]):
 
     async def _emit(self, result: O) -> None:
         """Hand an outcome on; wait (a checkpoint) only when the buffer is full."""
+        assert self._send is not None
         try:
             self._send.send_nowait(result)
         except anyio.WouldBlock:
@@ -268,11 +298,10 @@ class FanOut(BackgroundWork, Generic[I, R, O]):
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
-        send, receive = anyio.create_memory_object_stream[O](max_buffer_size=concurrency)
         self._engine = _Engine(
-            fn, inputs, concurrency=concurrency, ordered=ordered, outcome=outcome, send=send
+            fn, inputs, concurrency=concurrency, ordered=ordered, outcome=outcome
         )
-        self._receive = receive
+        self._receive: MemoryObjectReceiveStream[O] | None = None  # made when started
         self._init_background(background)
         self._completed = 0
 
@@ -298,13 +327,16 @@ class FanOut(BackgroundWork, Generic[I, R, O]):
     async def __anext__(self) -> O:
         if not self._started:
             self._start()
+        receive = self._receive
         try:
+            if receive is None:
+                raise anyio.ClosedResourceError
             try:
-                outcome = self._receive.receive_nowait()  # no event-loop turn when one is ready
+                outcome = receive.receive_nowait()  # no event-loop turn when one is ready
             except anyio.WouldBlock:
-                outcome = await self._receive.receive()
+                outcome = await receive.receive()
         except (anyio.EndOfStream, anyio.ClosedResourceError):
-            self._receive.close()
+            self._engine.release()
             error, self._engine.error = self._engine.error, None
             if error is not None:
                 raise error from None
@@ -314,22 +346,16 @@ class FanOut(BackgroundWork, Generic[I, R, O]):
 
     def _start(self) -> None:
         self._started = True
-        if not self._start_work(self._engine.run):
-            self._receive.close()
+        if not (self._own.available or self._background.available):
             raise RuntimeError(
                 "a fan-out needs a task group: use `async with AsyncZof() as zof:` "
                 "or `async with zof.map(...) as outcomes:`"
             )
+        self._receive = self._engine.open()
+        self._start_work(self._engine.run)
+        self._engine.dropped = cancel_when_dropped(self, self._engine.scope)
 
     async def aclose(self) -> None:
         """Cancel every call in flight; hand out nothing more."""
-        self._engine.scope.cancel()
-        self._receive.close()
-
-    def __del__(self) -> None:
-        # The caller dropped the fan-out mid-iteration (a `break`): stop the work.
-        engine = getattr(self, "_engine", None)
-        if engine is not None and self._started and not engine.finished:
-            with contextlib.suppress(RuntimeError):  # the event loop is already gone
-                engine.scope.cancel()
-            self._receive.close()
+        self._started = True  # a fan-out closed before it started never starts
+        self._engine.release()

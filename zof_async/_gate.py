@@ -3,7 +3,9 @@
 When any request of a client receives 429 with `Retry-After`, the gate closes
 until then, and every request of that client waits at the gate before it is
 sent: one shared deadline, not N requests each learning about the limit by
-being rejected in turn.
+being rejected in turn. It closes whatever the call that got the 429 does
+next: retry, give up on its last allowed attempt, run with retries off, or
+raise because the `Retry-After` is longer than it sleeps through.
 """
 
 from __future__ import annotations
@@ -12,38 +14,50 @@ import math
 import random
 
 import anyio
+import httpx
 
 from ._retry import is_testing
 
 
 class RateLimitGate:
-    """One per connection pool; shared by clients made with `with_options`."""
+    """One per connection pool; shared by clients made with `with_options`.
+
+    Attributes:
+        reason: The 429 response that set the current closing time, if any.
+    """
 
     def __init__(self, rng: random.Random) -> None:
         self._until = -math.inf
         self._rng = rng
+        self.reason: httpx.Response | None = None
 
-    def close_until(self, when: float) -> None:
+    def close_until(self, when: float, reason: httpx.Response | None = None) -> None:
         """Hold every request until `when` (loop time); never shortens a closure."""
-        self._until = max(self._until, when)
+        if when > self._until:
+            self._until = when
+            self.reason = reason
 
-    async def wait(self, *, max_jitter: float, deadline: float = math.inf) -> bool:
+    async def wait(
+        self, *, max_jitter: float, deadline: float = math.inf, longest: float = math.inf
+    ) -> float | None:
         """Wait until the gate opens, plus a little jitter.
 
         The jitter (up to 10% of the wait, at most `max_jitter`) spreads the
         waiters' wake-ups so they do not hit the server at one instant.
 
         Returns:
-            `False`, at once, if the gate stays closed past `deadline` (loop
-            time): waiting could only end in a timeout.
+            `None` once the gate is open; or, at once and without waiting, the
+            seconds it stays closed when that is longer than `longest` or
+            reaches past `deadline` (loop time): waiting could only end in a
+            timeout, or in a sleep longer than the caller accepts.
         """
         if self._until == -math.inf:
-            return True  # never closed: no clock read on the hot path
+            return None  # never closed: no clock read on the hot path
         while not is_testing():
             remaining = self._until - anyio.current_time()
             if remaining <= 0:
                 break
-            if self._until >= deadline:
-                return False
+            if self._until >= deadline or remaining > longest:
+                return remaining
             await anyio.sleep(remaining + self._rng.uniform(0.0, min(max_jitter, remaining * 0.1)))
-        return True
+        return None

@@ -33,6 +33,7 @@ from ._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    ConfigurationError,
     RateLimitError,
     ZofError,
     describe,
@@ -41,11 +42,15 @@ from ._exceptions import (
 from ._gate import RateLimitGate
 from ._logging import logger
 from ._pool import ConnectionPool
+from ._query import idempotency_key as check_idempotency_key
+from ._redact import Redactor
 from ._retry import (
     RetryPolicy,
+    Step,
     is_retryable_exception,
     is_retryable_status,
     is_testing,
+    next_step,
     parse_retry_after,
     retry_delay,
 )
@@ -53,6 +58,8 @@ from ._version import __version__
 from ._waiting import PollRate
 
 Params = Mapping[str, str | int | list[str] | None]
+
+JSON = "application/json"
 
 USER_AGENT = f"zof-async/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 
@@ -74,15 +81,22 @@ class Settings:
     retry: RetryPolicy
 
     def headers(self) -> httpx.Headers:
-        """The headers of every request: identity, defaults, then the key."""
-        return httpx.Headers(
+        """The headers of every request: identity, defaults, then `Accept` and the key.
+
+        `Accept` is the SDK's, not a default: it says what the SDK can decode
+        (`application/json`; `Pipeline.build` sets another for the endpoints
+        that answer something else), and a negotiating server answers 406 to
+        an `Accept` that excludes what the endpoint returns.
+        """
+        headers = httpx.Headers(
             [
                 ("User-Agent", USER_AGENT),
-                ("Accept", "application/json"),
                 *self.default_headers,
                 ("Authorization", f"Bearer {self.api_key}"),
             ]
         )
+        headers["Accept"] = JSON
+        return headers
 
 
 class Shared:
@@ -138,6 +152,7 @@ class Pipeline:
         bounded = [value for value in self._timeouts.values() if value is not None]
         unbounded = len(bounded) < len(self._timeouts)
         self._longest_timeout = math.inf if unbounded or not bounded else max(bounded)
+        self.redactor = Redactor([settings.api_key])
 
     def build(
         self,
@@ -147,11 +162,13 @@ class Pipeline:
         params: Params | None = None,
         json: Any = None,
         idempotency_key: str | None = None,
+        accept: str = JSON,
     ) -> httpx.Request:
         """Build the request once; retries resend this same object.
 
         `path` must already be encoded (see `_paths`); the URL is assembled as
-        text and parsed once.
+        text and parsed once. `accept` is what the endpoint's answer needs
+        (zof-api.md, "Content negotiation"): JSON unless said otherwise.
         """
         url = self._base + path
         if params:
@@ -164,12 +181,16 @@ class Pipeline:
                 url += "?" + urlencode(query)
         headers = self._headers
         content = None
-        if json is not None or method == "POST":
+        if json is not None or method == "POST" or accept != JSON:
             headers = headers.copy()
+            if accept != JSON:
+                headers["Accept"] = accept
             if json is not None:
                 content = jsonlib.dumps(json, separators=(",", ":")).encode()
                 headers["Content-Type"] = "application/json"
             if method == "POST":
+                if idempotency_key is not None:
+                    check_idempotency_key(idempotency_key)
                 headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         request = httpx.Request(method, url, headers=headers, content=content)
         request.extensions = {"timeout": self._timeouts}
@@ -223,7 +244,7 @@ class Pipeline:
         started = anyio.current_time()
         deadline = started + limit if limit is not None else math.inf
         self.shared.budget.record_request(started)
-        attempt = 0
+        attempt = retries = waits = 0
         attempt_started = started
         while True:
             retry_after: float | None = None
@@ -234,8 +255,8 @@ class Pipeline:
                     raise  # the call's own deadline, not a transport timeout
                 cause = exc.__cause__
                 outcome: ZofError = exc
-                retryable = isinstance(cause, httpx.TransportError) and is_retryable_exception(
-                    cause
+                retryable = isinstance(cause, OSError | EOFError) or (
+                    isinstance(cause, httpx.TransportError) and is_retryable_exception(cause)
                 )
                 status: int | str = type(cause or exc).__name__
             else:
@@ -261,14 +282,21 @@ class Pipeline:
                 outcome = status_error(response, retry_after=retry_after)
                 retryable = is_retryable_status(response.status_code)
                 status = response.status_code
-            delay = self._plan_retry(
-                outcome, retryable, attempt, retry_after, deadline, max_retries
+            self.redactor.exception(outcome)
+            plan = self._plan_retry(
+                outcome, retryable, retries, waits, retry_after, deadline, max_retries
             )
+            delay = None if plan is None else plan[1]
             headers = outcome.response.headers if isinstance(outcome, APIStatusError) else None
             self._log(request, status, headers, attempt, attempt_started, delay)
-            if delay is None:
+            if plan is None:
                 raise outcome
+            step, delay = plan
             attempt += 1
+            if step == "wait":
+                waits += 1
+            else:
+                retries += 1
             self.shared.retries += 1
             meter.note_retry()
             if delay > 0:
@@ -279,30 +307,45 @@ class Pipeline:
         self,
         outcome: ZofError,
         retryable: bool,
-        attempt: int,
+        retries: int,
+        waits: int,
         retry_after: float | None,
         deadline: float,
         max_retries: int | None,
-    ) -> float | None:
-        """The delay before the next attempt, or `None` to give up with `outcome`."""
+    ) -> tuple[Step, float] | None:
+        """The next step and the delay before it, or `None` to give up with `outcome`.
+
+        A 429 with `Retry-After` closes the client-wide gate first, whatever
+        this call does next (see `_gate`). The step is `next_step`'s; a retry
+        (not a rate-limit wait) must also fit in the retry budget, and either
+        must start before the deadline.
+        """
         policy = self.settings.retry
-        limit = policy.max_retries if max_retries is None else max_retries
-        if not retryable or attempt >= limit:
-            return None
-        if retry_after is not None and retry_after > policy.max_retry_after:
-            return None
         now = anyio.current_time()
-        if isinstance(outcome, RateLimitError) and retry_after is not None:
-            self.shared.gate.close_until(now + retry_after)
-        delay = retry_delay(policy, attempt, retry_after, self.shared.rng)
+        rate_limited = isinstance(outcome, RateLimitError)
+        if rate_limited and retry_after is not None:
+            assert isinstance(outcome, RateLimitError)
+            self.shared.gate.close_until(now + retry_after, outcome.response)
+        step = next_step(
+            policy,
+            retryable=retryable,
+            rate_limited=rate_limited,
+            retry_after=retry_after,
+            retries=retries,
+            waits=waits,
+            max_retries=max_retries,
+        )
+        if step is None:
+            return None
+        delay = retry_delay(policy, retries, retry_after, self.shared.rng)
         if is_testing():
             delay = 0.0
         if now + delay >= deadline:
             return None
-        if not self.shared.budget.try_retry(now):
+        if step == "retry" and not self.shared.budget.try_retry(now):
             logger.info("retry budget exhausted; not retrying %s", outcome)
             return None
-        return delay
+        return step, delay
 
     async def _attempt(self, request: httpx.Request, deadline: float, *, read_body: bool) -> _Lease:
         """One attempt: gate, slot, gate again, send (and read).
@@ -343,12 +386,23 @@ class Pipeline:
         except httpx.TimeoutException as exc:
             await lease.release()
             raise APITimeoutError(
-                f"{describe(request)}: {type(exc).__name__}", request=request
+                f"{describe(request)} on {request.url.netloc.decode()}: {type(exc).__name__}",
+                request=request,
             ) from exc
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, OSError, EOFError) as exc:
             await lease.release()
             raise APIConnectionError(
-                f"{describe(request)}: {type(exc).__name__}: {exc}", request=request
+                f"{describe(request)} on {request.url.netloc.decode()}: "
+                f"{type(exc).__name__}: {exc}",
+                request=request,
+            ) from exc
+        except RuntimeError as exc:
+            await lease.release()
+            if "event loop" not in str(exc):
+                raise
+            raise ConfigurationError(
+                f"{describe(request)}: {exc}: this client's connections belong to another "
+                "event loop; create one client per event loop"
             ) from exc
         except BaseException:
             await lease.release()
@@ -356,14 +410,37 @@ class Pipeline:
         return lease
 
     async def _pass_gate(self, request: httpx.Request, deadline: float) -> None:
-        """Wait at the client-wide 429 gate, or fail if it opens only past `deadline`."""
-        if not await self.shared.gate.wait(
-            max_jitter=self.settings.retry.max_jitter, deadline=deadline
-        ):
-            raise APITimeoutError(
-                f"{describe(request)}: rate limited (Retry-After) past this call's deadline",
-                request=request,
+        """Wait at the client-wide 429 gate, or fail at once without sending.
+
+        Raises:
+            RateLimitError: The gate stays closed longer than `max_retry_after`:
+                what the server would answer this request too, with the
+                remaining seconds as `retry_after` and the request id of the
+                429 that closed it.
+            APITimeoutError: It opens only past this call's deadline.
+        """
+        policy = self.settings.retry
+        gate = self.shared.gate
+        closed_for = await gate.wait(
+            max_jitter=policy.max_jitter, deadline=deadline, longest=policy.max_retry_after
+        )
+        if closed_for is None:
+            return
+        if closed_for > policy.max_retry_after and gate.reason is not None:
+            reason = gate.reason
+            raise RateLimitError(
+                f"not sent: the client is rate limited for {closed_for:.1f} s more, longer"
+                f" than max_retry_after ({policy.max_retry_after:g} s)",
+                response=httpx.Response(
+                    429, headers=reason.headers, content=reason.content, request=request
+                ),
+                code="rate_limited",
+                retry_after=closed_for,
             )
+        raise APITimeoutError(
+            f"{describe(request)}: rate limited (Retry-After) past this call's deadline",
+            request=request,
+        )
 
     def _log(
         self,
@@ -383,7 +460,7 @@ class Pipeline:
             "%s -> %s request_id=%s attempt=%d elapsed=%.3fs%s",
             describe(request),
             status,
-            headers.get("x-request-id") if headers is not None else None,
+            self.redactor.text(headers.get("x-request-id", "")) if headers is not None else None,
             attempt + 1,
             anyio.current_time() - started,
             f" retry_in={retry_in:.3f}s" if retry_in is not None else "",

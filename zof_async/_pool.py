@@ -17,13 +17,16 @@ for one keeping 100 alive (figures vary from run to run; the ranking did not).
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Callable
 
 import anyio
 import httpx
+import sniffio
 
-from ._exceptions import APIConnectionError
+from ._exceptions import ClientClosedError, ConfigurationError
+from ._tls import ssl_context
 
 TransportFactory = Callable[[], httpx.AsyncBaseTransport]
 
@@ -60,6 +63,21 @@ class ConnectionPool:
         self._idle: list[httpx.AsyncBaseTransport] = []
         self._all: list[httpx.AsyncBaseTransport] = []
         self._closed = False
+        self._runtime: object = None
+
+    def _bind(self, runtime: object) -> None:
+        """Tie the pool to the event loop that uses it first.
+
+        Connections belong to the loop that opened them; another loop would
+        fail deep in the transport with a bare `RuntimeError`.
+        """
+        if self._runtime is not None:
+            raise ConfigurationError(
+                "this client was first used in another event loop; its connections belong "
+                "to that loop: create one client per event loop (for example inside the "
+                "coroutine that asyncio.run() or trio.run() runs)"
+            )
+        self._runtime = runtime
 
     @property
     def in_flight(self) -> int:
@@ -77,11 +95,14 @@ class ConnectionPool:
         context manager: this is on the path of every request.
         """
         if self._closed:
-            raise APIConnectionError("the client is closed")
+            raise ClientClosedError(_CLOSED)
+        runtime = _current_runtime()
+        if runtime is not self._runtime:
+            self._bind(runtime)
         await self._slots.acquire()
         if self.closed:  # closed while this request waited for a slot
             self._slots.release()
-            raise APIConnectionError("the client is closed")
+            raise ClientClosedError(_CLOSED)
         if self._shared is not None:
             return self._shared
         return self._idle.pop() if self._idle else self._new()
@@ -112,19 +133,37 @@ class ConnectionPool:
                 await transport.aclose()
 
 
-def sharded_factory(*, verify: ssl.SSLContext | bool = True) -> TransportFactory:
+_CLOSED = "the client is closed; open a new AsyncZof"
+
+
+def _current_runtime() -> object:
+    """The running event loop (asyncio) or run (trio), as an identity to compare."""
+    if sniffio.current_async_library() == "asyncio":
+        return asyncio.get_running_loop()
+    import trio
+
+    return trio.lowlevel.current_trio_token()
+
+
+def sharded_factory(
+    *,
+    verify: ssl.SSLContext | str | bool = True,
+    trust_env: bool = True,
+    proxy: httpx.URL | None = None,
+) -> TransportFactory:
     """Single-connection httpcore transports sharing one SSL context.
 
     Building an `SSLContext` loads the CA bundle (milliseconds each), so one
     context is made lazily and shared by every shard.
     """
-    context: list[ssl.SSLContext | bool] = []
+    context: list[ssl.SSLContext] = []
 
     def make() -> httpx.AsyncBaseTransport:
         if not context:
-            context.append(httpx.create_ssl_context(verify=verify) if verify is True else verify)
+            context.append(ssl_context(verify, trust_env=trust_env))
         return httpx.AsyncHTTPTransport(
             verify=context[0],
+            proxy=proxy,
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
         )
 

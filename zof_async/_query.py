@@ -6,7 +6,11 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
+from . import _rfc3339 as rfc3339
 from ._models import ResultStatus, RunStatus
+
+# Seconds with a fraction finer than a microsecond (a non-zero digit past the sixth).
+_SUB_MICROSECOND = re.compile(r":(?P<second>\d{2})\.(?P<fraction>\d{6}\d*[1-9]\d*)")
 
 Statuses = str | RunStatus | ResultStatus | Iterable[str | RunStatus | ResultStatus] | None
 
@@ -27,31 +31,25 @@ def statuses(value: Statuses) -> list[str] | None:
     return out
 
 
-_RFC3339 = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})"
-)
-
-
 def timestamp(name: str, value: datetime | str | None) -> str | None:
     """An aware datetime (or RFC 3339 text) as RFC 3339 in UTC.
 
-    Text keeps every fractional digit it has: a bound of `.1234567` is not
-    the same filter as `.123456` (`created_after` is inclusive and
-    `created_before` exclusive, so a truncated bound moves the window).
+    Text keeps the digits past the microsecond that a datetime cannot hold:
+    `created_after` is inclusive and `created_before` exclusive, so a bound
+    cut from `.1234567` to `.123456` would move the window.
     """
     if value is None:
         return None
     if isinstance(value, str):
-        match = _RFC3339.fullmatch(value.strip())
-        if match is None:
-            raise ValueError(f"{name} must be an RFC 3339 timestamp with a time zone")
-        day, clock, fraction, zone = match.groups()
         try:
-            whole = datetime.fromisoformat(f"{day}T{clock}{'+00:00' if zone in 'Zz' else zone}")
+            parsed = rfc3339.parse(value)
         except ValueError:
             raise ValueError(f"{name} must be an RFC 3339 timestamp") from None
-        utc = whole.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-        return f"{utc}.{fraction}Z" if fraction else f"{utc}Z"
+        fine = _SUB_MICROSECOND.search(value)
+        if fine is not None and parsed.second == int(fine["second"]):  # not a leap second
+            whole = parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+            return f"{whole}.{fine['fraction']}Z"
+        value = parsed
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime or an RFC 3339 string")
     if value.tzinfo is None:

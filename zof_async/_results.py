@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from ._pipeline import Pipeline
 from ._streams import ByteStream, write_atomically
 
 ExportFormat = Literal["csv", "json"]
+EXPORT_TYPES: dict[str, str] = {"csv": "text/csv", "json": "application/json"}
 
 
 class Results:
@@ -151,6 +153,12 @@ class Results:
             async for chunk in chunks:
                 ...
         ```
+
+        Sent with `Accept: text/csv` or `application/json`, as asked.
+
+        Raises:
+            APIResponseValidationError: On opening, if the answer's
+                Content-Type is not the format asked for.
         """
         if format not in ("csv", "json"):
             raise ValueError("format must be 'csv' or 'json'")
@@ -158,10 +166,11 @@ class Results:
         for name, value in self._filters(run_id, status, created_after, created_before).items():
             if value is not None:
                 body[name] = value
+        media_type = EXPORT_TYPES[format]
         request = self._pipeline.build(
-            "POST", "/results/export", json=body, idempotency_key=idempotency_key
+            "POST", "/results/export", json=body, idempotency_key=idempotency_key, accept=media_type
         )
-        return ByteStream(self._pipeline, request)
+        return ByteStream(self._pipeline, request, expect=media_type)
 
     async def export_to(
         self,
@@ -178,7 +187,9 @@ class Results:
 
         The file appears only when complete: a failure part-way leaves no file
         (and an existing file at `destination` untouched). `on_progress` is
-        called with the size of each chunk written.
+        called with the size of each chunk written. An answer in another
+        format than asked (its Content-Type) is refused before a byte is
+        written, with `APIResponseValidationError`.
         """
         stream = self.export(
             format=format, run_id=run_id, status=status,
@@ -195,23 +206,37 @@ class Results:
         created_after: datetime | str | None = None,
         created_before: datetime | str | None = None,
     ) -> AsyncIterator[Result]:
-        """Iterate the exported rows as `Result`s as they arrive, in constant memory."""
+        """Iterate the exported rows as `Result`s as they arrive, in constant memory.
+
+        Raises:
+            APIResponseValidationError: If the answer is not in the format
+                asked for (its Content-Type), does not parse as one, or holds
+                a row that is not a `Result`; it carries the request id.
+        """
         stream = self.export(
             format=format, run_id=run_id, status=status,
             created_after=created_after, created_before=created_before,
         )  # fmt: skip
-        async with stream:
-            rows = json_array_items(stream) if format == "json" else csv_records(stream)
-            async for row in rows:
-                if format == "csv":
-                    row = _from_csv(row)
+        parse = json_array_items if format == "json" else csv_records
+        async with stream, aclosing(parse(stream)) as rows:
+            while True:
                 try:
-                    yield converter.structure(row, Result)
+                    row = await rows.__anext__()
+                except StopAsyncIteration:
+                    break
+                except ValueError as exc:  # not JSON / CSV (UnicodeDecodeError included)
+                    assert stream.response is not None
+                    raise APIResponseValidationError(
+                        f"the {format} export does not parse: {exc}", response=stream.response
+                    ) from exc
+                try:
+                    result = converter.structure(_from_csv(row) if format == "csv" else row, Result)
                 except Exception as exc:
                     assert stream.response is not None
                     raise APIResponseValidationError(
                         f"an exported row is not a Result: {exc}", response=stream.response
                     ) from exc
+                yield result
 
     @staticmethod
     def _filters(

@@ -8,8 +8,18 @@ What is retried:
 
 What never is:
     Any other 4xx (409 included), a full local pool (`PoolTimeout`), a retry
-    the retry budget has no room for, and a retry that could not start before
-    the call's total deadline.
+    the retry budget has no room for, a retry that could not start before
+    the call's total deadline, and anything at all with `max_retries=0`.
+
+Failures and waits are counted apart (`next_step`):
+
+    retry  a failure (5xx, 429 without `Retry-After`, broken connection):
+           spends one of `max_retries` and one retry of the budget;
+    wait   a 429 with a `Retry-After` of at most `max_retry_after`: the server
+           set the pace, the client-wide gate holds every request until then,
+           so waiting adds no load. It spends one of `max_rate_limit_waits`
+           and nothing of `max_retries` or the budget, so a long fan-out
+           against an ordinary rate limit completes every item.
 
 The delay before retry number `n` (0-based) is
 
@@ -29,15 +39,19 @@ from __future__ import annotations
 
 import math
 import random
+from datetime import timezone
 from email.utils import parsedate_to_datetime
+from typing import Literal
 
 import attrs
 import httpx
 
 __all__ = [
     "RetryPolicy",
+    "Step",
     "backoff",
     "is_testing",
+    "next_step",
     "parse_retry_after",
     "retry_delay",
     "set_testing",
@@ -55,10 +69,16 @@ class RetryPolicy:
         backoff_base: Seconds; the ceiling of the first backoff.
         backoff_cap: Seconds; no backoff ceiling grows past this.
         max_retry_after: The longest `Retry-After` the client sleeps through.
+        max_rate_limit_waits: Retries after a 429 with a `Retry-After` (up to
+            `max_retry_after`), counted apart from `max_retries`.
         jitter_ratio: Jitter added after a `Retry-After`, as a fraction of it.
         max_jitter: Seconds; the most jitter added after a `Retry-After`.
         budget_ratio: Retries allowed as a fraction of recent requests.
-        budget_floor: Retries allowed per `budget_window` whatever the traffic.
+        budget_floor: Retries allowed per `budget_window` whatever the traffic:
+            one for each call a full default pool (100 connections) has in
+            flight, so a burst that loses every first answer to one blip
+            (a 502 after a run was created) still gets every answer back.
+            Finagle's default too (10 retries/s over its 10 s window).
         budget_window: Seconds of recent traffic the budget looks at.
     """
 
@@ -66,11 +86,49 @@ class RetryPolicy:
     backoff_base: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
     backoff_cap: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
     max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+    max_rate_limit_waits: int = attrs.field(default=20, validator=attrs.validators.ge(0))
     jitter_ratio: float = attrs.field(default=0.1, validator=attrs.validators.ge(0))
     max_jitter: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
     budget_ratio: float = attrs.field(default=0.2, validator=attrs.validators.ge(0))
-    budget_floor: int = attrs.field(default=20, validator=attrs.validators.ge(0))
+    budget_floor: int = attrs.field(default=100, validator=attrs.validators.ge(0))
     budget_window: float = attrs.field(default=10.0, validator=attrs.validators.gt(0))
+
+
+Step = Literal["retry", "wait"]
+
+
+def next_step(
+    policy: RetryPolicy,
+    *,
+    retryable: bool,
+    rate_limited: bool,
+    retry_after: float | None,
+    retries: int,
+    waits: int,
+    max_retries: int | None = None,
+) -> Step | None:
+    """What follows a failed attempt: a `"retry"`, a `"wait"`, or `None` (give up).
+
+    Args:
+        policy: The client's policy.
+        retryable: Whether the failure is one that is retried at all.
+        rate_limited: Whether it was a 429.
+        retry_after: Its `Retry-After` in seconds, if any.
+        retries: Retries this call has spent so far.
+        waits: Rate-limit waits this call has spent so far.
+        max_retries: The call's own `max_retries`, overriding the policy's.
+
+    The budget and the deadline are checked by the caller: they depend on
+    time and on the rest of the client's traffic.
+    """
+    limit = policy.max_retries if max_retries is None else max_retries
+    if not retryable or limit <= 0:
+        return None
+    if retry_after is not None and retry_after > policy.max_retry_after:
+        return None
+    if rate_limited and retry_after is not None:
+        return "wait" if waits < policy.max_rate_limit_waits else None
+    return "retry" if retries < limit else None
 
 
 def backoff(policy: RetryPolicy, attempt: int, rng: random.Random) -> float:
@@ -94,7 +152,11 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     """Seconds to wait from a `Retry-After` header, or `None` if absent or invalid.
 
     Args:
-        value: The header: delta-seconds (`"120"`, also `"1.5"`) or an HTTP date.
+        value: The header: delta-seconds (`"120"`, also `"1.5"`) or an HTTP date
+            in any of the three forms RFC 9110 requires recipients to accept:
+            IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), obsolete RFC 850
+            (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
+            (`Sun Nov  6 08:49:37 1994`, which names no zone: it is GMT).
         now: The current wall-clock time (epoch seconds) to measure a date from.
 
     Negative, non-finite and unparseable values are ignored rather than trusted;
@@ -112,8 +174,8 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
             when = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError, OverflowError):
             return None
-        if when.tzinfo is None:
-            return None
+        if when.tzinfo is None:  # asctime (or "-0000"): HTTP dates are always GMT
+            when = when.replace(tzinfo=timezone.utc)
         return max(0.0, when.timestamp() - now)
     if not math.isfinite(seconds) or seconds < 0:
         return None

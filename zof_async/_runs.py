@@ -18,6 +18,7 @@ from ._streams import LineStream
 from ._waiting import WaitPolicy, watch
 
 DEFAULT_WAIT_TIMEOUT = 3600.0
+LOG_TYPE = "text/plain"
 
 
 class Runs:
@@ -64,8 +65,6 @@ class Runs:
             body["test_case_ids"] = [query.text("test_case_ids[]", c) for c in test_case_ids]
         else:
             body["test_suite_id"] = query.text("test_suite_id", test_suite_id)
-        if idempotency_key is not None:
-            query.idempotency_key(idempotency_key)
         pipeline = self._pipeline
         request = pipeline.build("POST", "/runs", json=body, idempotency_key=idempotency_key)
         return decode(await pipeline.send(request, total_timeout=query.timeout(timeout)), Run)
@@ -79,8 +78,6 @@ class Runs:
         self, run_id: str, *, idempotency_key: str | None = None, timeout: float | None = None
     ) -> Run:
         """Cancel a queued or running run; a finished one raises `ConflictError`."""
-        if idempotency_key is not None:
-            query.idempotency_key(idempotency_key)
         request = self._pipeline.build(
             "POST", path("/runs/{run_id}/cancel", run_id=run_id), idempotency_key=idempotency_key
         )
@@ -148,9 +145,15 @@ class Runs:
             async for line in lines:
                 print(line)
         ```
+
+        Raises:
+            APIResponseValidationError: On opening, if the answer is not
+                `text/plain` (nothing else is a log).
         """
-        request = self._pipeline.build("GET", path("/runs/{run_id}/logs", run_id=run_id))
-        return LineStream(self._pipeline, request)
+        request = self._pipeline.build(
+            "GET", path("/runs/{run_id}/logs", run_id=run_id), accept=LOG_TYPE
+        )
+        return LineStream(self._pipeline, request, expect=LOG_TYPE)
 
     def watch(
         self,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
@@ -21,7 +21,12 @@ from typing import Generic, TypeVar
 import anyio
 import httpx
 
-from ._exceptions import APIConnectionError, APITimeoutError, describe
+from ._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    describe,
+)
 from ._pipeline import Pipeline
 
 T = TypeVar("T")
@@ -30,18 +35,24 @@ T = TypeVar("T")
 class _Stream(Generic[T]):
     """An async iterator over a streamed response; also an async context manager."""
 
-    def __init__(self, pipeline: Pipeline, request: httpx.Request) -> None:
+    def __init__(
+        self, pipeline: Pipeline, request: httpx.Request, *, expect: str | None = None
+    ) -> None:
         self._pipeline = pipeline
         self._request = request
+        self._expect = expect
+        self._refusal: APIResponseValidationError | None = None
         self._stack: AsyncExitStack | None = None
-        self._iterator: AsyncIterator[T] | None = None
+        self._iterator: AsyncGenerator[T, None] | None = None
         self.response: httpx.Response | None = None
 
-    def _iterate(self, response: httpx.Response) -> AsyncIterator[T]:
+    def _iterate(self, response: httpx.Response) -> AsyncGenerator[T, None]:
         raise NotImplementedError
 
     async def open(self) -> httpx.Response:
         """Send the request (with retries until the headers arrive)."""
+        if self._refusal is not None:
+            raise self._refusal
         if self.response is None:
             stack = AsyncExitStack()
             try:
@@ -53,14 +64,29 @@ class _Stream(Generic[T]):
                 raise
             self._stack = stack
             self._iterator = self._iterate(self.response)
+            if self._expect is not None:
+                await self._check_type(self.response, self._expect)
         return self.response
+
+    async def _check_type(self, response: httpx.Response, expect: str) -> None:
+        """Reject a body of another media type than asked for, before reading it."""
+        got = response.headers.get("content-type", "")
+        if got.split(";", 1)[0].strip().lower() != expect:
+            self._refusal = APIResponseValidationError(
+                f"{describe(self._request)}: asked for {expect}, got {got or 'no Content-Type'}",
+                response=response,
+            )
+            await self.aclose()
+            raise self._refusal
 
     def __aiter__(self) -> _Stream[T]:
         return self
 
     async def __anext__(self) -> T:
         await self.open()
-        assert self._iterator is not None
+        if self._iterator is None:  # closed
+            raise StopAsyncIteration
+        error: APIConnectionError
         try:
             return await self._iterator.__anext__()
         except StopAsyncIteration:
@@ -68,22 +94,31 @@ class _Stream(Generic[T]):
             raise
         except httpx.TimeoutException as exc:
             await self.aclose()
-            raise APITimeoutError(
+            error = APITimeoutError(
                 f"{describe(self._request)}: body: {exc}", request=self._request
-            ) from exc
-        except httpx.TransportError as exc:
+            )
+            error.__cause__ = exc
+        except (httpx.TransportError, OSError) as exc:
             await self.aclose()
-            raise APIConnectionError(
+            error = APIConnectionError(
                 f"{describe(self._request)}: the body was cut off: {type(exc).__name__}: {exc}",
                 request=self._request,
-            ) from exc
+            )
+            error.__cause__ = exc
+        # Raised outside the handlers, so that the scrubbed chain is the one shown.
+        raise self._pipeline.redactor.exception(error)
 
     async def aclose(self) -> None:
-        """Close the response and give its connection slot back."""
+        """Close the body's iterator and the response; give the connection slot back."""
+        iterator, self._iterator = self._iterator, None
         stack, self._stack = self._stack, None
-        if stack is not None:
-            with anyio.CancelScope(shield=True):
-                await stack.aclose()
+        with anyio.CancelScope(shield=True):
+            try:
+                if iterator is not None:
+                    await iterator.aclose()
+            finally:
+                if stack is not None:
+                    await stack.aclose()
 
     async def __aenter__(self) -> _Stream[T]:
         await self.open()
@@ -101,15 +136,28 @@ class _Stream(Generic[T]):
 class ByteStream(_Stream[bytes]):
     """The body as chunks of bytes."""
 
-    def _iterate(self, response: httpx.Response) -> AsyncIterator[bytes]:
-        return response.aiter_bytes()
+    def _iterate(self, response: httpx.Response) -> AsyncGenerator[bytes, None]:
+        return _closing(response.aiter_bytes())
 
 
 class LineStream(_Stream[str]):
     """The body as lines of text, without their line endings."""
 
-    def _iterate(self, response: httpx.Response) -> AsyncIterator[str]:
-        return response.aiter_lines()
+    def _iterate(self, response: httpx.Response) -> AsyncGenerator[str, None]:
+        return _closing(response.aiter_lines())
+
+
+async def _closing(body: AsyncIterator[T]) -> AsyncGenerator[T, None]:
+    """`body` (an httpx `aiter_*` generator), closed when this generator is closed.
+
+    `_Stream.aclose()` closes this one at once rather than leaving it to the
+    garbage collector, which trio reports as a `ResourceWarning`. (The inner
+    generators of httpx's own chain are left to it; see pyproject's
+    filterwarnings.)
+    """
+    async with contextlib.aclosing(body) as chunks:  # type: ignore[type-var]
+        async for chunk in chunks:
+            yield chunk
 
 
 async def write_atomically(

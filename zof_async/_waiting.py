@@ -33,6 +33,7 @@ from ._exceptions import (
     APIConnectionError,
     APIStatusError,
     AuthenticationError,
+    ClientClosedError,
     NotFoundError,
     PermissionDeniedError,
     WaitTimeoutError,
@@ -128,6 +129,8 @@ async def watch(
             if exc.status_code != 429 and exc.status_code < 500:
                 raise
             hint = parse_retry_after(exc.response.headers.get("retry-after"), now=time.time())
+        except ClientClosedError:
+            raise
         except APIConnectionError:
             pass
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from zof_async import RetryPolicy
 from zof_async._budget import RetryBudget
-from zof_async._retry import backoff, parse_retry_after, retry_delay
+from zof_async._retry import backoff, next_step, parse_retry_after, retry_delay
 
 NOW = 1_795_000_000.0
 
@@ -75,6 +76,10 @@ def test_retry_after_jitter_spreads_a_fan_out() -> None:
             ),
             0.0,
         ),
+        ("Sunday, 06-Nov-94 08:49:37 GMT", 0.0),  # RFC 850, in the past
+        ("Sun Nov  6 08:49:37 1994", 0.0),  # asctime, in the past
+        (time.strftime("%A, %d-%b-%y %H:%M:%S GMT", time.gmtime(NOW + 30)), 30.0),
+        (time.asctime(time.gmtime(NOW + 30)), 30.0),
         ("-5", None),
         ("nan", None),
         ("inf", None),
@@ -125,3 +130,45 @@ def test_budget_is_never_exceeded(events: list[tuple[bool, float]]) -> None:
             log.append((now, "retry"))
             recent = [kind for t, kind in log if int(t) > int(now) - 10]
             assert recent.count("retry") <= 2 + 0.1 * recent.count("request")
+
+
+@pytest.mark.parametrize(
+    ("retryable", "rate_limited", "retry_after", "retries", "waits", "expected"),
+    [
+        (False, False, None, 0, 0, None),
+        (True, False, None, 0, 0, "retry"),
+        (True, False, None, 3, 0, None),  # max_retries spent
+        (True, True, None, 0, 0, "retry"),  # a 429 without Retry-After is a failure
+        (True, True, 2.0, 3, 0, "wait"),  # waits do not spend max_retries
+        (True, True, 2.0, 0, 20, None),  # max_rate_limit_waits spent
+        (True, True, 61.0, 0, 0, None),  # beyond max_retry_after
+        (True, False, 61.0, 0, 0, None),  # a 503's Retry-After too
+    ],
+)
+def test_next_step(
+    retryable: bool,
+    rate_limited: bool,
+    retry_after: float | None,
+    retries: int,
+    waits: int,
+    expected: str | None,
+) -> None:
+    policy = RetryPolicy(max_retries=3, max_rate_limit_waits=20, max_retry_after=60)
+    step = next_step(
+        policy,
+        retryable=retryable,
+        rate_limited=rate_limited,
+        retry_after=retry_after,
+        retries=retries,
+        waits=waits,
+    )
+    assert step == expected
+
+
+def test_retries_off_turns_rate_limit_waits_off_too() -> None:
+    for max_retries, policy in [(0, RetryPolicy()), (None, RetryPolicy(max_retries=0))]:
+        step = next_step(
+            policy, retryable=True, rate_limited=True, retry_after=1.0, retries=0, waits=0,
+            max_retries=max_retries,
+        )  # fmt: skip
+        assert step is None

@@ -90,6 +90,8 @@ def test_shell_entry_prints_url_and_key_and_serves() -> None:
     finally:
         process.terminate()
         process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 @pytest.mark.anyio

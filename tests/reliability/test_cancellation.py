@@ -48,9 +48,14 @@ async def test_random_cancellations_leave_the_client_healthy() -> None:
                 ):
                     pass
 
-            for _ in range(ROUNDS):
+            for round_ in range(ROUNDS):
                 work = rng.choice([get, page, bulk])
-                with anyio.move_on_after(rng.uniform(0, 0.01)) as scope:
+                limit = rng.uniform(0, 0.01)
+                if round_ % 5 == 0:
+                    # A GET run to the end, so the share that completes does
+                    # not depend on how busy this (shared) machine is.
+                    work, limit = get, 30.0
+                with anyio.move_on_after(limit) as scope:
                     await work()
                 if scope.cancelled_caught:
                     cancelled += 1

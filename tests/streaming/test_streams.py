@@ -38,11 +38,13 @@ async def test_logs_stream_line_by_line(busy: Emulator, zof: AsyncZof) -> None:
     assert "queued with 2000 cases" in received[0]
     assert zof.stats.in_flight == 0
     first = []
-    async for line in zof.runs.logs(run_id):
-        first.append(line)
-        if len(first) == 3:
-            break
+    async with zof.runs.logs(run_id) as stream:  # leaving early: the block closes the body
+        async for line in stream:
+            first.append(line)
+            if len(first) == 3:
+                break
     assert first == received[:3]
+    assert zof.stats.in_flight == 0
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])

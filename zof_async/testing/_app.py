@@ -1,9 +1,14 @@
 """The emulator as one ASGI application.
 
 Each request goes: prefix check, latency, authentication, routing, injected
-faults, permission, idempotency, then the handler with the emulator's lock held
-and its runs advanced to "now". Every response carries `X-Request-Id`, and
-every one is counted in `Emulator.stats`.
+faults, permission, content negotiation, idempotency, then the handler with the
+emulator's lock held and its runs advanced to "now". Every response carries
+`X-Request-Id`, and every one is counted in `Emulator.stats`.
+
+Content negotiation follows zof-api.md: a request whose `Accept` excludes what
+the endpoint answers gets `406 not_acceptable`, checked before the handler
+where the type is fixed (JSON, run logs), after it where the handler decides
+(an export in the format asked, an artifact's own content type).
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from urllib.parse import parse_qs, unquote
 
 import anyio
 
+from ._faults import Fault
 from ._records import PERMISSIONS
 from ._routes import ROUTES, Ctx, Route
 from ._stats import RequestRecord
-from ._wire import ApiError, Request, Response, bad_request
+from ._wire import ApiError, Request, Response, acceptable, bad_request, not_acceptable
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
@@ -97,24 +103,28 @@ class App:
         fault = emu.faults.decide(
             method=request.method, route=route.template, key=key.secret, now=emu.clock.now()
         )
-        if fault is not None:
-            headers = []
-            if fault.retry_after is not None:
-                headers.append(("retry-after", f"{fault.retry_after:g}"))
-            code = "rate_limited" if fault.status == 429 else "internal_error"
-            message = "rate limit exceeded" if fault.status == 429 else "transient server fault"
-            raise ApiError(fault.status, code, message, headers=headers)
+        if fault is not None and not fault.after_handler:
+            raise _fault_error(fault)
         if route.permission and route.permission not in PERMISSIONS[key.role]:
             raise ApiError(
                 403, "forbidden", f"this key's role lacks the {route.permission} permission"
             )
+        accept = request.headers.get("accept")
+        if route.produces is not None and not acceptable(accept, route.produces):
+            raise not_acceptable(route.produces)  # before the handler: nothing is done
         with emu.lock:
             now = emu.clock.now()
             emu.lifecycle.advance(now)
             ctx = Ctx(emu, key.org_id, now)
             if request.method == "POST" and "idempotency-key" in request.headers:
-                return self._idempotent(ctx, request, route, params)
-            return route.handler(ctx, request, params)
+                response = self._idempotent(ctx, request, route, params)
+            else:
+                response = route.handler(ctx, request, params)
+        if fault is not None:  # served, and now the answer is lost
+            raise _fault_error(fault)
+        if response.status < 400 and not acceptable(accept, response.content_type):
+            raise not_acceptable(response.content_type)  # an export as asked, an artifact's type
+        return response
 
     def _idempotent(
         self, ctx: Ctx, request: Request, route: Route, params: dict[str, str]
@@ -148,6 +158,15 @@ class App:
         keep = response if isinstance(response.body, bytes) else None
         ctx.emu.idempotency[slot] = StoredResponse(fingerprint, ctx.now + IDEMPOTENCY_TTL, keep)
         return response
+
+
+def _fault_error(fault: Fault) -> ApiError:
+    headers = []
+    if fault.retry_after is not None:
+        headers.append(("retry-after", f"{fault.retry_after:g}"))
+    code = "rate_limited" if fault.status == 429 else "internal_error"
+    message = "rate limit exceeded" if fault.status == 429 else "transient server fault"
+    return ApiError(fault.status, code, message, headers=headers)
 
 
 def _run_handler(ctx: Ctx, request: Request, route: Route, params: dict[str, str]) -> Response:

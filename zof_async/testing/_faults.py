@@ -26,6 +26,7 @@ class Fault:
 
     status: int
     retry_after: float | None = None
+    after_handler: bool = False
 
 
 @dataclass(slots=True)
@@ -86,6 +87,7 @@ class Faults:
         retry_after: float | None = None,
         method: str | None = None,
         route: str | None = None,
+        after_handler: bool = False,
     ) -> None:
         """Answer the next `count` matching requests with `status`.
 
@@ -95,11 +97,15 @@ class Faults:
             retry_after: `Retry-After` seconds to send.
             method: Only requests with this method (e.g. `"POST"`).
             route: Only requests to this route template (e.g. `"/runs/{id}"`).
+            after_handler: Serve the request first (a POST creates its run and
+                stores its idempotent answer), then answer `status` instead:
+                the answer is lost, not the work.
         """
         if status == 429 and retry_after is None:
             retry_after = 1
+        fault = Fault(status, retry_after, after_handler)
         with self._lock:
-            self._scripted.append(_Scripted(count, Fault(status, retry_after), method, route))
+            self._scripted.append(_Scripted(count, fault, method, route))
 
     def throttle(self, *, now: float, seconds: float, retry_after: float) -> None:
         """Answer every request with 429 for `seconds` from `now` (emulator clock)."""

@@ -208,6 +208,7 @@ class FaultProxy:
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
             return
         finally:
-            if upstream is not None:
-                await upstream.aclose()
-            await client.aclose()
+            with anyio.CancelScope(shield=True):  # close both, even when cancelled
+                if upstream is not None:
+                    await upstream.aclose()
+                await client.aclose()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ._listing import listing_id, paginate, parse_statuses, parse_time, single
 from ._records import RESULT_STATUSES, RUN_STATUSES, TERMINAL_RUN_STATUSES, Artifact, Result, Run
-from ._wire import ApiError, Request, Response, bad_request, not_found
+from ._wire import JSON, ApiError, Request, Response, bad_request, not_found
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
@@ -32,10 +32,14 @@ Handler = Callable[[Ctx, Request, dict[str, str]], Response]
 
 @dataclass(frozen=True, slots=True)
 class Route:
+    """One operation. `produces` is its success media type, or `None` when
+    the handler decides it (an export as asked, an artifact's own type)."""
+
     method: str
     template: str
     permission: str | None
     handler: Handler
+    produces: str | None = JSON
 
     @property
     def segments(self) -> list[str]:
@@ -337,11 +341,11 @@ ROUTES = (
     Route("POST", "/runs", "runs:create", create_run),
     Route("GET", "/runs/{id}", None, get_run),
     Route("POST", "/runs/{id}/cancel", "runs:cancel", cancel_run),
-    Route("GET", "/runs/{id}/logs", None, run_logs),
+    Route("GET", "/runs/{id}/logs", None, run_logs, "text/plain"),
     Route("GET", "/runs/{id}/artifacts", None, run_artifacts),
     Route("GET", "/results", None, list_results),
-    Route("POST", "/results/export", "results:export", export_results),
+    Route("POST", "/results/export", "results:export", export_results, None),
     Route("GET", "/results/{id}", None, get_result),
     Route("GET", "/results/{id}/artifacts", None, result_artifacts),
-    Route("GET", "/artifacts/{id}/content", None, artifact_content),
+    Route("GET", "/artifacts/{id}/content", None, artifact_content, None),
 )

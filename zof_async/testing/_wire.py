@@ -36,6 +36,51 @@ class ApiError(Exception):
         return Response.json(self.status, {"error": error}, headers=self.headers)
 
 
+def not_acceptable(media_type: str) -> ApiError:
+    return ApiError(
+        406,
+        "not_acceptable",
+        f"this endpoint answers {media_type}, which the Accept header excludes",
+    )
+
+
+def acceptable(accept: str | None, media_type: str) -> bool:
+    """Whether an `Accept` header admits `media_type` (RFC 9110 section 12.5.1).
+
+    No header admits anything. Otherwise the most specific range that matches
+    (`type/subtype` over `type/*` over `*/*`; parameters such as `charset` are
+    not compared) decides: admitted unless its `q` is 0. A type no range
+    matches is excluded.
+    """
+    if accept is None or not accept.strip():
+        return True
+    wanted = media_type.split(";", 1)[0].strip().lower()
+    kind = wanted.split("/", 1)[0]
+    best: tuple[int, float] | None = None  # (specificity, q)
+    for item in accept.split(","):
+        parts = [p.strip() for p in item.split(";")]
+        media = parts[0].lower()
+        if media == wanted:
+            specificity = 2
+        elif media == f"{kind}/*":
+            specificity = 1
+        elif media == "*/*":
+            specificity = 0
+        else:
+            continue
+        q = 1.0
+        for param in parts[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if best is None or specificity > best[0]:
+            best = (specificity, q)
+    return best is not None and best[1] > 0
+
+
 def bad_request(message: str, param: str | None = None) -> ApiError:
     return ApiError(400, "invalid_request", message, param)
 

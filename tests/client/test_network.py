@@ -1,0 +1,176 @@
+"""Proxies and TLS on every transport the client builds, against real servers.
+
+A forward proxy on 127.0.0.1 (absolute-form for http, CONNECT for https) and
+a TLS server whose certificate a private CA issued (trustme) for `zof.test`,
+a name that only the proxy resolves.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+
+from tests.helpers import KEY, run_json
+from tests.sockets import ForwardProxy, RawServer, http_answer
+from zof_async import APIConnectionError, AsyncZof, ConfigurationError
+
+pytestmark = pytest.mark.anyio
+
+TRANSPORTS = [pytest.param(None, id="default"), pytest.param("aiohttp", id="aiohttp")]
+
+
+@pytest.fixture
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
+    path = tmp_path / "private-ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+@pytest.fixture
+def tls_server(ca: trustme.CA) -> Iterator[RawServer]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("zof.test", "127.0.0.1").configure_cert(context)
+    with RawServer([http_answer(200, run_json())], tls=context).running() as server:
+        yield server
+
+
+@pytest.fixture
+def proxy() -> Iterator[ForwardProxy]:
+    with ForwardProxy().running() as running:
+        yield running
+
+
+@pytest.fixture
+def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.mark.usefixtures("no_proxy_env")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_https_proxy_from_the_environment_tunnels_with_connect(
+    transport: str | None,
+    tls_server: RawServer,
+    proxy: ForwardProxy,
+    ca_file: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HTTPS_PROXY: a CONNECT tunnel; the private CA verifies the server behind it."""
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    base_url = f"https://zof.test:{tls_server.port}/v1"
+    async with AsyncZof(
+        api_key=KEY, base_url=base_url, transport=transport, verify=ca_file, max_retries=0
+    ) as zof:
+        run = await zof.runs.get("run_1")
+    assert run.id == "run_1"
+    assert proxy.seen == [f"CONNECT zof.test:{tls_server.port} HTTP/1.1"]
+    assert tls_server.received[0].request_line == "GET /v1/runs/run_1 HTTP/1.1"
+    assert tls_server.received[0].headers["authorization"] == f"Bearer {KEY}"
+
+
+@pytest.mark.usefixtures("no_proxy_env")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_http_proxy_gets_the_absolute_form(
+    transport: str | None, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY for an http:// base URL: the proxy sees the absolute URL."""
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    with RawServer([http_answer(200, run_json())]).running() as server:
+        base_url = f"http://zof.test:{server.port}/v1"
+        async with AsyncZof(
+            api_key=KEY,
+            base_url=base_url,
+            transport=transport,
+            allow_insecure_http=True,
+            max_retries=0,
+        ) as zof:
+            await zof.runs.get("run_1")
+    assert proxy.seen == [f"GET http://zof.test:{server.port}/v1/runs/run_1 HTTP/1.1"]
+    assert server.received[0].request_line == "GET /v1/runs/run_1 HTTP/1.1"
+
+
+@pytest.mark.usefixtures("no_proxy_env")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_explicit_proxy_wins_and_no_proxy_or_trust_env_false_bypass(
+    transport: str | None,
+    tls_server: RawServer,
+    proxy: ForwardProxy,
+    ca_file: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """proxy= needs no environment; NO_PROXY and trust_env=False keep requests direct."""
+    base_url = f"https://zof.test:{tls_server.port}/v1"
+    options = {"api_key": KEY, "transport": transport, "verify": ca_file, "max_retries": 0}
+    async with AsyncZof(base_url=base_url, proxy=proxy.url, **options) as zof:
+        await zof.runs.get("run_1")
+    assert len(proxy.seen) == 1
+
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", "example.org,.test")
+    async with AsyncZof(base_url=base_url, **options) as zof:
+        with pytest.raises(APIConnectionError, match=r"zof\.test"):
+            await zof.runs.get("run_1")  # direct: nobody resolves zof.test
+    monkeypatch.delenv("NO_PROXY")
+    async with AsyncZof(base_url=base_url, trust_env=False, **options) as zof:
+        with pytest.raises(APIConnectionError, match=r"zof\.test"):
+            await zof.runs.get("run_1")
+    assert len(proxy.seen) == 1
+
+
+@pytest.mark.usefixtures("no_proxy_env")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_loopback_is_never_proxied_from_the_environment(
+    transport: str | None, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A corporate HTTP_PROXY does not swallow the local emulator."""
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    with RawServer([http_answer(200, run_json())]).running() as server:
+        async with AsyncZof(api_key=KEY, base_url=server.base_url, transport=transport) as zof:
+            await zof.runs.get("run_1")
+    assert proxy.seen == []
+    assert len(server.received) == 1
+
+
+@pytest.mark.usefixtures("no_proxy_env")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_private_ca_by_path_or_context_and_untrusted_without(
+    transport: str | None, tls_server: RawServer, ca: trustme.CA, ca_file: str
+) -> None:
+    """verify= a CA bundle path or SSLContext trusts the server; the default does not."""
+    base_url = f"https://127.0.0.1:{tls_server.port}/v1"
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    for verify in (ca_file, context):
+        async with AsyncZof(
+            api_key=KEY, base_url=base_url, transport=transport, verify=verify
+        ) as zof:
+            assert (await zof.runs.get("run_1")).id == "run_1"
+    async with AsyncZof(api_key=KEY, base_url=base_url, transport=transport, max_retries=0) as zof:
+        with pytest.raises(APIConnectionError) as caught:
+            await zof.runs.get("run_1")
+    assert KEY not in str(caught.value)
+
+
+def test_proxy_and_verify_are_refused_with_a_transport_they_would_not_reach() -> None:
+    """proxy=/verify= with your own transport or client: said at once, not ignored."""
+    import httpx
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200))
+    with pytest.raises(ConfigurationError, match=r"proxy= and verify="):
+        AsyncZof(api_key=KEY, transport=transport, proxy="http://127.0.0.1:1")
+    with pytest.raises(ConfigurationError, match=r"proxy= and verify="):
+        AsyncZof(api_key=KEY, http_client=httpx.AsyncClient(), verify=False)
+    with pytest.raises(ConfigurationError, match="proxy must be"):
+        AsyncZof(api_key=KEY, proxy="socks5://127.0.0.1:1080")
+    with pytest.raises(ConfigurationError, match="no CA bundle"):
+        AsyncZof(api_key=KEY, verify="/nonexistent/ca.pem")

@@ -1,0 +1,91 @@
+"""Keeping secrets out of everything a user can see: errors, their chains, logs.
+
+One `Redactor` per client scrubs the client's API key, and any
+`Bearer <token>` a server or a library echoes, from exception messages and
+from the whole `__cause__`/`__context__` chain that `traceback` prints. A
+link of the chain that is not ours (an httpx or aiohttp exception) and whose
+text or repr holds a secret is replaced by a `RedactedError` carrying its
+type name and scrubbed text, since a foreign exception's text cannot be
+changed reliably.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ._exceptions import APIStatusError, ZofError
+
+__all__ = ["REDACTED", "RedactedError", "Redactor"]
+
+REDACTED = "<redacted>"
+
+_BEARER = re.compile(r"(?i)\b(bearer)(\s+|%20|\+)[^\s\"',;&<>()\[\]{}]+")
+
+
+class RedactedError(Exception):
+    """Stands in a chain for a library exception whose text held a secret."""
+
+
+class Redactor:
+    """Scrubs a client's secrets from text and from exceptions.
+
+    Args:
+        secrets: The values never to show (empty ones are ignored).
+    """
+
+    __slots__ = ("_secrets",)
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+
+    def holds_secret(self, text: str) -> bool:
+        """Whether `text` shows a secret or a bearer token."""
+        return any(secret in text for secret in self._secrets) or _BEARER.search(text) is not None
+
+    def text(self, text: str) -> str:
+        """`text` with every secret and bearer token replaced by `<redacted>`."""
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        if "earer" in text or "EARER" in text:
+            text = _BEARER.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
+        return text
+
+    def exception(self, exc: BaseException) -> BaseException:
+        """Scrub `exc` and its chain in place; return `exc` for `raise`."""
+        if isinstance(exc, ZofError):
+            self._scrub_ours(exc)
+        seen = {id(exc)}
+        link = exc
+        while True:
+            following = link.__cause__
+            as_cause = following is not None
+            if following is None and not link.__suppress_context__:
+                following = link.__context__
+            if following is None or id(following) in seen:
+                return exc
+            seen.add(id(following))
+            if isinstance(following, ZofError):
+                self._scrub_ours(following)
+            elif self.holds_secret(f"{following} {following!r}"):
+                stand_in = RedactedError(
+                    f"{type(following).__qualname__}: {self.text(str(following))}"
+                )
+                if as_cause:
+                    link.__cause__ = stand_in
+                else:
+                    link.__context__ = stand_in
+                return exc  # the rest of that chain is the foreign exception's own
+            link = following
+
+    def _scrub_ours(self, exc: ZofError) -> None:
+        exc.args = tuple(self.text(a) if isinstance(a, str) else a for a in exc.args)
+        if isinstance(exc, APIStatusError):
+            exc.message = self.text(exc.message)
+            if exc.code is not None:
+                exc.code = self.text(exc.code)
+            if exc.param is not None:
+                exc.param = self.text(exc.param)
+            if exc.request_id is not None:
+                exc.request_id = self.text(exc.request_id)

@@ -1,0 +1,132 @@
+"""Choosing what a client sends through, from the options a user gave.
+
+Three sources, each with its own rules, documented on `AsyncZof`:
+
+- the default: single-connection httpcore transports (see `_pool`), or
+  `transport="aiohttp"`; the client builds these, so `proxy=`, `verify=` and
+  `trust_env` apply to them;
+- `transport=`: an httpx transport of the user's, used as it is;
+- `http_client=`: an `httpx.AsyncClient` of the user's. What it contributes
+  is its transport (pool, mounts, proxies, TLS), its event hooks and its
+  headers, except the four every httpx client carries (`Accept`,
+  `Accept-Encoding`, `Connection`, `User-Agent`), which the SDK sets. What
+  the SDK decides regardless: the URL, `Authorization`, timeouts, no
+  redirects. Settings
+  that would otherwise be dropped silently (`base_url`, `params`, `auth`, an
+  `Authorization` header) are refused with a `ConfigurationError`.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from typing import Literal
+
+import httpx
+
+from ._exceptions import ConfigurationError
+from ._pool import ClientTransport, ConnectionPool, sharded_factory
+from ._proxies import resolve_proxy
+
+__all__ = ["TransportChoice", "build_pool", "user_client_headers"]
+
+TransportChoice = httpx.AsyncBaseTransport | Literal["httpx", "aiohttp"] | None
+
+#: Headers every httpx.AsyncClient has unless told otherwise; not the user's.
+_HTTPX_DEFAULTS = frozenset({"accept", "accept-encoding", "connection", "user-agent"})
+
+
+def build_pool(
+    *,
+    base_url: httpx.URL,
+    max_connections: int,
+    transport: TransportChoice,
+    http_client: httpx.AsyncClient | None,
+    proxy: str | httpx.URL | None,
+    verify: ssl.SSLContext | str | bool | None,
+    trust_env: bool,
+) -> ConnectionPool:
+    """The connection pool of a new client.
+
+    Raises:
+        ConfigurationError: For a transport or client of the wrong type, both
+            given, or `proxy=`/`verify=` with a transport the client does not
+            build (configure those on your transport or client instead).
+    """
+    builds_own = transport is None or transport in ("httpx", "aiohttp")
+    if not builds_own or http_client is not None:
+        if transport is not None and http_client is not None:
+            raise ConfigurationError("pass either transport or http_client, not both")
+        if proxy is not None or verify is not None:
+            raise ConfigurationError(
+                "proxy= and verify= apply to the transports AsyncZof builds; configure them "
+                "on the transport or http_client you pass instead"
+            )
+    if http_client is not None:
+        if not isinstance(http_client, httpx.AsyncClient):
+            raise ConfigurationError(
+                f"http_client must be an httpx.AsyncClient, not {type(http_client).__name__}"
+            )
+        return ConnectionPool(
+            max_connections=max_connections,
+            transport=ClientTransport(http_client),
+            owns_transport=False,
+        )
+    if isinstance(transport, httpx.AsyncBaseTransport):
+        return ConnectionPool(max_connections=max_connections, transport=transport)
+    if not builds_own:
+        raise ConfigurationError(
+            "transport must be an httpx.AsyncBaseTransport, 'httpx' or 'aiohttp', "
+            f"not {transport!r}"
+        )
+    try:
+        proxy_url = resolve_proxy(base_url, proxy=proxy, trust_env=trust_env)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    if isinstance(verify, str) and not os.path.exists(verify):
+        raise ConfigurationError(f"verify: no CA bundle file or directory at {verify!r}")
+    if transport == "aiohttp":
+        from ._aiohttp import aiohttp_transport
+
+        return ConnectionPool(
+            max_connections=max_connections,
+            transport=aiohttp_transport(
+                proxy=proxy_url, verify=True if verify is None else verify, trust_env=trust_env
+            ),
+        )
+    return ConnectionPool(
+        max_connections=max_connections,
+        factory=sharded_factory(
+            verify=True if verify is None else verify, trust_env=trust_env, proxy=proxy_url
+        ),
+    )
+
+
+def user_client_headers(client: httpx.AsyncClient) -> list[tuple[str, str]]:
+    """The headers an `http_client` adds to every request, after checking it.
+
+    Raises:
+        ConfigurationError: If the client sets what the SDK would have to drop
+            or override: `base_url`, `params`, `auth` or `Authorization`.
+    """
+    refused = [
+        name
+        for name, is_set in (
+            ("base_url", bool(str(client.base_url))),
+            ("params", bool(client.params)),
+            ("auth", client.auth is not None),
+            ("an Authorization header", "authorization" in client.headers),
+        )
+        if is_set
+    ]
+    if refused:
+        raise ConfigurationError(
+            f"http_client sets {', '.join(refused)}, which AsyncZof would not use: pass "
+            "base_url= and api_key= to AsyncZof (the key goes only in its Authorization "
+            "header), and per-call options instead of params"
+        )
+    return [
+        (name, value)
+        for name, value in client.headers.multi_items()
+        if name.lower() not in _HTTPX_DEFAULTS
+    ]
