@@ -15,13 +15,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._models import Result, Run
+from ._models import ArtifactBatch, Result, Run
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["results_schema", "runs_schema", "table", "to_arrow", "to_pandas"]
+__all__ = [
+    "artifacts_schema",
+    "artifacts_table",
+    "results_schema",
+    "runs_schema",
+    "table",
+    "to_arrow",
+    "to_pandas",
+]
 
 
 def _pyarrow() -> Any:
@@ -72,6 +80,59 @@ def runs_schema() -> pa.Schema:
             pa.field("url", text),
         ]
     )
+
+
+def artifacts_schema() -> pa.Schema:
+    """The schema of `zof_async.ray.bulk_artifacts`: one row per artifact, or
+    one row with only `result_id` and `error` for a result whose fetch failed."""
+    pa = _pyarrow()
+    text = pa.string()
+    return pa.schema(
+        [
+            pa.field("result_id", text, nullable=False),
+            pa.field("id", text),
+            pa.field("run_id", text),
+            pa.field("kind", text),
+            pa.field("name", text),
+            pa.field("content_type", text),
+            pa.field("size_bytes", pa.int64()),
+            pa.field("download_url", text),
+            pa.field("created_at", pa.timestamp("us", tz="UTC")),
+            pa.field("error", text),
+        ]
+    )
+
+
+def artifacts_table(batches: Iterable[ArtifactBatch]) -> pa.Table:
+    """What `bulk_artifacts` found, as a table with `artifacts_schema()`."""
+    pa = _pyarrow()
+    names = artifacts_schema().names
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    for batch in batches:
+        if batch.artifacts is None:
+            row = dict.fromkeys(names)
+            row.update(
+                result_id=batch.result_id, error=f"{type(batch.error).__name__}: {batch.error}"
+            )
+            for name in names:
+                columns[name].append(row[name])
+            continue
+        for artifact in batch.artifacts:
+            values = {
+                "result_id": batch.result_id,
+                "id": artifact.id,
+                "run_id": artifact.run_id,
+                "kind": artifact.kind.value,
+                "name": artifact.name,
+                "content_type": artifact.content_type,
+                "size_bytes": artifact.size_bytes,
+                "download_url": artifact.download_url,
+                "created_at": artifact.created_at,
+                "error": None,
+            }
+            for name in names:
+                columns[name].append(values[name])
+    return pa.Table.from_pydict(columns, schema=artifacts_schema())
 
 
 def _result_columns(items: Sequence[Result]) -> dict[str, list[Any]]:

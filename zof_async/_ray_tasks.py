@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 import attrs
 
-from ._arrow import table
+from ._arrow import artifacts_table, table
 from ._client import AsyncZof
 from ._exceptions import APIConnectionError, InternalServerError, RateLimitError, ZofError
 from ._models import Result, Run
@@ -149,3 +149,19 @@ async def _read_block(part: Slice, settings: Settings) -> tuple[Any, str | None]
         checkpoint = None if pager.exhausted else pager.checkpoint
         await pager.aclose()
     return table(rows, model=model), checkpoint
+
+
+def artifacts_of_batch(batch: Any, *, settings: Settings, concurrency: int) -> Any:
+    """A `map_batches` step: the artifacts of the results in `batch` (its `id` column)."""
+    ids = batch.column("id").to_pylist()
+
+    async def fetch() -> list[Any]:
+        async with AsyncZof(api_key=settings.key.reveal(), base_url=settings.base_url) as zof:
+            return [
+                outcome
+                async for outcome in zof.results.bulk_artifacts(
+                    ids, concurrency=concurrency, ordered=True
+                )
+            ]
+
+    return artifacts_table(anyio.run(fetch))

@@ -43,9 +43,16 @@ from . import _query as query
 from ._arrow import results_schema, runs_schema
 from ._client import AsyncZof
 from ._partition import Kind, ListingQuery, Slice, plan, to_micros
-from ._ray_tasks import Key, Settings, read_partition
+from ._ray_tasks import Key, Settings, artifacts_of_batch, read_partition
 
-__all__ = ["ZofDatasource", "read_results", "read_runs", "results_datasource", "runs_datasource"]
+__all__ = [
+    "ZofDatasource",
+    "bulk_artifacts",
+    "read_results",
+    "read_runs",
+    "results_datasource",
+    "runs_datasource",
+]
 
 log = logging.getLogger("zof_async.ray")
 T = TypeVar("T")
@@ -242,6 +249,39 @@ def read_runs(
         base_url=base_url, page_size=page_size, block_rows=block_rows, max_retries=max_retries,
     )  # fmt: skip
     return _read(source, parallelism, concurrency, read_options)
+
+
+def bulk_artifacts(
+    results: ray.data.Dataset,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    concurrency: int = 16,
+    batch_size: int = 1000,
+) -> ray.data.Dataset:
+    """The artifacts of every result of `results` (a `read_results` dataset).
+
+    A `map_batches` step: each batch of result ids is fanned out by
+    `zof.results.bulk_artifacts` on its worker, `concurrency` requests at a
+    time. One row per artifact; a result whose fetch failed (e.g. a 404)
+    gives one row with its `result_id` and the `error`, so none is lost.
+    Credentials as for `read_results`.
+    """
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError("concurrency must be a positive integer")
+    settings = Settings(
+        key=Key(api_key or os.environ.get("ZOF_API_KEY") or None),
+        base_url=base_url or os.environ.get("ZOF_BASE_URL") or None,
+        page_size=1000,
+        block_rows=batch_size,
+        max_retries=None,
+    )
+    return results.map_batches(
+        artifacts_of_batch,
+        batch_format="pyarrow",
+        batch_size=batch_size,
+        fn_kwargs={"settings": settings, "concurrency": concurrency},
+    )
 
 
 def _read(

@@ -20,7 +20,14 @@ from .conftest import RAY_WARNINGS, Served, served_emulator
 pytest.importorskip("ray", reason="the ray extra is not installed for this Python")
 pytest.importorskip("zof_async.ray")
 
-pytestmark = RAY_WARNINGS
+pytestmark = [
+    *RAY_WARNINGS,
+    # Ray's pandas blocks call reset_index(inplace=True), which pandas 3.1
+    # deprecates (ray/data/_internal/pandas_block.py, Ray 2.60): Ray's to fix.
+    pytest.mark.filterwarnings(
+        "ignore:The inplace keyword in DataFrame.reset_index is deprecated:DeprecationWarning"
+    ),
+]
 
 README = __import__("pathlib").Path(__file__).resolve().parents[2] / "README.md"
 
@@ -48,4 +55,4 @@ def test_the_readme_block_reads_a_month_into_ray_and_pandas(
     frame = scope["frame"]
     assert len(frame) == 3_000
     assert frame["id"].is_unique
-    assert str(frame["created_at"].dtype) == "datetime64[us, UTC]"
+    assert str(frame["created_at"].dt.tz) == "UTC"  # numpy- or Arrow-backed, as Ray chooses
