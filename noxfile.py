@@ -28,6 +28,8 @@ nox.options.download_python = "never"  # no network but PyPI: only this machine'
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 EXTRAS = ".[testing,cli,aiohttp]"
+# The tests also cover the columnar (pyarrow, pandas) and Ray Data extras.
+TEST_EXTRAS = ".[testing,cli,aiohttp,pandas,ray]"
 # The oldest (requires-python) and the newest Python the suite must pass on.
 # Not 3.11/3.12 as well: each full run takes ~1.5 min of the 2 cores.
 TEST_PYTHONS = ["3.10", "3.13"]
@@ -60,7 +62,7 @@ _find_pythons(TEST_PYTHONS)
 @nox.session(python=TEST_PYTHONS)
 def tests(session: nox.Session) -> None:
     """Run the test suite (pass pytest options after --)."""
-    session.install("-e", EXTRAS, *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.install("-e", TEST_EXTRAS, *nox.project.dependency_groups(PYPROJECT, "test"))
     args = session.posargs or ["-q"]
     session.run("pytest", *args)
 
@@ -181,3 +183,10 @@ def package(session: nox.Session) -> None:
     if any("/quick/" in name or "__pycache__" in name for name in in_sdist):
         session.error("the sdist holds local leftovers (quick benchmark results, caches)")
     session.log(f"{sdist.name}: {len(in_sdist)} files; {wheel.name}: {len(in_wheel)} files")
+
+
+@nox.session
+def bench_ray(session: nox.Session) -> None:
+    """Ray Data reads: rows/s with 1, 2, 4 tasks vs one pager (pass --results N)."""
+    session.install("-e", ".[testing,ray]")
+    session.run("python", "benchmarks/ray_read.py", *session.posargs)

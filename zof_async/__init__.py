@@ -10,6 +10,7 @@ async with AsyncZof() as zof:
 """
 
 from ._aiohttp import aiohttp_transport
+from ._arrow import to_arrow, to_pandas
 from ._client import AsyncZof, ClientStats
 from ._events import RunCompletedEvent, UnknownWebhookEvent, WebhookEvent
 from ._exceptions import (
@@ -101,5 +102,7 @@ __all__ = [
     "ZofError",
     "__version__",
     "aiohttp_transport",
+    "to_arrow",
+    "to_pandas",
     "webhooks_asgi_app",
 ]

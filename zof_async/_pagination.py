@@ -194,12 +194,14 @@ class Pager(BackgroundWork, Generic[T]):
         cursor: str | None = None,
         offset: int = 0,
         after: str | None = None,
+        model: type[Any] | None = None,
     ) -> None:
         if prefetch < 0:
             raise ValueError("prefetch must be 0 or more")
         if offset < 0:
             raise ValueError("offset must be 0 or more")
         self._fetch = fetch
+        self._model = model  # what an empty listing's table holds
         self._init_background(background)
         self._prefetch = prefetch
         self.cursor = cursor
@@ -230,6 +232,18 @@ class Pager(BackgroundWork, Generic[T]):
 
     def __aiter__(self) -> Pager[T]:
         return self
+
+    async def to_arrow(self) -> Any:
+        """The rest of the listing as one `pyarrow.Table`; see `zof_async.to_arrow`."""
+        from ._arrow import to_arrow
+
+        return await to_arrow(self, model=self._model)  # type: ignore[arg-type]
+
+    async def to_pandas(self) -> Any:
+        """The rest of the listing as one pandas DataFrame; see `zof_async.to_pandas`."""
+        from ._arrow import to_pandas
+
+        return await to_pandas(self, model=self._model)  # type: ignore[arg-type]
 
     async def __anext__(self) -> T:
         while True:
@@ -432,6 +446,7 @@ def listing(
         cursor=cursor,
         offset=offset,
         after=after,
+        model=model,
     )
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from . import _rfc3339 as rfc3339
 from ._models import ResultStatus, RunStatus
+
+# Seconds with a fraction finer than a microsecond (a non-zero digit past the sixth).
+_SUB_MICROSECOND = re.compile(r":(?P<second>\d{2})\.(?P<fraction>\d{6}\d*[1-9]\d*)")
 
 Statuses = str | RunStatus | ResultStatus | Iterable[str | RunStatus | ResultStatus] | None
 
@@ -28,14 +32,24 @@ def statuses(value: Statuses) -> list[str] | None:
 
 
 def timestamp(name: str, value: datetime | str | None) -> str | None:
-    """An aware datetime (or RFC 3339 text) as RFC 3339 in UTC."""
+    """An aware datetime (or RFC 3339 text) as RFC 3339 in UTC.
+
+    Text keeps the digits past the microsecond that a datetime cannot hold:
+    `created_after` is inclusive and `created_before` exclusive, so a bound
+    cut from `.1234567` to `.123456` would move the window.
+    """
     if value is None:
         return None
     if isinstance(value, str):
         try:
-            value = rfc3339.parse(value)
+            parsed = rfc3339.parse(value)
         except ValueError:
             raise ValueError(f"{name} must be an RFC 3339 timestamp") from None
+        fine = _SUB_MICROSECOND.search(value)
+        if fine is not None and parsed.second == int(fine["second"]):  # not a leap second
+            whole = parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+            return f"{whole}.{fine['fraction']}Z"
+        value = parsed
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime or an RFC 3339 string")
     if value.tzinfo is None:

@@ -78,9 +78,9 @@ async def test_filters(busy: Emulator) -> None:
         middle = everything[len(everything) // 2]["created_at"]
         newer = await walk(http, "/runs", created_after=middle)
         older = await walk(http, "/runs", created_before=middle)
-        assert all(r["created_at"] > middle for r in newer)
-        assert all(r["created_at"] < middle for r in older)
-        assert len(newer) + len(older) + 1 == len(everything)
+        assert all(r["created_at"] >= middle for r in newer)  # inclusive
+        assert all(r["created_at"] < middle for r in older)  # exclusive
+        assert len(newer) + len(older) == len(everything)
 
 
 async def test_sparse_filter_returns_empty_pages_that_are_not_the_end(emulator: Emulator) -> None:

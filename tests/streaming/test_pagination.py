@@ -36,7 +36,7 @@ async def test_filters_and_pages(busy: Emulator, zof: AsyncZof) -> None:
     middle = runs[len(runs) // 2].created_at
     newer = [r async for r in zof.runs.list(project_id="proj_abc", created_after=middle)]
     assert newer
-    assert all(r.created_at > middle for r in newer)
+    assert all(r.created_at >= middle for r in newer)  # created_after is inclusive
 
 
 async def test_exactly_once_while_results_are_inserted(busy: Emulator, zof: AsyncZof) -> None:

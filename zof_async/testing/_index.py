@@ -39,8 +39,10 @@ class Index:
 
         Args:
             before: Only keys strictly older than this one (the cursor).
-            lower: Only keys whose created_at is strictly greater (µs).
-            upper: Only keys whose created_at is strictly smaller (µs).
+            lower: Only keys whose created_at is at or after this (µs), as
+                `created_after` (inclusive).
+            upper: Only keys whose created_at is strictly before this (µs), as
+                `created_before` (exclusive).
         """
         keys = self._keys
         end = len(keys)
@@ -50,7 +52,6 @@ class Index:
             end = min(end, bisect.bisect_left(keys, (upper, "")))
         start = 0
         if lower is not None:
-            # The smallest key with created_at > lower: ids are never "~"-prefixed.
-            start = bisect.bisect_right(keys, (lower, "\U0010ffff"))
+            start = bisect.bisect_left(keys, (lower, ""))  # the first with created_at >= lower
         for i in range(end - 1, start - 1, -1):
             yield keys[i]

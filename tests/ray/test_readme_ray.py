@@ -1,0 +1,58 @@
+"""The README's Ray block ("Reading at scale"), run as written on the session's local Ray.
+
+It is a plain block in the README (it needs a Ray cluster, which the README
+runner does not start); this test runs its text, unchanged, against an
+emulator served on 127.0.0.1 whose results lie in the month it reads.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from zof_async.testing import Emulator, ManualClock
+from zof_async.testing._seed import bulk_run
+
+from .conftest import RAY_WARNINGS, Served, served_emulator
+
+pytest.importorskip("ray", reason="the ray extra is not installed for this Python")
+pytest.importorskip("zof_async.ray")
+
+pytestmark = [
+    *RAY_WARNINGS,
+    # Ray's pandas blocks call reset_index(inplace=True), which pandas 3.1
+    # deprecates (ray/data/_internal/pandas_block.py, Ray 2.60): Ray's to fix.
+    pytest.mark.filterwarnings(
+        "ignore:The inplace keyword in DataFrame.reset_index is deprecated:DeprecationWarning"
+    ),
+]
+
+README = __import__("pathlib").Path(__file__).resolve().parents[2] / "README.md"
+
+
+def ray_block() -> str:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Reading at scale: Ray Data and Arrow", 1)[1]
+    fence = section.index("```\n")
+    return section[fence + 4 : section.index("```", fence + 4)]
+
+
+def test_the_readme_block_reads_a_month_into_ray_and_pandas(
+    ray_cluster: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = Emulator(
+        data="minimal", clock=ManualClock(datetime(2026, 10, 15, 1, tzinfo=timezone.utc))
+    )
+    bulk_run(emulator, 3_000, run_id="run_october", artifacts_per_result=0)
+    with served_emulator(emulator) as served:
+        served_: Served = served
+        monkeypatch.setenv("ZOF_API_KEY", emulator.keys.viewer)
+        monkeypatch.setenv("ZOF_BASE_URL", served_.base_url)
+        scope: dict[str, Any] = {}
+        exec(compile(ray_block(), "README.md", "exec"), scope)
+    frame = scope["frame"]
+    assert len(frame) == 3_000
+    assert frame["id"].is_unique
+    assert str(frame["created_at"].dt.tz) == "UTC"  # numpy- or Arrow-backed, as Ray chooses
