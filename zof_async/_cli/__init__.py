@@ -257,6 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return Exit.USAGE
+    import asyncio
+
     import anyio
 
     from zof_async import ConfigurationError, WaitTimeoutError, ZofError
@@ -288,7 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError, OSError) as exc:  # e.g. an output path that cannot be used
         out.error(exc)
         return Exit.USAGE
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        # On Python 3.10 asyncio turns Ctrl-C into the main task's cancellation,
+        # which leaves anyio.run as CancelledError; nothing else cancels it.
         if out.json:
             note = {"type": "KeyboardInterrupt", "message": out.on_interrupt or "interrupted"}
             out.err.print(json.dumps({"error": note}), markup=False, highlight=False)
