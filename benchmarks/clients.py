@@ -251,7 +251,7 @@ CLIENTS = {
     ("fanout", "httpx"): fanout_httpx,
     ("fanout", "httpx-naive-retry"): lambda p: fanout_httpx(p, naive_retries=5),
     ("fanout", "aiohttp"): fanout_aiohttp,
-    ("fanout", "httpx-aiohttp transport"): fanout_transport,
+    ("fanout", "aiohttp transport alone"): fanout_transport,
     ("paginate", "zof"): paginate_zof,
     ("paginate", "peer-loop"): lambda p: paginate_loop(p, decode="models"),
     ("paginate", "httpx-json"): lambda p: paginate_loop(p, decode="json"),
@@ -270,7 +270,7 @@ def main() -> None:
         figures = await run(params)
         return {**figures, "wall": time.perf_counter() - began, "cpu": cpu() - began_cpu}
 
-    if params["client"] in ("zof-aiohttp", "aiohttp", "httpx-aiohttp transport"):
+    if params["client"] in ("zof-aiohttp", "aiohttp", "aiohttp transport alone"):
         result = asyncio.run(timed())
     else:
         result = anyio.run(timed)

@@ -158,14 +158,14 @@ def misses(data: dict[str, Any]) -> list[str]:
     met = {name: ok for name, _, ok in targets(data)}
     zof_aio = _find(fan, latency_ms=0.0, concurrency=100, client="zof-aiohttp")
     aio = _find(fan, latency_ms=0.0, concurrency=100, client="aiohttp")
-    floor = _find(fan, latency_ms=0.0, concurrency=100, client="httpx-aiohttp transport")
+    floor = _find(fan, latency_ms=0.0, concurrency=100, client="aiohttp transport alone")
     if not met.get("fan-out 0 ms c100: zof (aiohttp) ≥ 0.6× aiohttp req/s", True) and zof_aio.get(
         "cpu_us_per_req"
     ):
         out.append(
             f"- **0 ms, aiohttp extra vs raw aiohttp.** The client is CPU-bound on its one core: zof-async "
             f"spends {zof_aio['cpu_us_per_req']:,.0f} µs of CPU per request, raw aiohttp {aio.get('cpu_us_per_req', 0):,.0f} µs. "
-            f"The httpx-aiohttp transport alone, called directly with no SDK around it, already spends "
+            f"The SDK's aiohttp transport alone, called directly with no SDK around it, already spends "
             f"{floor.get('cpu_us_per_req', 0):,.0f} µs ({_ratio(floor.get('req_per_s'), aio.get('req_per_s')) or 0:.2f}× raw aiohttp's rate): "
             "httpx's Request/Response objects and the adaptation to aiohttp. The rest is the SDK's own path "
             "(request building, the retry/deadline/gate pipeline, decoding into models, the fan-out engine): "

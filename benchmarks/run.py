@@ -94,7 +94,7 @@ def fan_out(n: int) -> list[dict[str, Any]]:
     for latency in (0.0, 0.05):
         with server(results=n, latency=latency) as base_url:
             for concurrency in (100, 256):
-                for name in ("aiohttp", "httpx-aiohttp transport", "zof-aiohttp", "zof", "httpx"):
+                for name in ("aiohttp", "aiohttp transport alone", "zof-aiohttp", "zof", "httpx"):
                     figures = client(
                         name, "fanout", base_url=base_url, n=n, concurrency=concurrency
                     )
