@@ -194,7 +194,7 @@ def webhooks_asgi_app(receiver: WebhookReceiver) -> ASGIApp:
                 send, 405, {"error": {"code": "method_not_allowed"}}, [(b"allow", b"POST")]
             )
             return
-        body = await _read(receive)
+        body = await read_body(receive, limit=MAX_BODY)
         if body is None:
             await _answer(send, 413, {"error": {"code": "too_large"}})
             return
@@ -208,7 +208,8 @@ def webhooks_asgi_app(receiver: WebhookReceiver) -> ASGIApp:
     return app
 
 
-async def _read(receive: Receive) -> bytes | None:
+async def read_body(receive: Receive, *, limit: int) -> bytes | None:
+    """An ASGI request's whole body, or `None` once it grows past `limit` bytes."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -217,7 +218,7 @@ async def _read(receive: Receive) -> bytes | None:
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY:
+        if size > limit:
             return None
         chunks.append(chunk)
         if not message.get("more_body", False):

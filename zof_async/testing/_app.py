@@ -23,6 +23,8 @@ from urllib.parse import parse_qs, unquote
 
 import anyio
 
+from zof_async._inbox import read_body
+
 from ._faults import Fault
 from ._records import PERMISSIONS
 from ._routes import ROUTES, Ctx, Route
@@ -71,7 +73,9 @@ class App:
         route_name = "unmatched"
         idempotency_key = None
         try:
-            body = await _read_body(receive)
+            body = await read_body(receive, limit=MAX_BODY)
+            if body is None:
+                raise bad_request("request body is larger than 1 MiB")
             request = _request(scope, body)
             idempotency_key = request.headers.get("idempotency-key")
             route, params = _match(request)
@@ -182,23 +186,6 @@ def _run_handler(ctx: Ctx, request: Request, route: Route, params: dict[str, str
         return route.handler(ctx, request, params)
     except ApiError as exc:
         return exc.response()
-
-
-async def _read_body(receive: Any) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise bad_request("request body is larger than 1 MiB")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 def _request(scope: MutableMapping[str, Any], body: bytes) -> Request:
