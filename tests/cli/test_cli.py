@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from anyio.from_thread import start_blocking_portal
 
+from tests.cli.serving import serving
 from zof_async._cli import main
 from zof_async._cli._output import parse_duration
 from zof_async.testing import Emulator, RunScript, SystemClock
@@ -29,12 +29,7 @@ SMOKE = ["--project", "proj_abc", "--environment", "staging", "--suite", "suite_
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Emulator, str]]:
     emulator = Emulator(data="minimal", clock=SystemClock(), poll_hint=None)
-    with (
-        start_blocking_portal() as portal,
-        portal.wrap_async_context_manager(emulator.serve()) as base_url,
-    ):
-        monkeypatch.setenv("ZOF_API_KEY", emulator.keys.qa)
-        monkeypatch.setenv("ZOF_BASE_URL", base_url)
+    with serving(emulator, monkeypatch) as base_url:
         yield emulator, base_url
 
 
