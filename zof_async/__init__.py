@@ -9,10 +9,8 @@ async with AsyncZof() as zof:
 ```
 """
 
-from ._aiohttp import aiohttp_transport
-from ._arrow import to_arrow, to_pandas
 from ._client import AsyncZof, ClientStats
-from ._events import RunCompletedEvent, UnknownWebhookEvent, WebhookEvent
+from ._data._arrow import to_arrow, to_pandas
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -32,8 +30,8 @@ from ._exceptions import (
     WebhookVerificationError,
     ZofError,
 )
-from ._fanout import FanOut, FanOutStats, Outcome
-from ._inbox import InboxStats, WebhookInbox, webhooks_asgi_app
+from ._http._aiohttp import aiohttp_transport
+from ._http._retry import RetryPolicy
 from ._models import (
     Artifact,
     ArtifactBatch,
@@ -47,12 +45,14 @@ from ._models import (
     RunStatus,
     RunSummary,
 )
-from ._pagination import Pager
-from ._retry import RetryPolicy
-from ._streams import ByteStream, LineStream
+from ._streaming._fanout import FanOut, FanOutStats, Outcome
+from ._streaming._pagination import Pager
+from ._streaming._streams import ByteStream, LineStream
+from ._streaming._waiting import EVENTS_POLICY, WaitPolicy
 from ._version import __version__
-from ._waiting import EVENTS_POLICY, WaitPolicy
-from ._webhooks import Webhooks
+from ._webhooks._events import RunCompletedEvent, UnknownWebhookEvent, WebhookEvent
+from ._webhooks._inbox import InboxStats, WebhookInbox, webhooks_asgi_app
+from ._webhooks._verify import Webhooks
 
 __all__ = [
     "APIConnectionError",

@@ -11,17 +11,17 @@ from typing import Any, TypeVar
 import attrs
 import httpx
 
-from ._artifacts import Artifacts
 from ._exceptions import ConfigurationError
-from ._fanout import FanOut, Outcome
+from ._http._pipeline import Pipeline, Settings, Shared
+from ._http._proxies import is_loopback
+from ._http._retry import RetryPolicy
+from ._http._transports import TransportChoice, build_pool, user_client_headers
 from ._logging import setup_from_env
-from ._pipeline import Pipeline, Settings, Shared
-from ._proxies import is_loopback
-from ._results import Results
-from ._retry import RetryPolicy
-from ._runs import Runs
-from ._transports import TransportChoice, build_pool, user_client_headers
-from ._webhooks import ENV_SECRET, Secret, Webhooks
+from ._resources._artifacts import Artifacts
+from ._resources._results import Results
+from ._resources._runs import Runs
+from ._streaming._fanout import FanOut, Outcome
+from ._webhooks._verify import ENV_SECRET, Secret, Webhooks
 
 DEFAULT_BASE_URL = "https://api.zof.ai/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)

@@ -15,10 +15,10 @@ import cattrs
 import httpx
 
 from . import _rfc3339 as rfc3339
-from ._events import RunCompletedEvent, UnknownWebhookEvent, WebhookEvent
 from ._exceptions import APIResponseValidationError
+from ._http._redact import Redactor
 from ._models import Page, Run, _OpenEnum
-from ._redact import Redactor
+from ._webhooks._events import RunCompletedEvent, UnknownWebhookEvent, WebhookEvent
 
 T = TypeVar("T")
 

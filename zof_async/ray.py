@@ -39,11 +39,11 @@ import sniffio
 from ray.data import Datasource, ReadTask
 from ray.data.block import BlockMetadata
 
-from . import _query as query
-from ._arrow import results_schema, runs_schema
 from ._client import AsyncZof
-from ._partition import Kind, ListingQuery, Slice, plan, to_micros
-from ._ray_tasks import Key, Settings, artifacts_of_batch, read_partition
+from ._data._arrow import results_schema, runs_schema
+from ._data._partition import Kind, ListingQuery, Slice, plan, to_micros
+from ._data._ray_tasks import Key, Settings, artifacts_of_batch, read_partition
+from ._resources import _arguments as query
 
 __all__ = [
     "ZofDatasource",

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from zof_async import RetryPolicy
-from zof_async._budget import RetryBudget
-from zof_async._retry import backoff, next_step, parse_retry_after, retry_delay
+from zof_async._http._budget import RetryBudget
+from zof_async._http._retry import backoff, next_step, parse_retry_after, retry_delay
 
 NOW = 1_795_000_000.0
 

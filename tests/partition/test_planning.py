@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zof_async import AsyncZof
-from zof_async._partition import ListingQuery, Slice, plan
+from zof_async._data._partition import ListingQuery, Slice, plan
 from zof_async.testing import Emulator, ManualClock
 from zof_async.testing._seed import bulk_run
 

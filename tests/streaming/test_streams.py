@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import client
 from zof_async import APIConnectionError, APIResponseValidationError, AsyncZof, Result
-from zof_async._export import csv_records, json_array_items
+from zof_async._streaming._export_formats import csv_records, json_array_items
 from zof_async.testing import Emulator, RunScript, set_testing
 
 pytestmark = pytest.mark.anyio
@@ -226,7 +226,7 @@ def test_malformed_json_exports_raise(body: bytes) -> None:
 
 def test_nul_in_a_csv_field_round_trips_on_every_python() -> None:
     """The emulator's CSV writer and the SDK's parser keep NUL (3.10's csv refuses it)."""
-    from zof_async._export import csv_line
+    from zof_async._streaming._export_formats import csv_line
 
     rows = [["id", "failure_summary"], ["res_1", 'a\x00b, "c"\nd'], ["res_2", None]]
     data = "".join(csv_line(row) for row in rows).encode()

@@ -24,7 +24,7 @@ from zof_async import (
     WebhookVerificationError,
     webhooks_asgi_app,
 )
-from zof_async._webhooks import Headers, check_secret
+from zof_async._webhooks._verify import Headers, check_secret
 
 from ._output import Exit, Output
 

@@ -15,7 +15,7 @@ The pytest plugin (installed with the package) provides the `zof_emulator`
 fixture; see `zof_async.testing.pytest_plugin`.
 """
 
-from zof_async._retry import is_testing, set_testing
+from zof_async._http._retry import is_testing, set_testing
 
 from ._clock import Clock, LoopClock, ManualClock, SystemClock
 from ._emulator import Emulator

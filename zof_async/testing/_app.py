@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, unquote
 
 import anyio
 
-from zof_async._inbox import read_body
+from zof_async._webhooks._inbox import read_body
 
 from ._faults import Fault
 from ._records import PERMISSIONS

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from zof_async._export import csv_line
+from zof_async._streaming._export_formats import csv_line
 
 from ._listing import listing_id, paginate, parse_statuses, parse_time, single
 from ._records import RESULT_STATUSES, RUN_STATUSES, TERMINAL_RUN_STATUSES, Artifact, Result, Run

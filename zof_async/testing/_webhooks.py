@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import anyio
 import httpx
 
-from zof_async._webhooks import sign
+from zof_async._webhooks._verify import sign
 
 from ._clock import rfc3339
 from ._records import Run

@@ -29,8 +29,8 @@ import anyio
 import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from .._exceptions import AuthenticationError, PermissionDeniedError, ZofError
 from ._background import Background, BackgroundWork, cancel_when_dropped
-from ._exceptions import AuthenticationError, PermissionDeniedError, ZofError
 from ._meter import Meter, install
 
 if sys.version_info < (3, 11):  # pragma: no cover

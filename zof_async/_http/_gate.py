@@ -16,7 +16,7 @@ import random
 import anyio
 import httpx
 
-from ._exceptions import RateLimitError
+from .._exceptions import RateLimitError
 from ._retry import is_testing
 
 

@@ -8,14 +8,14 @@ from datetime import datetime
 
 import httpx
 
-from . import _query as query
-from ._converter import decode
-from ._models import Artifact, Run
-from ._pagination import Pager, listing
+from .._converter import decode
+from .._http._pipeline import Pipeline
+from .._models import Artifact, Run
+from .._streaming._pagination import Pager, listing
+from .._streaming._streams import LineStream
+from .._streaming._waiting import EVENTS_POLICY, RunEvents, WaitPolicy, watch
+from . import _arguments as query
 from ._paths import path
-from ._pipeline import Pipeline
-from ._streams import LineStream
-from ._waiting import EVENTS_POLICY, RunEvents, WaitPolicy, watch
 
 DEFAULT_WAIT_TIMEOUT = 3600.0
 LOG_TYPE = "text/plain"

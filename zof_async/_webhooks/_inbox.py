@@ -26,10 +26,10 @@ from typing import Any, Protocol
 import anyio
 import attrs
 
+from .._exceptions import WebhookVerificationError
+from .._models import Run
 from ._events import RunCompletedEvent, WebhookEvent
-from ._exceptions import WebhookVerificationError
-from ._models import Run
-from ._webhooks import DEFAULT_TOLERANCE, Headers, Webhooks
+from ._verify import DEFAULT_TOLERANCE, Headers, Webhooks
 
 __all__ = ["InboxStats", "WebhookInbox", "WebhookReceiver", "webhooks_asgi_app"]
 

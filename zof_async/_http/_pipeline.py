@@ -26,10 +26,7 @@ import anyio
 import attrs
 import httpx
 
-from . import _meter as meter
-from ._background import Background
-from ._budget import RetryBudget
-from ._exceptions import (
+from .._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -40,10 +37,15 @@ from ._exceptions import (
     status_error,
     transport_error,
 )
+from .._logging import logger
+from .._resources._arguments import idempotency_key as check_idempotency_key
+from .._streaming import _meter as meter
+from .._streaming._background import Background
+from .._streaming._waiting import PollRate
+from .._version import __version__
+from ._budget import RetryBudget
 from ._gate import RateLimitGate
-from ._logging import logger
 from ._pool import ConnectionPool
-from ._query import idempotency_key as check_idempotency_key
 from ._redact import Redactor
 from ._retry import (
     RetryPolicy,
@@ -55,8 +57,6 @@ from ._retry import (
     parse_retry_after,
     retry_delay,
 )
-from ._version import __version__
-from ._waiting import PollRate
 
 Params = Mapping[str, str | int | list[str] | None]
 

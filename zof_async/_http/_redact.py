@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import httpx
 
-from ._exceptions import APIResponseValidationError, APIStatusError, ZofError
+from .._exceptions import APIResponseValidationError, APIStatusError, ZofError
 
 __all__ = ["REDACTED", "RedactedError", "Redactor"]
 

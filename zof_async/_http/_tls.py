@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import ssl
 
-from ._exceptions import ConfigurationError
+from .._exceptions import ConfigurationError
 
 __all__ = ["ssl_context"]
 

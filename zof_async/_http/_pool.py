@@ -25,7 +25,7 @@ import anyio
 import httpx
 import sniffio
 
-from ._exceptions import ClientClosedError, ConfigurationError
+from .._exceptions import ClientClosedError, ConfigurationError
 from ._tls import ssl_context
 
 TransportFactory = Callable[[], httpx.AsyncBaseTransport]

@@ -8,16 +8,16 @@ from contextlib import aclosing
 from datetime import datetime
 from typing import Any, Literal
 
-from . import _query as query
-from ._converter import converter, decode
-from ._exceptions import APIResponseValidationError
-from ._export import csv_records, json_array_items
-from ._fanout import FanOut
-from ._models import Artifact, ArtifactBatch, Result
-from ._pagination import Pager, collect, listing, page_fetcher
+from .._converter import converter, decode
+from .._exceptions import APIResponseValidationError
+from .._http._pipeline import Pipeline
+from .._models import Artifact, ArtifactBatch, Result
+from .._streaming._export_formats import csv_records, json_array_items
+from .._streaming._fanout import FanOut
+from .._streaming._pagination import Pager, collect, listing, page_fetcher
+from .._streaming._streams import ByteStream, write_atomically
+from . import _arguments as query
 from ._paths import path
-from ._pipeline import Pipeline
-from ._streams import ByteStream, write_atomically
 
 ExportFormat = Literal["csv", "json"]
 EXPORT_TYPES: dict[str, str] = {"csv": "text/csv", "json": "application/json"}

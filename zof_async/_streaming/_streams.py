@@ -21,13 +21,13 @@ from typing import Generic, TypeVar
 import anyio
 import httpx
 
-from ._exceptions import (
+from .._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
     describe,
     transport_error,
 )
-from ._pipeline import Pipeline
+from .._http._pipeline import Pipeline
 
 T = TypeVar("T")
 

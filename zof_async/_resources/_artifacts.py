@@ -8,12 +8,12 @@ from pathlib import Path
 
 import anyio
 
-from ._exceptions import APIConnectionError, APIResponseValidationError, ClientClosedError
-from ._models import Artifact
+from .._exceptions import APIConnectionError, APIResponseValidationError, ClientClosedError
+from .._http._pipeline import Pipeline
+from .._http._retry import is_testing, retry_delay
+from .._models import Artifact
+from .._streaming._streams import ByteStream, write_atomically
 from ._paths import path
-from ._pipeline import Pipeline
-from ._retry import is_testing, retry_delay
-from ._streams import ByteStream, write_atomically
 
 
 class Artifacts:

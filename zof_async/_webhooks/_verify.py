@@ -27,9 +27,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, Union
 
-from ._converter import converter
+from .._converter import converter
+from .._exceptions import WebhookVerificationError
 from ._events import WebhookEvent
-from ._exceptions import WebhookVerificationError
 
 if TYPE_CHECKING:
     from ._inbox import WebhookInbox

@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from . import _rfc3339 as rfc3339
-from ._models import ResultStatus, RunStatus
+from .. import _rfc3339 as rfc3339
+from .._models import ResultStatus, RunStatus
 
 # Seconds with a fraction finer than a microsecond (a non-zero digit past the sixth).
 _SUB_MICROSECOND = re.compile(r":(?P<second>\d{2})\.(?P<fraction>\d{6}\d*[1-9]\d*)")

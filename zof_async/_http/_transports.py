@@ -24,7 +24,7 @@ from typing import Literal
 
 import httpx
 
-from ._exceptions import ConfigurationError
+from .._exceptions import ConfigurationError
 from ._pool import ClientTransport, ConnectionPool, sharded_factory
 from ._proxies import resolve_proxy
 

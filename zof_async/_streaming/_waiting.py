@@ -37,7 +37,7 @@ import anyio
 import attrs
 import httpx
 
-from ._exceptions import (
+from .._exceptions import (
     APIConnectionError,
     APIStatusError,
     AuthenticationError,
@@ -46,8 +46,8 @@ from ._exceptions import (
     PermissionDeniedError,
     WaitTimeoutError,
 )
-from ._models import Run
-from ._retry import parse_retry_after
+from .._http._retry import parse_retry_after
+from .._models import Run
 
 __all__ = ["EVENTS_POLICY", "PollRate", "RunEvents", "WaitPolicy", "poll_interval", "watch"]
 

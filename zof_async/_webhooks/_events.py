@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from ._models import Run
+from .._models import Run
 
 __all__ = ["RunCompletedEvent", "UnknownWebhookEvent", "WebhookEvent"]
 

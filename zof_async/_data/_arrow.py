@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._models import ArtifactBatch, Result, Run
+from .._models import ArtifactBatch, Result, Run
 
 if TYPE_CHECKING:
     import pandas as pd

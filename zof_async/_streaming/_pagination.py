@@ -32,12 +32,12 @@ from typing import Any, Generic, TypeVar
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from . import _query as query
+from .._converter import decode_page
+from .._exceptions import PaginationError
+from .._http._pipeline import Params, Pipeline
+from .._models import Page
+from .._resources import _arguments as query
 from ._background import Background, BackgroundWork, cancel_when_dropped
-from ._converter import decode_page
-from ._exceptions import PaginationError
-from ._models import Page
-from ._pipeline import Params, Pipeline
 
 T = TypeVar("T")
 Fetch = Callable[[str | None], Awaitable[Page[T]]]
@@ -235,13 +235,13 @@ class Pager(BackgroundWork, Generic[T]):
 
     async def to_arrow(self) -> Any:
         """The rest of the listing as one `pyarrow.Table`; see `zof_async.to_arrow`."""
-        from ._arrow import to_arrow
+        from .._data._arrow import to_arrow
 
         return await to_arrow(self, model=self._model)  # type: ignore[arg-type]
 
     async def to_pandas(self) -> Any:
         """The rest of the listing as one pandas DataFrame; see `zof_async.to_pandas`."""
-        from ._arrow import to_pandas
+        from .._data._arrow import to_pandas
 
         return await to_pandas(self, model=self._model)  # type: ignore[arg-type]
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import sniffio
 
-from ._exceptions import ConfigurationError
+from .._exceptions import ConfigurationError
 from ._tls import ssl_context
 
 if TYPE_CHECKING:
