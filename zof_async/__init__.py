@@ -9,50 +9,86 @@ async with AsyncZof() as zof:
 ```
 """
 
-from ._client import AsyncZof, ClientStats
-from ._data._arrow import to_arrow, to_pandas
+import contextlib
+import inspect
+from typing import is_typeddict
+
+import attrs
+
+from ._client import (
+    AsyncZof as AsyncZof,
+    ClientStats as ClientStats,
+)
+from ._data._arrow import (
+    to_arrow as to_arrow,
+    to_pandas as to_pandas,
+)
 from ._exceptions import (
-    APIConnectionError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ClientClosedError,
-    ConfigurationError,
-    ConflictError,
-    InternalServerError,
-    NotFoundError,
-    PaginationError,
-    PermissionDeniedError,
-    RateLimitError,
-    WaitTimeoutError,
-    WebhookVerificationError,
-    ZofError,
+    APIConnectionError as APIConnectionError,
+    APIResponseValidationError as APIResponseValidationError,
+    APIStatusError as APIStatusError,
+    APITimeoutError as APITimeoutError,
+    AuthenticationError as AuthenticationError,
+    BadRequestError as BadRequestError,
+    ClientClosedError as ClientClosedError,
+    ConfigurationError as ConfigurationError,
+    ConflictError as ConflictError,
+    InternalServerError as InternalServerError,
+    NotFoundError as NotFoundError,
+    PaginationError as PaginationError,
+    PermissionDeniedError as PermissionDeniedError,
+    RateLimitError as RateLimitError,
+    WaitTimeoutError as WaitTimeoutError,
+    WebhookVerificationError as WebhookVerificationError,
+    ZofError as ZofError,
 )
-from ._http._aiohttp import aiohttp_transport
-from ._http._retry import RetryPolicy
+from ._http._aiohttp import aiohttp_transport as aiohttp_transport
+from ._http._retry import RetryPolicy as RetryPolicy
 from ._models import (
-    Artifact,
-    ArtifactBatch,
-    ArtifactKind,
-    CaseOutcome,
-    CaseStatus,
-    Page,
-    Result,
-    ResultStatus,
-    Run,
-    RunStatus,
-    RunSummary,
+    Artifact as Artifact,
+    ArtifactBatch as ArtifactBatch,
+    ArtifactKind as ArtifactKind,
+    CaseOutcome as CaseOutcome,
+    CaseStatus as CaseStatus,
+    Page as Page,
+    Result as Result,
+    ResultStatus as ResultStatus,
+    Run as Run,
+    RunStatus as RunStatus,
+    RunSummary as RunSummary,
 )
-from ._streaming._fanout import FanOut, FanOutStats, Outcome
-from ._streaming._pagination import Pager
-from ._streaming._streams import ByteStream, LineStream
-from ._streaming._waiting import EVENTS_POLICY, WaitPolicy
-from ._version import __version__
-from ._webhooks._events import RunCompletedEvent, UnknownWebhookEvent, WebhookEvent
-from ._webhooks._inbox import InboxStats, WebhookInbox, webhooks_asgi_app
-from ._webhooks._verify import Webhooks
+from ._resources._options import (
+    CallOptions as CallOptions,
+    ListingOptions as ListingOptions,
+    RequestOptions as RequestOptions,
+    ResultFilters as ResultFilters,
+)
+from ._streaming._fanout import (
+    FanOut as FanOut,
+    FanOutStats as FanOutStats,
+    Outcome as Outcome,
+)
+from ._streaming._pagination import Pager as Pager
+from ._streaming._streams import (
+    ByteStream as ByteStream,
+    LineStream as LineStream,
+)
+from ._streaming._waiting import (
+    EVENTS_POLICY as EVENTS_POLICY,
+    WaitPolicy as WaitPolicy,
+)
+from ._version import __version__ as __version__
+from ._webhooks._events import (
+    RunCompletedEvent as RunCompletedEvent,
+    UnknownWebhookEvent as UnknownWebhookEvent,
+    WebhookEvent as WebhookEvent,
+)
+from ._webhooks._inbox import (
+    InboxStats as InboxStats,
+    WebhookInbox as WebhookInbox,
+    webhooks_asgi_app as webhooks_asgi_app,
+)
+from ._webhooks._verify import Webhooks as Webhooks
 
 __all__ = [
     "APIConnectionError",
@@ -66,6 +102,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ByteStream",
+    "CallOptions",
     "CaseOutcome",
     "CaseStatus",
     "ClientClosedError",
@@ -78,6 +115,7 @@ __all__ = [
     "InboxStats",
     "InternalServerError",
     "LineStream",
+    "ListingOptions",
     "NotFoundError",
     "Outcome",
     "Page",
@@ -85,7 +123,9 @@ __all__ = [
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestOptions",
     "Result",
+    "ResultFilters",
     "ResultStatus",
     "RetryPolicy",
     "Run",
@@ -106,3 +146,29 @@ __all__ = [
     "to_pandas",
     "webhooks_asgi_app",
 ]
+
+
+# The public names are documented (and shown in reprs and tracebacks) as
+# `zof_async.X`, not as the private module each is defined in.
+def _own_public_names() -> None:
+    """Name each public class and function `zof_async.X`, as it is documented.
+
+    String annotations are resolved against the defining module first (attrs
+    caches them), so nothing later looks them up in this one. TypedDicts
+    keep their module: `typing.get_type_hints` reads it.
+    """
+    for name in __all__:
+        obj = globals()[name]
+        if not (isinstance(obj, type) or inspect.isfunction(obj)):
+            continue  # a constant (EVENTS_POLICY) keeps its class's name
+        if not getattr(obj, "__module__", "").startswith("zof_async."):
+            continue
+        if isinstance(obj, type) and is_typeddict(obj):
+            continue
+        if attrs.has(obj):
+            attrs.resolve_types(obj)
+        with contextlib.suppress(AttributeError, TypeError):  # not settable
+            obj.__module__ = __name__
+
+
+_own_public_names()

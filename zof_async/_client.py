@@ -12,15 +12,20 @@ import attrs
 import httpx
 
 from ._exceptions import ConfigurationError
-from ._http._pipeline import Pipeline, Settings, Shared
+from ._http._budget import RetryBudget
+from ._http._channel import Channel
+from ._http._pipeline import Pipeline
 from ._http._proxies import is_loopback
 from ._http._retry import RetryPolicy
+from ._http._settings import Settings
 from ._http._transports import TransportChoice, build_pool, user_client_headers
 from ._logging import setup_from_env
 from ._resources._artifacts import Artifacts
 from ._resources._results import Results
 from ._resources._runs import Runs
+from ._streaming._background import Background
 from ._streaming._fanout import FanOut, Outcome
+from ._streaming._waiting import PollRate
 from ._webhooks._verify import ENV_SECRET, Secret, Webhooks
 
 DEFAULT_BASE_URL = "https://api.zof.ai/v1"
@@ -41,11 +46,19 @@ class ClientStats:
         requests_sent: HTTP requests handed to the transport, retries included.
         retries: Attempts after the first one, over all calls.
         in_flight: Requests holding a connection slot right now.
+        rate_limited: 429 answers received.
+        connections: Single-connection transports the client has made (the
+            default transport makes one per slot, lazily; 0 for a transport
+            or `http_client` of yours, which pools on its own).
+        idle_connections: Of those, the ones not lent to a request now.
     """
 
     requests_sent: int
     retries: int
     in_flight: int
+    rate_limited: int = 0
+    connections: int = 0
+    idle_connections: int = 0
 
 
 class AsyncZof:
@@ -149,17 +162,27 @@ class AsyncZof:
             verify=verify,
             trust_env=trust_env,
         )
-        shared = Shared(pool, settings.retry, polls_per_second=polls_per_second)
-        self._setup(settings, shared, owns_pool=True)
+        policy = settings.retry
+        budget = RetryBudget(
+            ratio=policy.budget_ratio, floor=policy.budget_floor, window=policy.budget_window
+        )
+        self._setup(
+            Pipeline(settings, Channel(pool, budget)),
+            Background(),
+            PollRate(polls_per_second),
+            owns_pool=True,
+        )
 
-    def _setup(self, settings: Settings, shared: Shared, *, owns_pool: bool) -> None:
-        self._settings = settings
-        self._shared = shared
+    def _setup(
+        self, pipeline: Pipeline, background: Background, poll_rate: PollRate, *, owns_pool: bool
+    ) -> None:
+        self._pipeline = pipeline
+        self._background = background
+        self._poll_rate = poll_rate
         self._owns_pool = owns_pool
-        self._pipeline = Pipeline(settings, shared)
-        self.runs = Runs(self._pipeline)
-        self.results = Results(self._pipeline)
-        self.artifacts = Artifacts(self._pipeline)
+        self.runs = Runs(pipeline, background=background, poll_rate=poll_rate)
+        self.results = Results(pipeline, background=background)
+        self.artifacts = Artifacts(pipeline)
 
     def with_options(
         self,
@@ -179,7 +202,7 @@ class AsyncZof:
         (they describe the same connections to the same server). Closing the
         copy leaves the pool open; closing the original closes it for both.
         """
-        current = self._settings
+        current = self._pipeline.settings
         settings = _settings(
             api_key=api_key or current.api_key,
             base_url=base_url or current.base_url,
@@ -191,34 +214,43 @@ class AsyncZof:
             allow_insecure_http=allow_insecure_http or current.allow_insecure_http,
         )
         clone = object.__new__(AsyncZof)
-        clone._setup(settings, self._shared, owns_pool=False)
+        pipeline = Pipeline(settings, self._pipeline.channel)
+        clone._setup(pipeline, self._background, self._poll_rate, owns_pool=False)
         clone.webhooks = self.webhooks
         return clone
 
     @property
     def base_url(self) -> httpx.URL:
         """The API root every path is relative to."""
-        return self._settings.base_url
+        return self._pipeline.settings.base_url
 
     @property
     def max_connections(self) -> int:
         """Requests this client (and its copies) keeps in flight at most."""
-        return self._shared.pool.max_connections
+        return self._pipeline.channel.pool.max_connections
 
     @property
     def stats(self) -> ClientStats:
         """A snapshot of the traffic counters."""
-        shared = self._shared
-        return ClientStats(shared.requests_sent, shared.retries, shared.pool.in_flight)
+        channel = self._pipeline.channel
+        traffic, pool = channel.traffic, channel.pool
+        return ClientStats(
+            requests_sent=traffic.requests_sent,
+            retries=traffic.retries,
+            in_flight=pool.in_flight,
+            rate_limited=traffic.rate_limited,
+            connections=pool.connections,
+            idle_connections=pool.idle,
+        )
 
     @property
     def is_closed(self) -> bool:
-        return self._shared.pool.closed
+        return self._pipeline.channel.pool.closed
 
     async def aclose(self) -> None:
         """Close the connections (if this client owns them); idempotent."""
         if self._owns_pool:
-            await self._shared.pool.aclose()
+            await self._pipeline.channel.pool.aclose()
 
     def map(
         self,
@@ -242,13 +274,14 @@ class AsyncZof:
             inputs,
             concurrency=self.max_connections if concurrency is None else concurrency,
             ordered=ordered,
-            background=self._shared.background,
+            background=self._background,
             outcome=Outcome,
+            traffic=self._pipeline.channel.traffic,
         )
 
     async def __aenter__(self) -> AsyncZof:
         if self._owns_pool:
-            await self._shared.background.__aenter__()
+            await self._background.__aenter__()
         return self
 
     async def __aexit__(
@@ -259,7 +292,7 @@ class AsyncZof:
     ) -> None:
         try:
             if self._owns_pool:
-                await self._shared.background.__aexit__(exc_type, exc, tb)
+                await self._background.__aexit__(exc_type, exc, tb)
         finally:
             await self.aclose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from datetime import datetime, timedelta, timezone
@@ -11,9 +12,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zof_async import RetryPolicy
+from zof_async import RetryPolicy, ZofError
 from zof_async._http._budget import RetryBudget
-from zof_async._http._retry import backoff, next_step, parse_retry_after, retry_delay
+from zof_async._http._retry import (
+    Failure,
+    GiveUp,
+    Retry,
+    backoff,
+    decide,
+    is_testing,
+    parse_retry_after,
+    retry_delay,
+    set_testing,
+)
 
 NOW = 1_795_000_000.0
 
@@ -132,6 +143,12 @@ def test_budget_is_never_exceeded(events: list[tuple[bool, float]]) -> None:
             assert recent.count("retry") <= 2 + 0.1 * recent.count("request")
 
 
+def _failure(*, retryable: bool, rate_limited: bool, retry_after: float | None) -> Failure:
+    return Failure(
+        ZofError("failed"), retryable=retryable, retry_after=retry_after, rate_limited=rate_limited
+    )
+
+
 @pytest.mark.parametrize(
     ("retryable", "rate_limited", "retry_after", "retries", "waits", "expected"),
     [
@@ -145,7 +162,7 @@ def test_budget_is_never_exceeded(events: list[tuple[bool, float]]) -> None:
         (True, False, 61.0, 0, 0, None),  # a 503's Retry-After too
     ],
 )
-def test_next_step(
+def test_decide_retries_waits_or_gives_up(
     retryable: bool,
     rate_limited: bool,
     retry_after: float | None,
@@ -153,22 +170,55 @@ def test_next_step(
     waits: int,
     expected: str | None,
 ) -> None:
+    """`decide` spends retries on failures and waits on 429s with Retry-After, each capped."""
     policy = RetryPolicy(max_retries=3, max_rate_limit_waits=20, max_retry_after=60)
-    step = next_step(
+    decision = decide(
         policy,
-        retryable=retryable,
-        rate_limited=rate_limited,
-        retry_after=retry_after,
+        _failure(retryable=retryable, rate_limited=rate_limited, retry_after=retry_after),
         retries=retries,
         waits=waits,
+        now=0.0,
+        deadline=math.inf,
+        rng=random.Random(0),
     )
-    assert step == expected
+    assert (decision.kind if isinstance(decision, Retry) else None) == expected
+    if isinstance(decision, Retry) and retry_after is not None:
+        assert decision.delay >= retry_after  # Retry-After is a floor
 
 
 def test_retries_off_turns_rate_limit_waits_off_too() -> None:
+    """With max_retries=0 (per call or in the policy) even a polite 429 is not waited on."""
+    failure = _failure(retryable=True, rate_limited=True, retry_after=1.0)
     for max_retries, policy in [(0, RetryPolicy()), (None, RetryPolicy(max_retries=0))]:
-        step = next_step(
-            policy, retryable=True, rate_limited=True, retry_after=1.0, retries=0, waits=0,
-            max_retries=max_retries,
+        decision = decide(
+            policy, failure, retries=0, waits=0, now=0.0, deadline=math.inf,
+            rng=random.Random(0), max_retries=max_retries,
         )  # fmt: skip
-        assert step is None
+        assert isinstance(decision, GiveUp)
+
+
+@given(now=st.floats(0, 1e6), room=st.floats(0, 20), seed=st.integers(0, 2**32))
+def test_decide_never_plans_an_attempt_past_the_deadline(
+    now: float, room: float, seed: int
+) -> None:
+    """A retry is planned only if it can start before the deadline; else the call gives up."""
+    failure = _failure(retryable=True, rate_limited=False, retry_after=None)
+    decision = decide(
+        RetryPolicy(), failure, retries=2, waits=0, now=now, deadline=now + room,
+        rng=random.Random(seed),
+    )  # fmt: skip
+    if isinstance(decision, Retry):
+        assert now + decision.delay < now + room
+    else:
+        assert decision.reason.startswith("the next attempt could not start")
+
+
+def test_set_testing_restores_as_a_context_manager() -> None:
+    """`with set_testing(True)` turns sleeping off inside and restores the previous setting."""
+    assert not is_testing()
+    with set_testing(True) as switch:
+        assert is_testing() and not switch.previous
+        with set_testing(False):
+            assert not is_testing()
+        assert is_testing()
+    assert not is_testing()

@@ -63,9 +63,9 @@ async def test_random_cancellations_leave_the_client_healthy() -> None:
                     completed += 1
             for _ in range(20):
                 await anyio.lowlevel.checkpoint()
-            pool = zof._shared.pool
-            assert pool.in_flight == 0, "a cancelled request kept its slot"
-            assert len(pool._idle) == len(pool._all) <= 4, "a transport was lost"
+            stats = zof.stats
+            assert stats.in_flight == 0, "a cancelled request kept its slot"
+            assert stats.idle_connections == stats.connections <= 4, "a transport was lost"
             # Only the client's own task group host remains beside the test's tasks.
             assert len(asyncio.all_tasks()) <= baseline + 1
             with anyio.fail_after(30):

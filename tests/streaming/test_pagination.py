@@ -292,10 +292,14 @@ async def test_a_pager_with_its_own_task_group(router: respx.MockRouter) -> None
             for _ in range(50):
                 await anyio.lowlevel.checkpoint()
             assert len(router.calls) == 3
-        bare = zof.results.list(prefetch=2)  # no task group anywhere: fetch on demand
+        bare = zof.results.list()  # no task group anywhere: by default, fetch on demand
         await bare.__anext__()
         for _ in range(50):
             await anyio.lowlevel.checkpoint()
+        assert len(router.calls) == 4
+        asked = zof.results.list(prefetch=2)  # asked for, with nowhere to run: as a fan-out
+        with pytest.raises(RuntimeError, match="needs a task group"):
+            await asked.__anext__()
         assert len(router.calls) == 4
     finally:
         await zof.aclose()

@@ -85,6 +85,16 @@ class ConnectionPool:
         return self.max_connections - self._slots.value
 
     @property
+    def connections(self) -> int:
+        """Single-connection transports made so far (the default arrangement; else 0)."""
+        return len(self._all)
+
+    @property
+    def idle(self) -> int:
+        """Of those, the ones not lent to a request right now."""
+        return len(self._idle)
+
+    @property
     def closed(self) -> bool:
         return self._closed
 

@@ -11,7 +11,7 @@ What never is:
     the retry budget has no room for, a retry that could not start before
     the call's total deadline, and anything at all with `max_retries=0`.
 
-Failures and waits are counted apart (`next_step`):
+Failures and waits are counted apart (`decide`):
 
     retry  a failure (5xx, 429 without `Retry-After`, broken connection):
            spends one of `max_retries` and one retry of the budget;
@@ -43,18 +43,26 @@ from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
+import anyio
 import attrs
 import httpx
 
+from .._exceptions import ZofError
+
 __all__ = [
+    "Failure",
+    "GiveUp",
+    "Retry",
     "RetryPolicy",
-    "Step",
     "backoff",
+    "decide",
+    "is_retryable_exception",
+    "is_retryable_status",
     "is_testing",
-    "next_step",
     "parse_retry_after",
     "retry_delay",
     "set_testing",
+    "sleep",
 ]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -94,41 +102,96 @@ class RetryPolicy:
     budget_window: float = attrs.field(default=10.0, validator=attrs.validators.gt(0))
 
 
-Step = Literal["retry", "wait"]
+@attrs.frozen
+class Failure:
+    """How an attempt failed, as the retry decision sees it.
+
+    Attributes:
+        error: The error the call raises if it gives up here.
+        retryable: Whether this kind of failure is retried at all (see the
+            module docstring); `is_retryable_status` or `is_retryable_exception`.
+        retry_after: The server's `Retry-After`, in seconds, if it sent one.
+        rate_limited: Whether the answer was a 429.
+    """
+
+    error: ZofError
+    retryable: bool
+    retry_after: float | None = None
+    rate_limited: bool = False
 
 
-def next_step(
+@attrs.frozen
+class Retry:
+    """Try again after `delay` seconds; `kind` says what it spends."""
+
+    delay: float
+    kind: Literal["retry", "wait"]
+
+
+@attrs.frozen
+class GiveUp:
+    """Stop and raise the failure's error; `reason` says why (for logs)."""
+
+    reason: str
+
+
+def decide(
     policy: RetryPolicy,
+    failure: Failure,
     *,
-    retryable: bool,
-    rate_limited: bool,
-    retry_after: float | None,
     retries: int,
     waits: int,
+    now: float,
+    deadline: float,
+    rng: random.Random,
     max_retries: int | None = None,
-) -> Step | None:
-    """What follows a failed attempt: a `"retry"`, a `"wait"`, or `None` (give up).
+) -> Retry | GiveUp:
+    """What follows a failed attempt: a `Retry` after a delay, or `GiveUp`.
+
+    Pure: frozen data and numbers in, a decision out; the caller sleeps,
+    closes the 429 gate and spends the retry budget (which depend on the rest
+    of the client's traffic). In order:
+
+    - not retryable, or retries off (`max_retries == 0`): give up;
+    - a `Retry-After` above `max_retry_after`: give up (raised at once, for
+      the caller to decide);
+    - a 429 with a `Retry-After`: a `"wait"`, while fewer than
+      `max_rate_limit_waits` were spent;
+    - anything else: a `"retry"`, while fewer than `max_retries` were spent;
+    - and either only if it can start before `deadline` (loop time), after
+      `retry_delay(policy, retries, retry_after)`.
 
     Args:
         policy: The client's policy.
-        retryable: Whether the failure is one that is retried at all.
-        rate_limited: Whether it was a 429.
-        retry_after: Its `Retry-After` in seconds, if any.
+        failure: How the attempt failed.
         retries: Retries this call has spent so far.
         waits: Rate-limit waits this call has spent so far.
+        now: The event loop's time.
+        deadline: The loop time the call must end by (`math.inf`: none).
+        rng: The source of jitter.
         max_retries: The call's own `max_retries`, overriding the policy's.
-
-    The budget and the deadline are checked by the caller: they depend on
-    time and on the rest of the client's traffic.
     """
     limit = policy.max_retries if max_retries is None else max_retries
-    if not retryable or limit <= 0:
-        return None
+    if not failure.retryable:
+        return GiveUp("not retryable")
+    if limit <= 0:
+        return GiveUp("retries are off")
+    retry_after = failure.retry_after
     if retry_after is not None and retry_after > policy.max_retry_after:
-        return None
-    if rate_limited and retry_after is not None:
-        return "wait" if waits < policy.max_rate_limit_waits else None
-    return "retry" if retries < limit else None
+        return GiveUp(f"Retry-After above max_retry_after ({policy.max_retry_after:g} s)")
+    kind: Literal["retry", "wait"]
+    if failure.rate_limited and retry_after is not None:
+        if waits >= policy.max_rate_limit_waits:
+            return GiveUp("max_rate_limit_waits spent")
+        kind = "wait"
+    elif retries >= limit:
+        return GiveUp("max_retries spent")
+    else:
+        kind = "retry"
+    delay = retry_delay(policy, retries, retry_after, rng)
+    if now + delay >= deadline:
+        return GiveUp("the next attempt could not start before the deadline")
+    return Retry(delay, kind)
 
 
 def backoff(policy: RetryPolicy, attempt: int, rng: random.Random) -> float:
@@ -187,10 +250,14 @@ def is_retryable_status(status: int) -> bool:
     return status in RETRY_STATUSES
 
 
-def is_retryable_exception(exc: httpx.TransportError) -> bool:
-    """Connection and read failures; never a full local pool."""
-    if isinstance(exc, httpx.PoolTimeout):
-        return False
+def is_retryable_exception(exc: BaseException) -> bool:
+    """Connection and read failures; never a full local pool.
+
+    `exc` is what the transport raised: an httpx error, or an `OSError` or
+    `EOFError` from a transport that does not map its errors.
+    """
+    if isinstance(exc, OSError | EOFError):
+        return True
     return isinstance(
         exc,
         httpx.ConnectError
@@ -202,20 +269,62 @@ def is_retryable_exception(exc: httpx.TransportError) -> bool:
     )
 
 
-_testing = False
+class _Sleeping:
+    """Whether backoff and `Retry-After` sleeps happen; one switch per process."""
+
+    enabled = True
 
 
-def set_testing(enabled: bool) -> bool:
+class TestingSwitch:
+    """What `set_testing` returns: the previous setting, and a way back to it.
+
+    Use it as a context manager (`with set_testing(True): ...`) to restore the
+    previous setting on exit; `bool()` of it is the previous setting, so
+    `previous = set_testing(True)` ... `set_testing(previous)` works too.
+    """
+
+    def __init__(self, previous: bool) -> None:
+        self.previous = previous
+
+    def __bool__(self) -> bool:
+        return self.previous
+
+    def __enter__(self) -> TestingSwitch:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _Sleeping.enabled = not self.previous
+
+
+def set_testing(enabled: bool = True) -> TestingSwitch:
     """Turn every backoff and `Retry-After` sleep off (`True`) or back on.
 
     For tests: retries still happen, in the same order and number, without
-    waiting. Returns the previous setting.
+    waiting. Returns the previous setting, which also restores it as a
+    context manager:
+
+    ```python
+    with set_testing(True):
+        ...
+    ```
     """
-    global _testing
-    previous, _testing = _testing, enabled
-    return previous
+    switch = TestingSwitch(not _Sleeping.enabled)
+    _Sleeping.enabled = not bool(enabled)
+    return switch
 
 
 def is_testing() -> bool:
     """Whether `set_testing(True)` is in force."""
-    return _testing
+    return not _Sleeping.enabled
+
+
+async def sleep(seconds: float) -> bool:
+    """Sleep `seconds` for a backoff or a `Retry-After`; `False` (at once) while testing.
+
+    The one place the testing switch is read: every retry sleep and every
+    wait at the 429 gate goes through here.
+    """
+    if not _Sleeping.enabled:
+        return False
+    await anyio.sleep(seconds)
+    return True

@@ -71,9 +71,14 @@ def text(name: str, value: object) -> str:
     return value
 
 
-def idempotency_key(key: str) -> None:
+def idempotency_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not isinstance(key, str):
+        raise TypeError(f"idempotency_key must be a string, not {type(key).__name__}")
     if not 1 <= len(key) <= 255 or not all(" " <= c <= "~" for c in key):
         raise ValueError("idempotency_key must be 1 to 255 printable ASCII characters")
+    return key
 
 
 def timeout(timeout: float | None) -> float | None:

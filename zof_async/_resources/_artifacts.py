@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import errno
 import os
+from contextlib import aclosing
 from pathlib import Path
 
 import anyio
+import httpx
 
-from .._exceptions import APIConnectionError, APIResponseValidationError, ClientClosedError
-from .._http._pipeline import Pipeline
-from .._http._retry import is_testing, retry_delay
+from .._exceptions import APIResponseValidationError
 from .._models import Artifact
-from .._streaming._streams import ByteStream, write_atomically
+from .._streaming._streams import write_atomically
+from ._options import RequestOptions, Unpack, resolve
 from ._paths import path
+from ._resource import Resource
 
 
-class Artifacts:
+class Artifacts(Resource):
     """Operations on artifacts (`/artifacts`)."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        self._pipeline = pipeline
-
-    async def download(self, artifact: Artifact | str, destination: str | os.PathLike[str]) -> int:
+    async def download(
+        self,
+        artifact: Artifact | str,
+        destination: str | os.PathLike[str],
+        **options: Unpack[RequestOptions],
+    ) -> int:
         """Stream an artifact's content to `destination`, atomically; return its size.
 
         Missing parent folders of `destination` are created. The content goes
@@ -32,46 +36,41 @@ class Artifacts:
         The size is checked against the artifact's `size_bytes` (or the
         response's `Content-Length` when only an id is given); a short or long
         body is an error and leaves no file. A connection that breaks mid-body
-        is retried from the start, like any other retryable failure.
+        is an attempt that failed: retried from the start, with the same
+        retries, budget and counters as any call. The per-call `timeout`
+        bounds the wait for the answer's headers, not the transfer.
 
         The content is fetched from `/artifacts/{id}/content` under the
         client's own base URL, so the API key is never sent elsewhere.
         """
+        resolved = resolve(options)
         artifact_id = artifact.id if isinstance(artifact, Artifact) else artifact
         expected = artifact.size_bytes if isinstance(artifact, Artifact) else None
         route = path("/artifacts/{artifact_id}/content", artifact_id=artifact_id)
-        pipeline = self._pipeline
-        policy = pipeline.settings.retry
-        attempt = 0
-        await anyio.Path(destination).parent.mkdir(parents=True, exist_ok=True)
-        while True:
-            stream = ByteStream(pipeline, pipeline.build("GET", route, accept="*/*"))
+        request = self._build("GET", route, resolved, accept="*/*")
 
-            def check(size: int, stream: ByteStream = stream) -> None:
+        async def save(response: httpx.Response) -> int:
+            def check(size: int) -> None:
                 want = expected
-                if want is None and stream.response is not None:
-                    length = stream.response.headers.get("content-length")
+                if want is None:
+                    length = response.headers.get("content-length")
                     want = int(length) if length and length.isdigit() else None
                 if want is not None and size != want:
-                    assert stream.response is not None
                     raise APIResponseValidationError(
                         f"artifact {artifact_id}: got {size} bytes, expected {want}",
-                        response=stream.response,
+                        response=response,
                     )
 
-            try:
-                return await write_atomically(destination, stream, check=check)
-            except ClientClosedError:
-                raise
-            except OSError as exc:
-                raise _naming(exc, destination) from None
-            except APIConnectionError:
-                if attempt >= policy.max_retries:
-                    raise
-            delay = retry_delay(policy, attempt, None, pipeline.shared.rng)
-            attempt += 1
-            if not is_testing():
-                await anyio.sleep(delay)
+            async with aclosing(response.aiter_bytes()) as chunks:  # type: ignore[type-var]
+                return await write_atomically(destination, chunks, check=check)
+
+        try:
+            await anyio.Path(destination).parent.mkdir(parents=True, exist_ok=True)
+            return await self._pipeline.consume(request, save, resolved.call, body_deadline=False)
+        except APIResponseValidationError as exc:
+            raise self._pipeline.redactor.exception(exc) from None
+        except OSError as exc:
+            raise _naming(exc, destination) from None
 
 
 def _naming(exc: OSError, destination: str | os.PathLike[str]) -> OSError:

@@ -5,84 +5,80 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from contextlib import aclosing
-from datetime import datetime
 from typing import Any, Literal
 
-from .._converter import converter, decode
+from .._converter import converter
 from .._exceptions import APIResponseValidationError
 from .._http._pipeline import Pipeline
+from .._http._traffic import Meter
 from .._models import Artifact, ArtifactBatch, Result
+from .._streaming._background import Background
 from .._streaming._export_formats import csv_records, json_array_items
 from .._streaming._fanout import FanOut
-from .._streaming._pagination import Pager, collect, listing, page_fetcher
+from .._streaming._pagination import Pager, collect
 from .._streaming._streams import ByteStream, write_atomically
-from . import _arguments as query
+from . import _arguments as arguments
+from ._listing import listing, page_fetcher
+from ._options import ListingOptions, RequestOptions, ResultFilters, Unpack, resolve, result_filters
 from ._paths import path
+from ._resource import Resource
 
 ExportFormat = Literal["csv", "json"]
 EXPORT_TYPES: dict[str, str] = {"csv": "text/csv", "json": "application/json"}
 
 
-class Results:
-    """Operations on results (`/results`)."""
+class ExportArgs(ResultFilters, RequestOptions, total=False):
+    """The result filters and the per-call options, as one `**kwargs` type."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        self._pipeline = pipeline
 
-    async def get(self, result_id: str, *, timeout: float | None = None) -> Result:
+class ListArgs(ResultFilters, ListingOptions, total=False):
+    """The result filters and the listing options, as one `**kwargs` type."""
+
+
+def _split(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`(filters, options)` out of one `**kwargs`."""
+    names = ResultFilters.__annotations__
+    filters = {k: v for k, v in kwargs.items() if k in names}
+    return filters, {k: v for k, v in kwargs.items() if k not in names}
+
+
+class Results(Resource):
+    """Operations on results (`/results`).
+
+    Every method takes the per-call `RequestOptions` as keywords; listings
+    also take the `ListingOptions`; listings and exports take the
+    `ResultFilters` (`run_id=`, `status=`, `created_after=`, `created_before=`).
+    """
+
+    def __init__(self, pipeline: Pipeline, *, background: Background) -> None:
+        super().__init__(pipeline)
+        self._background = background
+
+    async def get(self, result_id: str, **options: Unpack[RequestOptions]) -> Result:
         """Fetch one result (`GET /results/{id}`)."""
-        request = self._pipeline.build("GET", path("/results/{result_id}", result_id=result_id))
-        return decode(
-            await self._pipeline.send(request, total_timeout=query.timeout(timeout)), Result
-        )
+        resolved = resolve(options)
+        route = path("/results/{result_id}", result_id=result_id)
+        return await self._fetch(Result, self._build("GET", route, resolved), resolved)
 
-    def list(
-        self,
-        *,
-        run_id: str | None = None,
-        status: query.Statuses = None,
-        created_after: datetime | str | None = None,
-        created_before: datetime | str | None = None,
-        page_size: int = 100,
-        prefetch: int = 1,
-        cursor: str | None = None,
-        offset: int = 0,
-        resume: str | None = None,
-    ) -> Pager[Result]:
+    def list(self, **kwargs: Unpack[ListArgs]) -> Pager[Result]:
         """Iterate results, newest first (`GET /results`); see `Pager`.
 
         Args:
-            run_id: Only results of this run.
-            status: Only results in this status, or any of these statuses.
-            created_after: Only results created after this instant.
-            created_before: Only results created before this instant.
-            page_size: Items per request (1 to 1000).
-            prefetch: Pages fetched ahead while you work (0: none).
-            cursor: Resume at this page (a `Pager.cursor`).
-            offset: Skip this many items of the first page (a `Pager.offset`).
-            resume: Continue exactly after the last item a pager handed out
-                (its `checkpoint`), even while new items are being created.
+            **kwargs: `ResultFilters`, `ListingOptions` (page size, prefetch,
+                where to resume) and per-call `RequestOptions` for every page.
         """
+        filters, options = _split(dict(kwargs))
         return listing(
-            self._pipeline, "/results", Result, params=self._filters(run_id, status, created_after, created_before),
-            page_size=page_size, prefetch=prefetch, cursor=cursor, offset=offset, resume=resume,
+            self._pipeline, self._background, "/results", Result,
+            params=result_filters(filters), options=options,  # type: ignore[arg-type]
         )  # fmt: skip
 
-    def artifacts(
-        self,
-        result_id: str,
-        *,
-        page_size: int = 100,
-        prefetch: int = 1,
-        cursor: str | None = None,
-        offset: int = 0,
-        resume: str | None = None,
-    ) -> Pager[Artifact]:
+    def artifacts(self, result_id: str, **options: Unpack[ListingOptions]) -> Pager[Artifact]:
         """Iterate a result's artifacts (`GET /results/{id}/artifacts`)."""
+        route = path("/results/{result_id}/artifacts", result_id=result_id)
         return listing(
-            self._pipeline, path("/results/{result_id}/artifacts", result_id=result_id), Artifact,
-            params={}, page_size=page_size, prefetch=prefetch, cursor=cursor, offset=offset, resume=resume,
-        )  # fmt: skip
+            self._pipeline, self._background, route, Artifact, params={}, options=options
+        )
 
     def bulk_artifacts(
         self,
@@ -90,6 +86,7 @@ class Results:
         *,
         concurrency: int | None = None,
         ordered: bool = False,
+        **options: Unpack[RequestOptions],
     ) -> FanOut[str | Result, tuple[Artifact, ...], ArtifactBatch]:
         """Fetch the artifacts of many results concurrently.
 
@@ -105,19 +102,23 @@ class Results:
             concurrency: Results fetched at once, at most (default: the
                 client's `max_connections`); lowered while the API answers 429.
             ordered: Hand out outcomes in input order instead of as they come.
+            **options: Per-call `RequestOptions`, for each result's fetch.
 
         Returns:
             A `FanOut` of `ArtifactBatch`, one per input: an item's own error
             (e.g. a 404) is in its batch; a 401/403 stops everything and raises.
-            Its `.stats` counts requests, retries and 429s.
+            Its `.stats` counts exactly its own requests, retries and 429s.
         """
-
         pipeline = self._pipeline
+        meter = Meter()
+        resolved = resolve(options, meter=meter)
 
         async def fetch(item: str | Result) -> tuple[Artifact, ...]:
             route = path("/results/{result_id}/artifacts", result_id=_result_id(item))
             # Almost always one page: a Pager would cost more than the request.
-            fetch_page = page_fetcher(pipeline, route, Artifact, params={}, limit=1000)
+            fetch_page = page_fetcher(
+                pipeline, route, Artifact, params={}, limit=1000, options=resolved
+            )
             return tuple(await collect(fetch_page))
 
         def outcome(
@@ -128,23 +129,21 @@ class Results:
         return FanOut(
             fetch,
             results,
-            concurrency=self._pipeline.shared.pool.max_connections
+            concurrency=pipeline.channel.pool.max_connections
             if concurrency is None
             else concurrency,
             ordered=ordered,
-            background=self._pipeline.shared.background,
+            background=self._background,
             outcome=outcome,
+            meter=meter,
         )
 
     def export(
         self,
         *,
         format: ExportFormat = "csv",
-        run_id: str | None = None,
-        status: query.Statuses = None,
-        created_after: datetime | str | None = None,
-        created_before: datetime | str | None = None,
         idempotency_key: str | None = None,
+        **kwargs: Unpack[ExportArgs],
     ) -> ByteStream:
         """The export, streamed as bytes (`POST /results/export`).
 
@@ -154,7 +153,13 @@ class Results:
                 ...
         ```
 
-        Sent with `Accept: text/csv` or `application/json`, as asked.
+        Sent with `Accept: text/csv` or `application/json`, as asked. The
+        per-call `timeout` bounds the wait for the headers, not the reading.
+
+        Args:
+            format: `"csv"` or `"json"`.
+            idempotency_key: As for `runs.create` (a uuid4 if omitted).
+            **kwargs: `ResultFilters` and per-call `RequestOptions`.
 
         Raises:
             APIResponseValidationError: On opening, if the answer's
@@ -162,26 +167,26 @@ class Results:
         """
         if format not in ("csv", "json"):
             raise ValueError("format must be 'csv' or 'json'")
+        filters, options = _split(dict(kwargs))
+        resolved = resolve(options)
         body: dict[str, Any] = {"format": format}
-        for name, value in self._filters(run_id, status, created_after, created_before).items():
+        for name, value in result_filters(filters).items():  # type: ignore[arg-type]
             if value is not None:
                 body[name] = value
         media_type = EXPORT_TYPES[format]
-        request = self._pipeline.build(
-            "POST", "/results/export", json=body, idempotency_key=idempotency_key, accept=media_type
-        )
-        return ByteStream(self._pipeline, request, expect=media_type)
+        request = self._build(
+            "POST", "/results/export", resolved, json=body,
+            idempotency_key=arguments.idempotency_key(idempotency_key), accept=media_type,
+        )  # fmt: skip
+        return ByteStream(self._pipeline, request, resolved.call, expect=media_type)
 
     async def export_to(
         self,
         destination: str | os.PathLike[str],
         *,
         format: ExportFormat = "csv",
-        run_id: str | None = None,
-        status: query.Statuses = None,
-        created_after: datetime | str | None = None,
-        created_before: datetime | str | None = None,
         on_progress: Callable[[int], object] | None = None,
+        **kwargs: Unpack[ExportArgs],
     ) -> int:
         """Write the export to `destination` atomically; return its size in bytes.
 
@@ -189,34 +194,25 @@ class Results:
         (and an existing file at `destination` untouched). `on_progress` is
         called with the size of each chunk written. An answer in another
         format than asked (its Content-Type) is refused before a byte is
-        written, with `APIResponseValidationError`.
+        written, with `APIResponseValidationError`. Takes the `ResultFilters`
+        and per-call `RequestOptions` as `export` does.
         """
-        stream = self.export(
-            format=format, run_id=run_id, status=status,
-            created_after=created_after, created_before=created_before,
-        )  # fmt: skip
-        return await write_atomically(destination, stream, on_chunk=on_progress)
+        async with self.export(format=format, **kwargs) as stream:
+            return await write_atomically(destination, stream, on_chunk=on_progress)
 
     async def export_rows(
-        self,
-        *,
-        format: ExportFormat = "json",
-        run_id: str | None = None,
-        status: query.Statuses = None,
-        created_after: datetime | str | None = None,
-        created_before: datetime | str | None = None,
+        self, *, format: ExportFormat = "json", **kwargs: Unpack[ExportArgs]
     ) -> AsyncIterator[Result]:
         """Iterate the exported rows as `Result`s as they arrive, in constant memory.
+
+        Takes the `ResultFilters` and per-call `RequestOptions` as `export` does.
 
         Raises:
             APIResponseValidationError: If the answer is not in the format
                 asked for (its Content-Type), does not parse as one, or holds
                 a row that is not a `Result`; it carries the request id.
         """
-        stream = self.export(
-            format=format, run_id=run_id, status=status,
-            created_after=created_after, created_before=created_before,
-        )  # fmt: skip
+        stream = self.export(format=format, **kwargs)
         parse = json_array_items if format == "json" else csv_records
         async with stream, aclosing(parse(stream)) as rows:
             while True:
@@ -237,20 +233,6 @@ class Results:
                         f"an exported row is not a Result: {exc}", response=stream.response
                     ) from exc
                 yield result
-
-    @staticmethod
-    def _filters(
-        run_id: str | None,
-        status: query.Statuses,
-        created_after: datetime | str | None,
-        created_before: datetime | str | None,
-    ) -> dict[str, Any]:
-        return {
-            "run_id": None if run_id is None else query.text("run_id", run_id),
-            "status": query.statuses(status),
-            "created_after": query.timestamp("created_after", created_after),
-            "created_before": query.timestamp("created_before", created_before),
-        }
 
 
 def _result_id(item: str | Result) -> str:

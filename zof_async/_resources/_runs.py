@@ -6,26 +6,39 @@ import random
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 
+import attrs
 import httpx
 
 from .._converter import decode
 from .._http._pipeline import Pipeline
+from .._http._retry import Failure
 from .._models import Artifact, Run
-from .._streaming._pagination import Pager, listing
+from .._streaming._background import Background
+from .._streaming._pagination import Pager
 from .._streaming._streams import LineStream
-from .._streaming._waiting import EVENTS_POLICY, RunEvents, WaitPolicy, watch
-from . import _arguments as query
+from .._streaming._waiting import EVENTS_POLICY, PollRate, RunEvents, WaitPolicy, watch
+from . import _arguments as arguments
+from ._listing import listing
+from ._options import CallOptions, ListingOptions, RequestOptions, Unpack, resolve
 from ._paths import path
+from ._resource import Resource
 
 DEFAULT_WAIT_TIMEOUT = 3600.0
 LOG_TYPE = "text/plain"
 
 
-class Runs:
-    """Operations on runs (`/runs`)."""
+class Runs(Resource):
+    """Operations on runs (`/runs`).
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        self._pipeline = pipeline
+    Every method takes the per-call `RequestOptions` as keywords (`timeout=`,
+    `max_retries=`, `extra_headers=`, `extra_query=`); listings also take
+    the `ListingOptions`.
+    """
+
+    def __init__(self, pipeline: Pipeline, *, background: Background, poll_rate: PollRate) -> None:
+        super().__init__(pipeline)
+        self._background = background
+        self._poll_rate = poll_rate
 
     async def create(
         self,
@@ -35,7 +48,7 @@ class Runs:
         test_case_ids: Sequence[str] | None = None,
         test_suite_id: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Run:
         """Start a run of a suite or of explicit cases (`POST /runs`).
 
@@ -48,96 +61,85 @@ class Runs:
                 reused on every retry, so a retried create never starts two
                 runs. Pass your own (e.g. the CI build id) to make a re-run of
                 your job replay the first run instead of starting another.
-            timeout: Total seconds for the call, across retries.
+            **options: Per-call `RequestOptions`.
 
         Raises:
             ValueError: Before any request, for arguments that cannot be valid.
         """
+        resolved = resolve(options)
         body: dict[str, object] = {
-            "project_id": query.text("project_id", project_id),
-            "environment": query.text("environment", environment),
+            "project_id": arguments.text("project_id", project_id),
+            "environment": arguments.text("environment", environment),
         }
         if (test_case_ids is None) == (test_suite_id is None):
             raise ValueError("give exactly one of test_case_ids and test_suite_id")
         if test_case_ids is not None:
             if isinstance(test_case_ids, str) or not test_case_ids:
                 raise ValueError("test_case_ids must be a non-empty list of case ids")
-            body["test_case_ids"] = [query.text("test_case_ids[]", c) for c in test_case_ids]
+            body["test_case_ids"] = [arguments.text("test_case_ids[]", c) for c in test_case_ids]
         else:
-            body["test_suite_id"] = query.text("test_suite_id", test_suite_id)
-        pipeline = self._pipeline
-        request = pipeline.build("POST", "/runs", json=body, idempotency_key=idempotency_key)
-        return decode(await pipeline.send(request, total_timeout=query.timeout(timeout)), Run)
+            body["test_suite_id"] = arguments.text("test_suite_id", test_suite_id)
+        key = arguments.idempotency_key(idempotency_key)
+        request = self._build("POST", "/runs", resolved, json=body, idempotency_key=key)
+        return await self._fetch(Run, request, resolved)
 
-    async def get(self, run_id: str, *, timeout: float | None = None) -> Run:
+    async def get(self, run_id: str, **options: Unpack[RequestOptions]) -> Run:
         """Fetch a run with its summary and case outcomes (`GET /runs/{id}`)."""
-        request = self._pipeline.build("GET", path("/runs/{run_id}", run_id=run_id))
-        return decode(await self._pipeline.send(request, total_timeout=query.timeout(timeout)), Run)
+        resolved = resolve(options)
+        route = path("/runs/{run_id}", run_id=run_id)
+        return await self._fetch(Run, self._build("GET", route, resolved), resolved)
 
     async def cancel(
-        self, run_id: str, *, idempotency_key: str | None = None, timeout: float | None = None
+        self,
+        run_id: str,
+        *,
+        idempotency_key: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Run:
         """Cancel a queued or running run; a finished one raises `ConflictError`."""
-        request = self._pipeline.build(
-            "POST", path("/runs/{run_id}/cancel", run_id=run_id), idempotency_key=idempotency_key
-        )
-        return decode(await self._pipeline.send(request, total_timeout=query.timeout(timeout)), Run)
+        resolved = resolve(options)
+        route = path("/runs/{run_id}/cancel", run_id=run_id)
+        key = arguments.idempotency_key(idempotency_key)
+        request = self._build("POST", route, resolved, idempotency_key=key)
+        return await self._fetch(Run, request, resolved)
 
     def list(
         self,
         *,
         project_id: str | None = None,
-        status: query.Statuses = None,
+        status: arguments.Statuses = None,
         created_after: datetime | str | None = None,
         created_before: datetime | str | None = None,
-        page_size: int = 100,
-        prefetch: int = 1,
-        cursor: str | None = None,
-        offset: int = 0,
-        resume: str | None = None,
+        **options: Unpack[ListingOptions],
     ) -> Pager[Run]:
-        """Iterate runs, newest first (`GET /runs`); see `Pager`.
+        """Iterate runs, newest first (`GET /runs`); see `Pager` and `ListingOptions`.
 
         Args:
             project_id: Only runs of this project.
             status: Only runs in this status, or any of these statuses.
-            created_after: Only runs created after this instant.
+            created_after: Only runs created at or after this instant.
             created_before: Only runs created before this instant.
-            page_size: Items per request (1 to 1000).
-            prefetch: Pages fetched ahead while you work (0: none).
-            cursor: Resume at this page (a `Pager.cursor`).
-            offset: Skip this many items of the first page (a `Pager.offset`).
-            resume: Continue exactly after the last item a pager handed out
-                (its `checkpoint`), even while new items are being created.
+            **options: `ListingOptions` (page size, prefetch, where to resume)
+                and per-call `RequestOptions`, applied to every page.
         """
         params = {
-            "project_id": None if project_id is None else query.text("project_id", project_id),
-            "status": query.statuses(status),
-            "created_after": query.timestamp("created_after", created_after),
-            "created_before": query.timestamp("created_before", created_before),
+            "project_id": None if project_id is None else arguments.text("project_id", project_id),
+            "status": arguments.statuses(status),
+            "created_after": arguments.timestamp("created_after", created_after),
+            "created_before": arguments.timestamp("created_before", created_before),
         }
         return listing(
-            self._pipeline, "/runs", Run, params=params, page_size=page_size,
-            prefetch=prefetch, cursor=cursor, offset=offset, resume=resume,
-        )  # fmt: skip
+            self._pipeline, self._background, "/runs", Run, params=params, options=options
+        )
 
-    def artifacts(
-        self,
-        run_id: str,
-        *,
-        page_size: int = 100,
-        prefetch: int = 1,
-        cursor: str | None = None,
-        offset: int = 0,
-        resume: str | None = None,
-    ) -> Pager[Artifact]:
-        """Iterate a run's artifacts (`GET /runs/{id}/artifacts`)."""
+    def artifacts(self, run_id: str, **options: Unpack[ListingOptions]) -> Pager[Artifact]:
+        """Iterate a run's artifacts (`GET /runs/{id}/artifacts`); see `ListingOptions`."""
+        route = path("/runs/{run_id}/artifacts", run_id=run_id)
         return listing(
-            self._pipeline, path("/runs/{run_id}/artifacts", run_id=run_id), Artifact,
-            params={}, page_size=page_size, prefetch=prefetch, cursor=cursor, offset=offset, resume=resume,
-        )  # fmt: skip
+            self._pipeline, self._background, route, Artifact, params={}, options=options
+        )
 
-    def logs(self, run_id: str) -> LineStream:
+    def logs(self, run_id: str, **options: Unpack[RequestOptions]) -> LineStream:
         """The run's log, streamed line by line (`GET /runs/{id}/logs`).
 
         ```python
@@ -146,14 +148,17 @@ class Runs:
                 print(line)
         ```
 
+        The per-call `timeout` bounds the wait for the answer's headers, not
+        the reading of the log.
+
         Raises:
             APIResponseValidationError: On opening, if the answer is not
                 `text/plain` (nothing else is a log).
         """
-        request = self._pipeline.build(
-            "GET", path("/runs/{run_id}/logs", run_id=run_id), accept=LOG_TYPE
-        )
-        return LineStream(self._pipeline, request, expect=LOG_TYPE)
+        resolved = resolve(options)
+        route = path("/runs/{run_id}/logs", run_id=run_id)
+        request = self._build("GET", route, resolved, accept=LOG_TYPE)
+        return LineStream(self._pipeline, request, resolved.call, expect=LOG_TYPE)
 
     def watch(
         self,
@@ -163,34 +168,43 @@ class Runs:
         policy: WaitPolicy | None = None,
         every_poll: bool = False,
         events: RunEvents | None = None,
+        **options: Unpack[CallOptions],
     ) -> AsyncIterator[Run]:
         """Yield the run each time its status changes, until it finishes.
 
         With `every_poll=True`, yield it after every poll (for progress bars).
         With `events=` (a `WebhookInbox`), a verified `run.completed` ends the
         wait at once; polling continues as a fallback, by default at
-        `EVENTS_POLICY` intervals (at most 60 s).
+        `EVENTS_POLICY` intervals (at most 60 s). `max_retries` (default 0)
+        applies to each poll: the wait itself polls again after a transient
+        failure, until `timeout`.
 
         Raises:
             WaitTimeoutError: If `timeout` seconds pass first.
+            ClientClosedError: At once, if the client is closed.
         """
-        path("/runs/{run_id}", run_id=run_id)
-        query.timeout(timeout)
+        route = path("/runs/{run_id}", run_id=run_id)
+        arguments.timeout(timeout)
+        resolved = resolve({"max_retries": 0, **options})
         pipeline = self._pipeline
-        pipeline.shared.pool.ensure_open()  # before the first poll's jittered wait
+        pipeline.channel.pool.ensure_open()  # before the first poll's jittered wait
 
-        async def fetch(remaining: float | None) -> tuple[Run, httpx.Headers]:
-            request = pipeline.build("GET", path("/runs/{run_id}", run_id=run_id))
-            response = await pipeline.send(request, total_timeout=remaining, max_retries=0)
-            return decode(response, Run), response.headers
+        async def poll(remaining: float | None) -> tuple[Run, httpx.Headers] | Failure:
+            call = resolved.call
+            if remaining is not None:
+                call = attrs.evolve(call, total_timeout=remaining)
+            outcome = await pipeline.attempt(self._build("GET", route, resolved), call)
+            if isinstance(outcome, Failure):
+                return outcome
+            return decode(outcome, Run), outcome.headers
 
         return watch(
-            fetch,
+            poll,
             run_id=run_id,
             timeout=timeout,
             policy=policy or (WaitPolicy() if events is None else EVENTS_POLICY),
-            rate=pipeline.shared.poll_rate,
-            rng=random.Random(pipeline.shared.rng.random()),
+            rate=self._poll_rate,
+            rng=random.Random(pipeline.channel.rng.random()),
             every_poll=every_poll,
             events=events,
         )
@@ -203,6 +217,7 @@ class Runs:
         policy: WaitPolicy | None = None,
         on_update: Callable[[Run], object] | None = None,
         events: RunEvents | None = None,
+        **options: Unpack[CallOptions],
     ) -> Run:
         """Poll until the run reaches a terminal status; return it.
 
@@ -216,13 +231,16 @@ class Runs:
                 the event's run (which, like listings, has no `case_outcomes`).
                 Polling continues as the fallback, at `EVENTS_POLICY` intervals
                 unless `policy` is given.
+            **options: Per-call `CallOptions`, for each poll.
 
         Raises:
             WaitTimeoutError: On the deadline, carrying the last run seen.
             AuthenticationError, PermissionDeniedError, NotFoundError: At once.
+            ClientClosedError: At once, if the client is closed.
         """
         last: Run | None = None
-        async for run in self.watch(run_id, timeout=timeout, policy=policy, events=events):
+        watching = self.watch(run_id, timeout=timeout, policy=policy, events=events, **options)
+        async for run in watching:
             last = run
             if on_update is not None:
                 on_update(run)

@@ -7,7 +7,9 @@ through a bounded stream, so memory stays about `concurrency` inputs and
 outcomes however long the input.
 
 Concurrency is AIMD: every 429 seen by a request of this fan-out (even one
-the pipeline then retried) halves the number of calls allowed in flight, at
+the pipeline then retried; a `Meter` the caller's requests are counted on,
+or for `zof.map`, whose function may send anything, every request of the
+client while the fan-out runs) halves the number of calls allowed in flight, at
 most once per round trip; every success adds `1/limit`, so the limit grows
 back by one per window of successes, up to `concurrency`. The client-wide
 `Retry-After` gate is honoured by the pipeline itself.
@@ -30,8 +32,8 @@ import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .._exceptions import AuthenticationError, PermissionDeniedError, ZofError
+from .._http._traffic import Meter, Traffic
 from ._background import Background, BackgroundWork, cancel_when_dropped
-from ._meter import Meter, install
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import ExceptionGroup
@@ -141,6 +143,8 @@ class _Engine(Generic[I, R, O]):
         concurrency: int,
         ordered: bool,
         outcome: Callable[[I, R | None, ZofError | None], O],
+        meter: Meter,
+        traffic: Traffic | None,
     ) -> None:
         self._fn = fn
         self._inputs = inputs
@@ -148,7 +152,9 @@ class _Engine(Generic[I, R, O]):
         self._outcome = outcome
         self._workers = concurrency
         self.limit = AdaptiveLimit(concurrency)
-        self.meter = Meter(on_rate_limited=self.limit.rate_limited)
+        self.meter = meter
+        meter.on_rate_limited = self.limit.rate_limited
+        self._traffic = traffic
         self.scope = anyio.CancelScope()  # the whole engine: the caller let go
         self._stop = anyio.CancelScope()  # the calls only: a fatal error
         self._released = anyio.Event()
@@ -174,11 +180,14 @@ class _Engine(Generic[I, R, O]):
 
     async def run(self) -> None:
         assert self._send is not None and self._receive is not None
-        install(self.meter)
         try:
             with self.scope:
                 with self._send:  # closed at the end: the caller sees the end, or the error
-                    await self._work()
+                    if self._traffic is None:
+                        await self._work()
+                    else:
+                        with self._traffic.watch(self.meter):
+                            await self._work()
                 await self._released.wait()
         finally:
             self.finished = True
@@ -295,11 +304,22 @@ class FanOut(BackgroundWork, Generic[I, R, O]):
         ordered: bool,
         background: Background,
         outcome: Callable[[I, R | None, ZofError | None], O],
+        meter: Meter | None = None,
+        traffic: Traffic | None = None,
     ) -> None:
+        """Args: as `zof.map`, plus where requests are counted: `meter`, the
+        one every call of `fn` names (exact), or else `traffic`, the client's,
+        watched while the fan-out runs."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self._engine = _Engine(
-            fn, inputs, concurrency=concurrency, ordered=ordered, outcome=outcome
+            fn,
+            inputs,
+            concurrency=concurrency,
+            ordered=ordered,
+            outcome=outcome,
+            meter=Meter() if meter is None else meter,
+            traffic=traffic if meter is None else None,
         )
         self._receive: MemoryObjectReceiveStream[O] | None = None  # made when started
         self._init_background(background)

@@ -12,8 +12,10 @@ AsyncZof()`) or the pager's own (`async with pager:`), never in an async
 generator frame. Leaving the loop with `aclose()` or the `async with` block
 cancels it at once; a pager dropped after a bare `break` cancels it when it
 is garbage-collected, and the client's `async with` ending cancels it in any
-case. The task closes its stream itself however it ends. Without either task
-group the pager fetches on demand.
+case. The task closes its stream itself however it ends. By default
+(`prefetch=None`) a pager prefetches one page when it has a task group and
+fetches on demand when it has none; an explicit `prefetch=n` without a task
+group raises `RuntimeError` when iteration starts, as a fan-out does.
 
 Memory: the page being handed out plus at most `prefetch` pages.
 """
@@ -32,11 +34,8 @@ from typing import Any, Generic, TypeVar
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .._converter import decode_page
 from .._exceptions import PaginationError
-from .._http._pipeline import Params, Pipeline
 from .._models import Page
-from .._resources import _arguments as query
 from ._background import Background, BackgroundWork, cancel_when_dropped
 
 T = TypeVar("T")
@@ -190,14 +189,16 @@ class Pager(BackgroundWork, Generic[T]):
         fetch: Fetch[T],
         *,
         background: Background,
-        prefetch: int = 1,
+        prefetch: int | None = None,
         cursor: str | None = None,
         offset: int = 0,
         after: str | None = None,
         model: type[Any] | None = None,
     ) -> None:
-        if prefetch < 0:
-            raise ValueError("prefetch must be 0 or more")
+        if prefetch is not None and (
+            isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0
+        ):
+            raise ValueError("prefetch must be None or an integer, 0 or more")
         if offset < 0:
             raise ValueError("offset must be 0 or more")
         self._fetch = fetch
@@ -353,10 +354,24 @@ class Pager(BackgroundWork, Generic[T]):
         return page
 
     def _start_prefetch(self) -> _Prefetcher[T] | None:
-        """A prefetch task on the pager's walk; `None` without prefetch or a task group."""
-        if self._prefetch == 0 or not (self._own.available or self._background.available):
+        """A prefetch task on the pager's walk; `None` without prefetch.
+
+        Raises:
+            RuntimeError: `prefetch` was asked for, but there is no task
+                group to run it in (as a fan-out without one).
+        """
+        has_group = self._own.available or self._background.available
+        depth = self._prefetch
+        if depth is None:
+            depth = 1 if has_group else 0
+        if depth == 0:
             return None
-        prefetcher = _Prefetcher(self._walk, self._prefetch)
+        if not has_group:
+            raise RuntimeError(
+                f"prefetch={depth} needs a task group: use `async with AsyncZof() as zof:` "
+                "or `async with zof....list(...) as pager:`, or pass prefetch=0"
+            )
+        prefetcher = _Prefetcher(self._walk, depth)
         if not self._start_work(prefetcher.run):  # pragma: no cover - checked just above
             prefetcher.release()
             return None
@@ -377,7 +392,7 @@ class Pager(BackgroundWork, Generic[T]):
         self._drop_prefetcher()
 
     def _wants_task_group(self) -> bool:
-        return self._prefetch > 0
+        return self._prefetch != 0
 
 
 class _Pages(Generic[T]):
@@ -417,51 +432,6 @@ class _Pages(Generic[T]):
         await self._pager.__aexit__(exc_type, exc, tb)
 
 
-def listing(
-    pipeline: Pipeline,
-    path: str,
-    model: type[T],
-    *,
-    params: Params,
-    page_size: int,
-    prefetch: int,
-    cursor: str | None,
-    offset: int,
-    resume: str | None = None,
-) -> Pager[T]:
-    """A pager over `GET path` with `params`, fetching `page_size` items a page."""
-    limit = query.page_size(page_size)
-    after = None
-    if resume is not None:
-        if cursor is not None or offset:
-            raise ValueError("give resume= or cursor=/offset=, not both")
-        cursor, offset, after = _decode_checkpoint(resume)
-    if cursor is not None and (not isinstance(cursor, str) or not cursor):
-        raise ValueError("cursor must be a non-empty string (a next_cursor of this listing)")
-
-    return Pager(
-        page_fetcher(pipeline, path, model, params=params, limit=limit),
-        background=pipeline.shared.background,
-        prefetch=prefetch,
-        cursor=cursor,
-        offset=offset,
-        after=after,
-        model=model,
-    )
-
-
-def page_fetcher(
-    pipeline: Pipeline, path: str, model: type[T], *, params: Params, limit: int
-) -> Fetch[T]:
-    """Fetches one page of `GET path` (with `params`) at a cursor, as `model`s."""
-
-    async def fetch(cursor: str | None) -> Page[T]:
-        request = pipeline.build("GET", path, params={**params, "limit": limit, "cursor": cursor})
-        return decode_page(await pipeline.send(request), model)
-
-    return fetch
-
-
 async def collect(fetch: Fetch[T]) -> list[T]:
     """Every item of a listing, without a pager (for short listings fetched by the thousand)."""
     walk, items = PageWalk(fetch, None), list[T]()
@@ -470,7 +440,7 @@ async def collect(fetch: Fetch[T]) -> list[T]:
     return items
 
 
-def _decode_checkpoint(checkpoint: str) -> tuple[str | None, int, str | None]:
+def decode_checkpoint(checkpoint: str) -> tuple[str | None, int, str | None]:
     try:
         cursor, offset, after = json.loads(base64.urlsafe_b64decode(checkpoint.encode()))
     except (ValueError, TypeError, binascii.Error):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +28,7 @@ from .._exceptions import (
     transport_error,
 )
 from .._http._pipeline import Pipeline
+from .._http._settings import DEFAULT_CALL, Call
 
 T = TypeVar("T")
 
@@ -36,10 +37,16 @@ class _Stream(Generic[T]):
     """An async iterator over a streamed response; also an async context manager."""
 
     def __init__(
-        self, pipeline: Pipeline, request: httpx.Request, *, expect: str | None = None
+        self,
+        pipeline: Pipeline,
+        request: httpx.Request,
+        call: Call = DEFAULT_CALL,
+        *,
+        expect: str | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._request = request
+        self._call = call
         self._expect = expect
         self._refusal: APIResponseValidationError | None = None
         self._stack: AsyncExitStack | None = None
@@ -57,7 +64,7 @@ class _Stream(Generic[T]):
             stack = AsyncExitStack()
             try:
                 self.response = await stack.enter_async_context(
-                    self._pipeline.stream(self._request)
+                    self._pipeline.stream(self._request, self._call)
                 )
             except BaseException:
                 await stack.aclose()
@@ -154,16 +161,16 @@ async def _closing(body: AsyncIterator[T]) -> AsyncGenerator[T, None]:
 
 async def write_atomically(
     path: str | os.PathLike[str],
-    stream: ByteStream,
+    chunks: AsyncIterable[bytes],
     *,
     check: Callable[[int], None] | None = None,
     on_chunk: Callable[[int], object] | None = None,
 ) -> int:
-    """Write `stream` to `path` via a temporary file; return the bytes written.
+    """Write `chunks` to `path` via a temporary file; return the bytes written.
 
     `check(size)` runs before the rename and may raise to reject the result.
-    On any failure the temporary file is removed and `path` is untouched; the
-    stream is closed however this ends.
+    On any failure the temporary file is removed and `path` is untouched.
+    Closing `chunks` is the caller's.
     """
     target = Path(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
@@ -171,7 +178,7 @@ async def write_atomically(
     try:
         size = 0
         async with await anyio.open_file(tmp_name, "wb") as out:
-            async for chunk in stream:
+            async for chunk in chunks:
                 await out.write(chunk)
                 size += len(chunk)
                 if on_chunk is not None:
@@ -186,5 +193,3 @@ async def write_atomically(
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
-    finally:
-        await stream.aclose()

@@ -9,8 +9,9 @@ Each waiter polls `GET /runs/{id}`:
   bounds how late a finished run is noticed;
 - a `Retry-After` on any answer (the 200 polling hint, a 429, a 503) is a
   floor for the next wait, capped at `max_hint`;
-- transient failures (429, 5xx, connection errors) are absorbed until the
-  deadline; 401, 403 and 404 raise at once;
+- transient failures, as the pipeline classifies them for retries (429,
+  5xx, connection errors), are absorbed until the deadline; any other
+  (401, 403, 404, a closed client) raises at once;
 - across the client, polls pass a shared rate limit (`polls_per_second`), so
   a thousand waiters stay spread out instead of bursting.
 
@@ -37,16 +38,8 @@ import anyio
 import attrs
 import httpx
 
-from .._exceptions import (
-    APIConnectionError,
-    APIStatusError,
-    AuthenticationError,
-    ClientClosedError,
-    NotFoundError,
-    PermissionDeniedError,
-    WaitTimeoutError,
-)
-from .._http._retry import parse_retry_after
+from .._exceptions import WaitTimeoutError
+from .._http._retry import Failure, parse_retry_after
 from .._models import Run
 
 __all__ = ["EVENTS_POLICY", "PollRate", "RunEvents", "WaitPolicy", "poll_interval", "watch"]
@@ -110,11 +103,11 @@ class PollRate:
         return start - now
 
 
-Fetch = Callable[[float | None], Awaitable[tuple[Run, httpx.Headers]]]
+Poll = Callable[[float | None], Awaitable[tuple[Run, httpx.Headers] | Failure]]
 
 
 async def watch(
-    fetch: Fetch,
+    poll_once: Poll,
     *,
     run_id: str,
     timeout: float | None,
@@ -126,7 +119,11 @@ async def watch(
 ) -> AsyncIterator[Run]:
     """Yield the run each time its status changes; end after a terminal status.
 
-    `fetch(remaining_seconds)` returns `(run, response headers)`. With
+    `poll_once(remaining_seconds)` returns `(run, response headers)`, or the
+    pipeline's `Failure`: a transient one (`Failure.retryable`: 429, 5xx, a
+    broken connection, the poll's own deadline) is absorbed and polled again
+    later; any other is raised. Errors not about the poll (a closed client)
+    are raised by `poll_once` itself, at once. With
     `every_poll`, yield the run after every successful poll instead. With
     `events`, a finished run reported there ends the wait at once.
     """
@@ -178,19 +175,13 @@ async def watch(
                     break
             remaining = None if deadline == math.inf else deadline - anyio.current_time()
             hint: float | None = None
-            try:
-                run, headers = await fetch(remaining)
-            except (AuthenticationError, PermissionDeniedError, NotFoundError):
-                raise
-            except APIStatusError as exc:
-                if exc.status_code != 429 and exc.status_code < 500:
-                    raise
-                hint = parse_retry_after(exc.response.headers.get("retry-after"), now=time.time())
-            except ClientClosedError:
-                raise
-            except APIConnectionError:
-                pass
+            outcome = await poll_once(remaining)
+            if isinstance(outcome, Failure):
+                if not outcome.retryable:
+                    raise outcome.error
+                hint = outcome.retry_after
             else:
+                run, headers = outcome
                 hint = parse_retry_after(headers.get("retry-after"), now=time.time())
                 changed = last is None or run.status != last.status
                 last = run

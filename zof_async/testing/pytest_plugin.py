@@ -42,8 +42,5 @@ def zof_emulator(request: pytest.FixtureRequest) -> Emulator:
 @pytest.fixture
 def zof_no_backoff() -> Iterator[None]:
     """Retries happen as usual but without sleeping (backoff and Retry-After)."""
-    previous = set_testing(True)
-    try:
+    with set_testing(True):
         yield
-    finally:
-        set_testing(previous)

@@ -1,0 +1,52 @@
+"""What `with_options` copies of a client share: the connections and what governs them."""
+
+from __future__ import annotations
+
+import random
+
+import anyio
+import httpx
+
+from ._budget import RetryBudget
+from ._gate import RateLimitGate
+from ._pool import ConnectionPool
+from ._traffic import Traffic
+
+
+class Channel:
+    """The connections to the API and what governs them, shared by `with_options` copies.
+
+    The pool of connection slots, the client-wide 429 gate, the retry
+    budget, the traffic counters and the source of jitter: they describe the
+    same connections to the same server, whatever settings a copy sends with.
+    """
+
+    def __init__(self, pool: ConnectionPool, budget: RetryBudget) -> None:
+        self.pool = pool
+        self.rng = random.Random()
+        self.gate = RateLimitGate(self.rng)
+        self.budget = budget
+        self.traffic = Traffic()
+
+
+class Lease:
+    """A pool slot and the response read through it, released together."""
+
+    __slots__ = ("pool", "response", "transport")
+
+    def __init__(self, pool: ConnectionPool, transport: httpx.AsyncBaseTransport) -> None:
+        self.pool = pool
+        self.transport = transport
+        self.response: httpx.Response | None = None
+
+    async def release(self) -> None:
+        try:
+            response = self.response
+            if response is not None:
+                if response.is_stream_consumed:
+                    await response.aclose()
+                else:  # a body left mid-way must still be closed, even when cancelled
+                    with anyio.CancelScope(shield=True):
+                        await response.aclose()
+        finally:
+            self.pool.release(self.transport)

@@ -1,0 +1,75 @@
+"""What a client sends with: its settings, and the per-call options over them.
+
+Precedence, lowest first: the client's constructor, `with_options`, then
+the options of one call (`timeout=`, `max_retries=`, `extra_headers=`,
+`extra_query=`).
+"""
+
+from __future__ import annotations
+
+import platform
+
+import attrs
+import httpx
+
+from .._version import __version__
+from ._retry import RetryPolicy
+from ._traffic import Meter
+
+JSON = "application/json"
+
+USER_AGENT = f"zof-async/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    """What a client (or a `with_options` copy) sends with, per call.
+
+    The inputs as given, so `with_options` inherits exactly them; the key is
+    left out of the repr.
+    """
+
+    base_url: httpx.URL
+    api_key: str = attrs.field(repr=False)
+    default_headers: tuple[tuple[str, str], ...]
+    allow_insecure_http: bool
+    timeout: httpx.Timeout
+    total_timeout: float | None
+    retry: RetryPolicy
+
+    def headers(self) -> httpx.Headers:
+        """The headers of every request: identity, defaults, then `Accept` and the key.
+
+        `Accept` is the SDK's, not a default: it says what the SDK can decode
+        (`application/json`; `Pipeline.build` sets another for the endpoints
+        that answer something else), and a negotiating server answers 406 to
+        an `Accept` that excludes what the endpoint returns.
+        """
+        headers = httpx.Headers(
+            [
+                ("User-Agent", USER_AGENT),
+                *self.default_headers,
+                ("Authorization", f"Bearer {self.api_key}"),
+            ]
+        )
+        headers["Accept"] = JSON
+        return headers
+
+
+@attrs.frozen(kw_only=True)
+class Call:
+    """The options of one call, over the client's settings.
+
+    Attributes:
+        total_timeout: Seconds for the whole call across its attempts
+            (`None`: the client's `total_timeout`).
+        max_retries: Retries of this call (`None`: the client's policy).
+        meter: Where this call's attempts are counted too (a fan-out's).
+    """
+
+    total_timeout: float | None = None
+    max_retries: int | None = None
+    meter: Meter | None = None
+
+
+DEFAULT_CALL = Call()

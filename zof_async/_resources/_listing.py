@@ -1,0 +1,80 @@
+"""Listings: a `Pager` over `GET path`, and one page fetched at a cursor."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from .._converter import decode_page
+from .._http._pipeline import Params, Pipeline
+from .._models import Page
+from .._streaming._background import Background
+from .._streaming._pagination import Fetch, Pager, decode_checkpoint
+from . import _arguments as arguments
+from ._options import ListingOptions, Resolved, resolve
+
+T = TypeVar("T")
+
+_WALK_KEYS = ("page_size", "prefetch", "cursor", "offset", "resume")
+
+
+def listing(
+    pipeline: Pipeline,
+    background: Background,
+    path: str,
+    model: type[T],
+    *,
+    params: Params,
+    options: ListingOptions,
+) -> Pager[T]:
+    """A pager over `GET path` with `params`, walked as `options` say.
+
+    Raises:
+        TypeError, ValueError: Before any request, for options that cannot be valid.
+    """
+    walk = {key: options[key] for key in _WALK_KEYS if key in options}  # type: ignore[literal-required]
+    per_call = {key: value for key, value in options.items() if key not in _WALK_KEYS}
+    resolved = resolve(per_call)
+    limit = arguments.page_size(walk.get("page_size", 100))
+    cursor = walk.get("cursor")
+    offset = walk.get("offset", 0)
+    resume = walk.get("resume")
+    after = None
+    if resume is not None:
+        if cursor is not None or offset:
+            raise ValueError("give resume= or cursor=/offset=, not both")
+        cursor, offset, after = decode_checkpoint(resume)
+    if cursor is not None and (not isinstance(cursor, str) or not cursor):
+        raise ValueError("cursor must be a non-empty string (a next_cursor of this listing)")
+    return Pager(
+        page_fetcher(pipeline, path, model, params=params, limit=limit, options=resolved),
+        background=background,
+        prefetch=walk.get("prefetch"),
+        cursor=cursor,
+        offset=offset,
+        after=after,
+        model=model,
+    )
+
+
+def page_fetcher(
+    pipeline: Pipeline,
+    path: str,
+    model: type[T],
+    *,
+    params: Params,
+    limit: int,
+    options: Resolved,
+) -> Fetch[T]:
+    """Fetches one page of `GET path` (with `params`) at a cursor, as `model`s."""
+
+    async def fetch(cursor: str | None) -> Page[T]:
+        request = pipeline.build(
+            "GET",
+            path,
+            params={**params, "limit": limit, "cursor": cursor},
+            extra_headers=options.extra_headers,
+            extra_query=options.extra_query,
+        )
+        return decode_page(await pipeline.send(request, options.call), model)
+
+    return fetch
