@@ -92,7 +92,9 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against peers (pass --quick for the short mode)."""
-    session.install("-e", EXTRAS, *nox.project.dependency_groups(PYPROJECT, "bench"))
+    session.install(
+        "-e", ".[testing,cli,aiohttp,fast]", *nox.project.dependency_groups(PYPROJECT, "bench")
+    )
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 

@@ -10,12 +10,14 @@ workload's own figures. Peers are written the way most people write them.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import resource
 import sys
 import time
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -39,8 +41,20 @@ def ids(n: int) -> list[str]:
 # -- fan-out: GET /results/{id}/artifacts for N results ---------------------------
 
 
+def _transport(name: str) -> Any:
+    """What `AsyncZof(transport=...)` gets for a client name of the benchmark."""
+    if name == "aiohttp":
+        return "aiohttp"
+    if name == "httpx-aiohttp":
+        from httpx_aiohttp import AiohttpTransport  # the package, if the bench group has it
+
+        return AiohttpTransport()
+    return None
+
+
 async def fanout_zof(p: dict[str, Any], transport: str) -> dict[str, Any]:
-    extra = {"transport": aiohttp_transport()} if transport == "aiohttp" else {}
+    chosen = _transport(transport)
+    extra = {"transport": chosen} if chosen is not None else {}
     async with AsyncZof(
         api_key=p["key"], base_url=p["base_url"], max_connections=p["concurrency"], **extra
     ) as zof:
@@ -51,6 +65,8 @@ async def fanout_zof(p: dict[str, Any], transport: str) -> dict[str, Any]:
             seen[batch.result_id] += 1
             failed += not batch.ok
         stats = fan_out.stats
+    if chosen is not None and not isinstance(chosen, str):
+        await chosen.aclose()  # a transport of ours is ours to close
     return {
         "requests": stats.requests,
         "retries": stats.retries,
@@ -177,7 +193,8 @@ async def fanout_transport(p: dict[str, Any]) -> dict[str, Any]:
 
 async def paginate_zof(p: dict[str, Any]) -> dict[str, Any]:
     items = requests = 0
-    async with AsyncZof(api_key=p["key"], base_url=p["base_url"]) as zof:
+    transport = p.get("transport")
+    async with AsyncZof(api_key=p["key"], base_url=p["base_url"], transport=transport) as zof:
         async for page in zof.results.list(
             run_id="run_bench", page_size=p["page_size"], prefetch=p["prefetch"]
         ).pages():
@@ -214,6 +231,120 @@ async def paginate_loop(p: dict[str, Any], *, decode: str) -> dict[str, Any]:
             if cursor is None:
                 break
     return {"items": items, "requests": requests}
+
+
+def _peer_converter() -> Any:
+    """What a hand-written client builds the same attrs models with: plain cattrs."""
+    import cattrs
+
+    peer = cattrs.Converter()
+    peer.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
+    return peer
+
+
+async def paginate_aiohttp(p: dict[str, Any]) -> dict[str, Any]:
+    """The fastest hand-written page loop: aiohttp, orjson, cattrs into the SDK's `Result`."""
+    import orjson
+
+    peer = _peer_converter()
+    items = requests = 0
+    cursor = None
+    async with aiohttp.ClientSession(
+        p["base_url"] + "/", headers={"Authorization": f"Bearer {p['key']}"}
+    ) as session:
+        while True:
+            params = {"run_id": "run_bench", "limit": str(p["page_size"])}
+            if cursor:
+                params["cursor"] = cursor
+            async with session.get("results", params=params) as response:
+                body = orjson.loads(await response.read())
+            requests += 1
+            items += len([peer.structure(item, Result) for item in body["data"]])
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+    return {"items": items, "requests": requests}
+
+
+# -- interleaved rounds: every client in one process, round after round -----------
+
+FANOUT_ROUNDS = {
+    "aiohttp": fanout_aiohttp,
+    "aiohttp transport alone": lambda p: fanout_transport(p),
+    "zof-aiohttp": lambda p: fanout_zof(p, "aiohttp"),
+    "zof": lambda p: fanout_zof(p, "httpx"),
+    "zof-httpx-aiohttp": lambda p: fanout_zof(p, "httpx-aiohttp"),
+    "httpx": fanout_httpx,
+}
+PAGINATE_ROUNDS = {
+    "zof": lambda p: paginate_zof({**p, "prefetch": 1, "work": 0}),
+    "zof-aiohttp": lambda p: paginate_zof({**p, "prefetch": 1, "work": 0, "transport": "aiohttp"}),
+    "aiohttp+orjson+cattrs": paginate_aiohttp,
+}
+
+
+async def _timed(run: Any, params: dict[str, Any]) -> dict[str, Any]:
+    gc.collect()
+    began_cpu, began = cpu(), time.perf_counter()
+    try:
+        figures = await run(params)
+    except Exception as exc:  # one client's failure is a figure, not the end of the run
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {**figures, "wall": time.perf_counter() - began, "cpu": cpu() - began_cpu}
+
+
+async def rounds(p: dict[str, Any]) -> dict[str, Any]:
+    """Each round runs every client once per setting, so load on the machine hits all alike.
+
+    `p["sizes"]` may give a client fewer requests (the hand-written httpx client
+    is ~20x slower); its figures are per request either way.
+    """
+    table = FANOUT_ROUNDS if p["kind"] == "fanout" else PAGINATE_ROUNDS
+    names = [name for name in p["clients"] if name in table]
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {name: {} for name in names}
+    settings = p.get("concurrencies") or [None]
+    warm = {**p, "n": min(p.get("n", 0), 300), "concurrency": 50}
+    for name in names:  # imports, connections' first use, caches: not in any round
+        await _timed(table[name], {**warm, "concurrency": settings[0] or 50})
+    for _ in range(p["rounds"]):
+        for setting in settings:
+            for name in names:
+                params = {
+                    **p,
+                    "concurrency": setting,
+                    "n": p.get("sizes", {}).get(name, p.get("n")),
+                }
+                figures = await _timed(table[name], params)
+                out[name].setdefault(str(setting), []).append(figures)
+    return out
+
+
+async def memory(p: dict[str, Any]) -> dict[str, Any]:
+    """Python heap (tracemalloc) per request in flight, above the heap before the fan-out.
+
+    The peak is taken while `concurrency` requests wait on the server's latency,
+    so it holds every in-flight request's objects, connection and buffers.
+    """
+    import tracemalloc
+
+    out: dict[str, list[float]] = {}
+    concurrency = p["concurrency"]
+    params = {**p, "n": concurrency * 2}
+    for name in p["clients"]:
+        await FANOUT_ROUNDS[name](params)  # warm: imports and caches are not per request
+    tracemalloc.start()
+    try:
+        for _ in range(p["rounds"]):
+            for name in p["clients"]:
+                gc.collect()
+                tracemalloc.reset_peak()
+                before = tracemalloc.get_traced_memory()[0]
+                await FANOUT_ROUNDS[name](params)
+                peak = tracemalloc.get_traced_memory()[1]
+                out.setdefault(name, []).append((peak - before) / concurrency)
+    finally:
+        tracemalloc.stop()
+    return out
 
 
 def current_rss_mb() -> float:
@@ -256,6 +387,8 @@ CLIENTS = {
     ("paginate", "peer-loop"): lambda p: paginate_loop(p, decode="models"),
     ("paginate", "httpx-json"): lambda p: paginate_loop(p, decode="json"),
     ("rss", "zof"): rss_zof,
+    ("rounds", "all"): rounds,
+    ("memory", "all"): memory,
 }
 
 
@@ -270,7 +403,9 @@ def main() -> None:
         figures = await run(params)
         return {**figures, "wall": time.perf_counter() - began, "cpu": cpu() - began_cpu}
 
-    if params["client"] in ("zof-aiohttp", "aiohttp", "aiohttp transport alone"):
+    if params["workload"] in ("rounds", "memory"):
+        result = asyncio.run(run(params))  # every client on asyncio, aiohttp's only loop
+    elif params["client"] in ("zof-aiohttp", "aiohttp", "aiohttp transport alone"):
         result = asyncio.run(timed())
     else:
         result = anyio.run(timed)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -89,36 +90,99 @@ def server_log(base_url: str) -> list[list[Any]]:
     return httpx.get(f"{root}/_emulator/stats", timeout=30).json()["log"]
 
 
-def fan_out(n: int) -> list[dict[str, Any]]:
-    rows = []
+FANOUT_CLIENTS = [
+    "aiohttp",
+    "aiohttp transport alone",
+    "zof-aiohttp",
+    "zof",
+    "zof-httpx-aiohttp",
+    "httpx",
+]
+MEMORY_CLIENTS = ["aiohttp", "zof-aiohttp", "zof"]
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def fan_out(n: int, rounds: int, memory_rounds: int) -> dict[str, Any]:
+    """Every client in one process per server latency, in interleaved rounds.
+
+    Per client and setting the row holds the median over the rounds of CPU
+    µs/request, wall time and requests/s. The hand-written httpx client sends
+    a fifth of the requests (it is ~20x slower); its figures are per request.
+    """
+    rows: list[dict[str, Any]] = []
+    memory: dict[str, Any] = {}
+    sizes = {"httpx": max(n // 5, 100)}
     for latency in (0.0, 0.05):
         with server(results=n, latency=latency) as base_url:
-            for concurrency in (100, 256):
-                for name in ("aiohttp", "aiohttp transport alone", "zof-aiohttp", "zof", "httpx"):
-                    figures = client(
-                        name, "fanout", base_url=base_url, n=n, concurrency=concurrency
-                    )
-                    ideal = n * latency / concurrency
-                    row = {
-                        "latency_ms": latency * 1000,
-                        "concurrency": concurrency,
-                        "client": name,
-                        "n": n,
-                        **figures,
-                    }
-                    if "wall" in figures:
-                        row["req_per_s"] = figures["done"] / figures["wall"]
-                        row["cpu_us_per_req"] = figures["cpu"] / max(figures["requests"], 1) * 1e6
-                        row["x_ideal"] = figures["wall"] / ideal if ideal else None
-                    rows.append(row)
-                    print(
-                        f"  fan-out {latency * 1000:>3.0f} ms c{concurrency:<3} {name:<12} {_brief(row)}",
-                        flush=True,
-                    )
-    return rows
+            measured = client(
+                "all", "rounds", kind="fanout", base_url=base_url, n=n, rounds=rounds,
+                concurrencies=[100, 256], clients=FANOUT_CLIENTS, sizes=sizes,
+            )  # fmt: skip
+            if latency:  # requests held in flight by the server's latency
+                memory = client(
+                    "all", "memory", base_url=base_url, concurrency=256,
+                    rounds=memory_rounds, clients=MEMORY_CLIENTS,
+                )  # fmt: skip
+        if "error" in measured:
+            raise SystemExit(f"fan-out at {latency * 1000:.0f} ms failed: {measured['error']}")
+        for concurrency in (100, 256):
+            for name in FANOUT_CLIENTS:
+                runs = measured.get(name, {}).get(str(concurrency), [])
+                row = _fan_out_row(runs, latency, concurrency)
+                row.update(latency_ms=latency * 1000, concurrency=concurrency, client=name)
+                rows.append(row)
+                print(
+                    f"  fan-out {latency * 1000:>3.0f} ms c{concurrency:<3} {name:<24} {_brief(row)}",
+                    flush=True,
+                )
+    if "error" not in memory:
+        memory = {name: _median(values) for name, values in memory.items()}
+    print(f"  heap per in-flight request (tracemalloc, c256 at 50 ms): {memory}", flush=True)
+    return {"rows": rows, "memory_per_request": memory, "rounds": rounds}
 
 
-def paginate(n: int, rss_n: int) -> dict[str, Any]:
+def _fan_out_row(runs: list[dict[str, Any]], latency: float, concurrency: int) -> dict[str, Any]:
+    good = [r for r in runs if "wall" in r]
+    if not good:
+        return {"error": next((r["error"] for r in runs if "error" in r), "not run")}
+    n = good[0]["done"]
+    row: dict[str, Any] = {
+        "n": n,
+        "rounds": len(good),
+        "wall": _median([r["wall"] for r in good]),
+        "requests": good[0]["requests"],
+        "failed": sum(r["failed"] for r in good) + sum(1 for r in runs if "error" in r),
+        "done": min(r["done"] for r in good),
+        "req_per_s": _median([r["done"] / r["wall"] for r in good]),
+        "cpu_us_per_req": _median([r["cpu"] / max(r["requests"], 1) * 1e6 for r in good]),
+        "cpu_us_rounds": [round(r["cpu"] / max(r["requests"], 1) * 1e6, 1) for r in good],
+    }
+    ideal = n * latency / concurrency
+    row["x_ideal"] = row["wall"] / ideal if ideal else None
+    return row
+
+
+def import_times(best_of: int) -> dict[str, Any]:
+    """Seconds to import httpx, and zof_async, each in fresh interpreters, best of N."""
+    code = "import time; t = time.perf_counter(); import {}; print(time.perf_counter() - t)"
+    times: dict[str, list[float]] = {"httpx": [], "zof_async": []}
+    for _ in range(best_of):
+        for module in times:  # interleaved, so load falls on both alike
+            out = subprocess.run(
+                [sys.executable, "-c", code.format(module)],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            times[module].append(float(out.stdout))
+    best = {module: min(values) for module, values in times.items()}
+    result = {"best_of": best_of, **best, "added_ms": (best["zof_async"] - best["httpx"]) * 1000}
+    print(f"  import: {result}", flush=True)
+    return result
+
+
+def paginate(n: int, rss_n: int, rounds: int) -> dict[str, Any]:
     out: dict[str, Any] = {"n": n, "rss_n": rss_n}
     with server(results=n, latency=0.02) as base_url:
         for label, name, prefetch in (
@@ -131,11 +195,24 @@ def paginate(n: int, rss_n: int) -> dict[str, Any]:
             )
             print(f"  paginate 20 ms + 20 ms work {label:<15} {_brief(out[label])}", flush=True)
     with server(results=n) as base_url:
-        for label, name in (("zof 0 latency", "zof"), ("httpx json loop", "httpx-json")):
-            out[label] = client(
-                name, "paginate", base_url=base_url, page_size=100, prefetch=1, work=0
-            )
-            print(f"  paginate 0 ms {label:<15} {_brief(out[label])}", flush=True)
+        measured = client(
+            "all", "rounds", kind="paginate", base_url=base_url, page_size=100, rounds=rounds,
+            clients=["zof", "zof-aiohttp", "aiohttp+orjson+cattrs"],
+        )  # fmt: skip
+    zero: dict[str, Any] = {}
+    for name, by in measured.items():
+        if name == "error":
+            zero = {"error": by}
+            break
+        runs = [r for r in by.get("None", []) if "wall" in r]
+        zero[name] = {
+            "items": runs[0]["items"] if runs else 0,
+            "items_per_s": _median([r["items"] / r["wall"] for r in runs]),
+            "cpu_us_per_item": _median([r["cpu"] / r["items"] * 1e6 for r in runs]),
+            "rounds": len(runs),
+        }
+        print(f"  paginate 0 ms {name:<22} {zero[name]}", flush=True)
+    out["zero latency"] = zero
     with server(results=rss_n) as base_url:
         out["rss"] = client("zof", "rss", base_url=base_url)
         print(f"  RSS streaming {rss_n:,}: {out['rss']}", flush=True)
@@ -187,11 +264,21 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="smaller sizes: under 2 minutes")
     parser.add_argument(
-        "--only", help="re-run these sections (waiting,fanout,paginate,faults) into results.json"
+        "--only",
+        help="re-run these sections (waiting,fanout,paginate,imports,faults) into results.json",
     )
     args = parser.parse_args()
     sizes = (
-        {"fanout": 600, "paginate": 10_000, "rss": 200_000, "waiters": 100, "faults": 1000}
+        {
+            "fanout": 600,
+            "paginate": 10_000,
+            "rss": 200_000,
+            "waiters": 100,
+            "faults": 1000,
+            "rounds": 2,
+            "memory_rounds": 1,
+            "imports": 3,
+        }
         if args.quick
         else {
             "fanout": 10_000,
@@ -199,6 +286,9 @@ def main() -> None:
             "rss": 1_000_000,
             "waiters": 1000,
             "faults": 10_000,
+            "rounds": 3,
+            "memory_rounds": 3,
+            "imports": 10,
         }
     )
     began = time.perf_counter()
@@ -213,8 +303,9 @@ def main() -> None:
     }
     sections = {
         "waiting": lambda: waiting(sizes["waiters"]),
-        "fanout": lambda: fan_out(sizes["fanout"]),
-        "paginate": lambda: paginate(sizes["paginate"], sizes["rss"]),
+        "fanout": lambda: fan_out(sizes["fanout"], sizes["rounds"], sizes["memory_rounds"]),
+        "paginate": lambda: paginate(sizes["paginate"], sizes["rss"], sizes["rounds"]),
+        "imports": lambda: import_times(sizes["imports"]),
         "faults": lambda: faults(sizes["faults"]),
     }
     # A quick run never overwrites the committed figures of the full run.
