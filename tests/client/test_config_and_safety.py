@@ -7,8 +7,7 @@ import logging
 import httpx
 import pytest
 import respx
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import zof_async
 from tests.helpers import KEY, client, run_json

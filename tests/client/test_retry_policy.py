@@ -9,8 +9,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from zof_async import RetryPolicy, ZofError
 from zof_async._http._budget import RetryBudget

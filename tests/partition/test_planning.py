@@ -7,8 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import attrs
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from zof_async import AsyncZof
 from zof_async._data._partition import ListingQuery, Slice, plan

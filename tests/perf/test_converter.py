@@ -8,8 +8,14 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from zof_async import APIResponseValidationError, Artifact, ArtifactKind, Result, ResultStatus
-from zof_async import _rfc3339 as rfc3339
+from zof_async import (
+    APIResponseValidationError,
+    Artifact,
+    ArtifactKind,
+    Result,
+    ResultStatus,
+    _rfc3339 as rfc3339,
+)
 from zof_async._converter import converter, decode, decode_page, loads
 
 RESULT = {

@@ -10,8 +10,7 @@ import anyio
 import httpx
 import pytest
 import respx
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from tests.helpers import client
 from zof_async import APIConnectionError, APIResponseValidationError, AsyncZof, Result

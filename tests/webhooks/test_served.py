@@ -16,10 +16,10 @@ import httpx
 import pytest
 import uvicorn
 from anyio.streams.text import TextReceiveStream
-from zof_async._webhooks._inbox import Headers, WebhookReceiver
 
 from tests.webhooks.vectors import SECRET
 from zof_async import AsyncZof, WaitPolicy, WebhookEvent, WebhookInbox, Webhooks, webhooks_asgi_app
+from zof_async._webhooks._inbox import Headers, WebhookReceiver
 from zof_async.testing import Emulator, SystemClock
 from zof_async.testing._server import bind
 

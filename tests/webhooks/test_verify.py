@@ -7,8 +7,7 @@ import os
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from tests.webhooks.vectors import NOW, OTHER_SECRET, SECRET, delivery, event_body, signature
 from zof_async import (
