@@ -27,11 +27,13 @@ def busy() -> Emulator:
 
 @pytest.fixture
 async def zof(busy: Emulator) -> AsyncIterator[AsyncZof]:
+    """An SDK client on the shared emulator, as a qa user."""
     async with AsyncZof(api_key=busy.keys.qa, transport=busy.transport()) as client:
         yield client
 
 
 async def test_a_pager_becomes_a_table_with_the_fixed_schema(zof: AsyncZof) -> None:
+    """to_arrow() gives the listed results, in order, in the fixed results schema."""
     listed = [r async for r in zof.results.list(page_size=1000)]
     got = await zof.results.list(page_size=1000).to_arrow()
     assert got.schema == results_schema()
@@ -43,6 +45,7 @@ async def test_a_pager_becomes_a_table_with_the_fixed_schema(zof: AsyncZof) -> N
 
 
 async def test_runs_have_their_own_schema(zof: AsyncZof) -> None:
+    """A runs pager becomes a table in the runs schema with its summary flattened."""
     runs = [r async for r in zof.runs.list(project_id="proj_abc")]
     got = await zof.runs.list(project_id="proj_abc").to_arrow()
     assert got.schema == runs_schema()
@@ -53,6 +56,7 @@ async def test_runs_have_their_own_schema(zof: AsyncZof) -> None:
 
 @pytest.mark.parametrize("model", [Result, Run])
 async def test_an_empty_listing_still_has_its_schema(zof: AsyncZof, model: type) -> None:
+    """An empty listing becomes an empty table that still has its schema."""
     pager = (
         zof.results.list(run_id="run_none")
         if model is Result
@@ -65,6 +69,7 @@ async def test_an_empty_listing_still_has_its_schema(zof: AsyncZof, model: type)
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])
 async def test_the_export_gives_the_same_table(zof: AsyncZof, fmt: str) -> None:
+    """A JSON or CSV export becomes the same table as the listing of the same rows."""
     listed = await zof.results.list(status=["failed", "error"], page_size=1000).to_arrow()
     exported = await zof_async.to_arrow(
         zof.results.export_rows(format=fmt, status=["failed", "error"])  # type: ignore[arg-type]
@@ -74,6 +79,7 @@ async def test_the_export_gives_the_same_table(zof: AsyncZof, fmt: str) -> None:
 
 
 async def test_to_pandas_keeps_utc_timestamps_and_nulls(zof: AsyncZof) -> None:
+    """to_pandas() keeps the schema's columns and UTC microsecond timestamps."""
     pytest.importorskip("pandas", reason="the pandas extra is not installed")
     frame = await zof.results.list(status="failed", page_size=1000).to_pandas()
     assert len(frame) > 0
@@ -83,6 +89,7 @@ async def test_to_pandas_keeps_utc_timestamps_and_nulls(zof: AsyncZof) -> None:
 
 
 def test_an_unknown_status_stays_its_text() -> None:
+    """A status the SDK does not know stays its text in the table."""
     result = Result(
         id="res_1",
         run_id="run_1",
@@ -96,11 +103,13 @@ def test_an_unknown_status_stays_its_text() -> None:
 
 
 def test_mixed_items_are_refused() -> None:
+    """Items that are not the model's instances are a TypeError."""
     with pytest.raises(TypeError, match="every item must be a Result"):
-        table(["res_1"], model=Result)  # type: ignore[list-item]
+        table(["res_1"], model=Result)  # type: ignore[arg-type]
 
 
 def test_importing_the_sdk_imports_neither_pyarrow_nor_ray() -> None:
+    """import zof_async alone loads neither pyarrow, pandas nor ray."""
     code = "import sys, zof_async; print(sorted({'pyarrow', 'pandas', 'ray'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -41,6 +41,7 @@ def zof(*args: str) -> int:
 def test_start_and_wait_gates_on_the_outcome(
     served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str], outcome: str, code: int
 ) -> None:
+    """`runs start --wait` exits 0, 1 or 3 for a passed, failed or errored run."""
     emulator, _ = served
     emulator.script_next_run(RunScript(outcome=outcome, queue_seconds=0, duration_seconds=0.2))  # type: ignore[arg-type]
     assert zof("--json", "runs", "start", *SMOKE, "--wait", "--timeout", "30s") == code
@@ -52,6 +53,7 @@ def test_start_and_wait_gates_on_the_outcome(
 def test_canceled_run_and_wait_timeout(
     served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """wait exits 5 on timeout and 4 on a canceled run; canceling twice exits 6 with the 409."""
     emulator, _ = served
     emulator.script_next_run(RunScript(queue_seconds=0, duration_seconds=3600))
     assert zof("--json", "runs", "start", *SMOKE) == 0
@@ -69,6 +71,7 @@ def test_canceled_run_and_wait_timeout(
 def test_idempotency_key_makes_a_retried_job_reuse_its_run(
     served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Starting twice with one --idempotency-key creates a single run."""
     emulator, _ = served
     for _ in range(2):
         assert zof("--json", "runs", "start", *SMOKE, "--idempotency-key", "ci-build-7") == 0
@@ -94,6 +97,7 @@ def test_api_errors_exit_6_with_code_and_request_id(
     args: list[str],
     status: str,
 ) -> None:
+    """API errors exit 6 showing the status and request id, never the key."""
     emulator, _ = served
     secret = getattr(emulator.keys, key, key)
     monkeypatch.setenv("ZOF_API_KEY", secret)
@@ -108,6 +112,7 @@ def test_api_errors_exit_6_with_code_and_request_id(
 def test_json_errors_are_json(
     served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """With --json an API error is a JSON object on stderr."""
     assert zof("--json", "runs", "get", "run_missing") == 6
     error = json.loads(capsys.readouterr().err)["error"]
     assert error["status"] == 404
@@ -137,6 +142,7 @@ def test_json_errors_are_json(
     ],
 )
 def test_bad_flags_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Missing, conflicting or malformed flags exit 2 with usage."""
     with pytest.raises(SystemExit) as caught:
         zof(*args)
     assert caught.value.code == 2
@@ -146,6 +152,7 @@ def test_bad_flags_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -
 def test_missing_key_exits_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Without ZOF_API_KEY a command exits 2 naming the variable."""
     monkeypatch.delenv("ZOF_API_KEY", raising=False)
     assert zof("runs", "list") == 2
     assert "ZOF_API_KEY" in capsys.readouterr().err
@@ -154,6 +161,7 @@ def test_missing_key_exits_2(
 def test_listing_export_and_artifacts(
     served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    """List, export, artifacts --download and logs each give a failed run's full data."""
     emulator, _ = served
     emulator.script_next_run(RunScript(outcome="failed", queue_seconds=0, duration_seconds=0.1))
     assert zof("--json", "runs", "start", *SMOKE, "--wait") == 1
@@ -181,6 +189,7 @@ def test_listing_export_and_artifacts(
 def test_demo_runs_end_to_end(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    """`zof demo --small --json` runs start to export and reports its figures."""
     monkeypatch.delenv("ZOF_API_KEY", raising=False)
     folder = tmp_path / "named"
     assert zof("--json", "demo", "--small", "--run-seconds", "0.5", "-o", str(folder)) == 0
@@ -203,6 +212,7 @@ def test_demo_runs_end_to_end(
 def test_demo_writes_into_zof_demo_and_explains_its_outcome(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    """`zof demo` writes only ./zof-demo/results.csv and explains the run's outcome."""
     monkeypatch.delenv("ZOF_API_KEY", raising=False)
     monkeypatch.chdir(tmp_path)
     temp = set(Path(tempfile.gettempdir()).glob("zof-demo-*"))
@@ -264,10 +274,12 @@ def test_progress_renders_on_a_terminal(served: tuple[Emulator, str]) -> None:
     ("text", "seconds"), [("90", 90), ("90s", 90), ("30m", 1800), ("1h30m", 5400), ("1.5s", 1.5)]
 )
 def test_durations(text: str, seconds: float) -> None:
+    """Durations parse as plain seconds or h/m/s units."""
     assert parse_duration(text) == seconds
 
 
 @pytest.mark.parametrize("text", ["", "0", "1x", "m", "5h3"])
 def test_bad_durations(text: str) -> None:
+    """Empty, zero, unknown-unit, number-less or unit-less-tail durations are a ValueError."""
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +45,7 @@ def without(module: str, *code: str) -> subprocess.CompletedProcess[str]:
 def test_piped_lists_print_whole_values_one_record_per_line(
     served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Piped, `runs list` prints one tab-separated run per line with whole values."""
     emulator, _ = served
     assert zof("runs", "list", "--limit", "15") == 0
     lines = capsys.readouterr().out.splitlines()
@@ -63,6 +63,7 @@ def test_piped_lists_print_whole_values_one_record_per_line(
 def test_global_options_work_before_or_after_the_command(
     served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str], where: str
 ) -> None:
+    """Global options work before or after the command; --json prints API objects."""
     _, base_url = served
     options = ["--json", "--base-url", base_url, "--max-connections", "4"]
     args = [*options, "runs", "list"] if where == "before" else ["runs", "list", *options]
@@ -77,6 +78,7 @@ def test_global_options_work_before_or_after_the_command(
 def test_a_finished_run_shows_a_summary_and_json_keeps_the_detail(
     served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A finished run prints a short summary; --json keeps every case outcome."""
     emulator, _ = served
     emulator.script_next_run(
         RunScript(queue_seconds=0, duration_seconds=0.2, fail_rate=0.05, error_rate=0)
@@ -101,6 +103,7 @@ def test_a_finished_run_shows_a_summary_and_json_keeps_the_detail(
 
 
 def test_version() -> None:
+    """`--version` prints the package version."""
     done = subprocess.run(
         [sys.executable, "-m", "zof_async._cli", "--version"],
         capture_output=True, text=True, timeout=60, check=False,
@@ -111,6 +114,7 @@ def test_version() -> None:
 
 @pytest.mark.parametrize("args", [["--help"], ["runs", "list"]])
 def test_without_rich_the_command_gives_an_install_hint(args: list[str]) -> None:
+    """Without rich, the command exits 2 with a one-line install hint."""
     done = without("rich", "from zof_async._cli import main", f"sys.exit(main({args!r}))")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
@@ -121,6 +125,7 @@ def test_without_rich_the_command_gives_an_install_hint(args: list[str]) -> None
 
 
 def test_without_uvicorn_the_emulator_gives_an_install_hint() -> None:
+    """Without uvicorn, the emulator's entry exits 2 with an install hint, no traceback."""
     done = without(
         "uvicorn", "import runpy", "runpy.run_module('zof_async.testing', run_name='__main__')"
     )
@@ -131,6 +136,7 @@ def test_without_uvicorn_the_emulator_gives_an_install_hint() -> None:
 
 
 def test_the_demo_without_uvicorn_gives_an_install_hint(tmp_path: Path) -> None:
+    """Without uvicorn, `zof demo` exits 2 with an install hint, no traceback."""
     code = "from zof_async._cli import main; import os; os.environ.pop('ZOF_API_KEY', None)"
     done = without("uvicorn", code, f"sys.exit(main(['demo', '-o', {str(tmp_path)!r}]))")
     assert done.returncode == 2
@@ -141,6 +147,7 @@ def test_the_demo_without_uvicorn_gives_an_install_hint(tmp_path: Path) -> None:
 def test_an_unusable_output_folder_is_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """An output path that is a file is a usage error naming it."""
     monkeypatch.delenv("ZOF_API_KEY", raising=False)
     taken = tmp_path / "a-file"
     taken.write_text("")
@@ -153,6 +160,7 @@ def test_an_unusable_output_folder_is_a_usage_error(
 def test_no_key_names_the_command_line_option_and_the_variable(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """With no key, the error names --api-key and ZOF_API_KEY, not the Python argument."""
     monkeypatch.delenv("ZOF_API_KEY", raising=False)
     assert zof("runs", "list") == 2
     err = capsys.readouterr().err
@@ -164,6 +172,7 @@ def test_no_key_names_the_command_line_option_and_the_variable(
 def test_a_connection_error_names_the_host(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], zof_no_backoff: None
 ) -> None:
+    """A refused connection exits 6 naming the host, without a traceback."""
     monkeypatch.setenv("ZOF_API_KEY", "zof_emu_qa_acme")
     monkeypatch.setenv("ZOF_BASE_URL", "http://127.0.0.1:9/v1")  # discard: nothing listens
     assert zof("runs", "list") == 6
@@ -173,6 +182,7 @@ def test_a_connection_error_names_the_host(
 
 
 def test_ctrl_c_while_waiting_says_the_run_goes_on(served: tuple[Emulator, str]) -> None:
+    """Ctrl-C while waiting exits 130 saying the run goes on and how to cancel it."""
     emulator, _ = served
     emulator.script_next_run(RunScript(queue_seconds=0, duration_seconds=3600))
     process = subprocess.Popen(
@@ -183,7 +193,8 @@ def test_ctrl_c_while_waiting_says_the_run_goes_on(served: tuple[Emulator, str])
     started = process.stderr.readline()  # "started run_...: <url>"
     assert started.startswith("started run_"), started
     run_id = started.split()[1].rstrip(":")
-    time.sleep(0.3)  # let it reach the wait
+    # The command sets its interrupt note right after printing that line, before its
+    # next await; SIGINT cancels the main task at an await, so the note is there.
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 130

@@ -9,7 +9,7 @@ from zof_async.testing import Emulator
 
 from .helpers import SMOKE, assert_error
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 
 @pytest.mark.parametrize(
@@ -17,6 +17,7 @@ pytestmark = pytest.mark.asyncio
     [None, "", "Bearer", "Bearer nope", "Basic zof_emu_admin_acme", "Bearer zof_emu_revoked_acme"],
 )
 async def test_bad_credentials_are_401(emulator: Emulator, header: str | None) -> None:
+    """A missing, malformed, unknown or revoked key is answered 401 `unauthorized`."""
     async with httpx.AsyncClient(
         base_url="http://zof.test/v1", transport=emulator.transport()
     ) as raw:
@@ -26,6 +27,7 @@ async def test_bad_credentials_are_401(emulator: Emulator, header: str | None) -
 
 @pytest.mark.parametrize(("role", "allowed"), [("viewer", False), ("qa", True), ("admin", True)])
 async def test_roles(emulator: Emulator, role: str, allowed: bool) -> None:
+    """Viewers may read but not create runs or export; qa and admin may do both."""
     async with emulator.client(getattr(emulator.keys, role)) as http:
         assert (await http.get("/runs")).status_code == 200
         created = await http.post("/runs", json=SMOKE)
@@ -40,6 +42,7 @@ async def test_roles(emulator: Emulator, role: str, allowed: bool) -> None:
 
 
 async def test_other_organizations_ids_are_404(emulator: Emulator, http: httpx.AsyncClient) -> None:
+    """Another organization's runs, results and artifacts are 404 and absent from listings."""
     async with emulator.client(emulator.keys.other_org) as globex:
         body = {
             "project_id": "proj_globex",
@@ -79,12 +82,14 @@ async def test_other_organizations_ids_are_404(emulator: Emulator, http: httpx.A
     ],
 )
 async def test_odd_paths_are_404_not_500(http: httpx.AsyncClient, path: str) -> None:
+    """Encoded traversal, bad UTF-8 and unknown paths are a JSON 404, never a 500."""
     response = await http.get(path)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
 
 
 async def test_wrong_method_is_405_with_allow(http: httpx.AsyncClient) -> None:
+    """A method a path does not take is 405 with an Allow header naming those it does."""
     response = await http.delete("/runs")
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, POST"
@@ -92,6 +97,7 @@ async def test_wrong_method_is_405_with_allow(http: httpx.AsyncClient) -> None:
 
 
 async def test_every_response_has_a_request_id(emulator: Emulator, http: httpx.AsyncClient) -> None:
+    """Every response, success or error, carries its own distinct x-request-id."""
     responses = [
         await http.get("/runs"),
         await http.get("/nope"),

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import time
-
+import anyio
 import httpx
 import pytest
+import trio.testing
 
 from zof_async.testing import Emulator
 
 from .helpers import SMOKE, assert_error
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 
 async def test_error_rate_answers_transient_errors(
     emulator: Emulator, http: httpx.AsyncClient
 ) -> None:
+    """error_rate answers about that share with the chosen 5xx, until reset."""
     emulator.faults.error_rate = 0.25
     emulator.faults.error_statuses = (500, 503)
     emulator.faults.error_retry_after = 3
@@ -32,6 +33,7 @@ async def test_error_rate_answers_transient_errors(
 
 
 async def test_rate_limit_per_key(emulator: Emulator, http: httpx.AsyncClient) -> None:
+    """The per-key token bucket answers 429 past its burst and refills at its rate."""
     emulator.faults.rate_limit = 2.0
     emulator.faults.rate_limit_burst = 5
     codes = [(await http.get("/runs")).status_code for _ in range(8)]
@@ -46,6 +48,7 @@ async def test_rate_limit_per_key(emulator: Emulator, http: httpx.AsyncClient) -
 
 
 async def test_throttle_window(emulator: Emulator, http: httpx.AsyncClient) -> None:
+    """A throttle window answers 429 with Retry-After until it ends."""
     emulator.faults.throttle(now=emulator.clock.now(), seconds=2, retry_after=2)
     first = await http.get("/runs")
     assert_error(first, 429, "rate_limited")
@@ -59,12 +62,14 @@ async def test_throttle_window(emulator: Emulator, http: httpx.AsyncClient) -> N
 async def test_reset_also_cancels_a_scheduled_throttle(
     emulator: Emulator, http: httpx.AsyncClient
 ) -> None:
+    """faults.reset() cancels a throttle scheduled to start later."""
     emulator.faults.throttle_after(2, seconds=60, retry_after=5)
     emulator.faults.reset()
     assert [(await http.get("/runs")).status_code for _ in range(5)] == [200] * 5
 
 
 async def test_fail_next_by_route_and_method(emulator: Emulator, http: httpx.AsyncClient) -> None:
+    """fail_next fails only the next matching requests, and a failed POST creates nothing."""
     emulator.faults.fail_next(2, status=502, method="POST", route="/runs")
     emulator.faults.fail_next(1, status=429, route="/runs/{id}")
     assert (await http.get("/runs")).status_code == 200
@@ -79,6 +84,7 @@ async def test_fail_next_by_route_and_method(emulator: Emulator, http: httpx.Asy
 
 
 async def test_counters(emulator: Emulator, http: httpx.AsyncClient) -> None:
+    """The stats count requests by route, method and status, keep a log, and reset."""
     run = (await http.post("/runs", json=SMOKE)).json()
     for _ in range(3):
         await http.get(f"/runs/{run['id']}")
@@ -94,10 +100,15 @@ async def test_counters(emulator: Emulator, http: httpx.AsyncClient) -> None:
     assert stats.total == 0
 
 
+@pytest.mark.parametrize(
+    "anyio_backend", [("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})]
+)
 async def test_fixed_latency_delays_each_response(
     emulator: Emulator, http: httpx.AsyncClient
 ) -> None:
-    emulator.faults.latency = 0.05
-    began = time.perf_counter()
-    await http.get("/runs")
-    assert time.perf_counter() - began >= 0.05  # a lower bound, never an upper one
+    """A fixed latency delays each response by exactly that much (virtual) time."""
+    emulator.faults.latency = 5.0
+    began = anyio.current_time()
+    for _ in range(3):
+        assert (await http.get("/runs")).status_code == 200
+    assert anyio.current_time() - began == pytest.approx(15.0)

@@ -16,6 +16,8 @@ from .helpers import SMOKE, assert_error
 
 OPENAPI = Path(zof_async.testing.__file__).with_name("openapi.yaml")
 
+pytestmark = pytest.mark.anyio
+
 
 async def finished_run(emulator: Emulator, http: httpx.AsyncClient) -> str:
     emulator.script_next_run(RunScript(outcome="failed", queue_seconds=0, duration_seconds=5))
@@ -25,8 +27,8 @@ async def finished_run(emulator: Emulator, http: httpx.AsyncClient) -> str:
     return str(response.json()["id"])
 
 
-@pytest.mark.asyncio
 async def test_logs_answer_text_plain_or_406(emulator: Emulator, http: httpx.AsyncClient) -> None:
+    """Logs are text/plain for any Accept allowing it, and 406 for one that excludes it."""
     run_id = await finished_run(emulator, http)
     for accept in ["text/plain", "*/*", "text/*", "application/json, text/plain;q=0.5", None]:
         headers = {} if accept is None else {"Accept": accept}
@@ -38,7 +40,6 @@ async def test_logs_answer_text_plain_or_406(emulator: Emulator, http: httpx.Asy
         assert_error(response, 406, "not_acceptable")
 
 
-@pytest.mark.asyncio
 @pytest.mark.parametrize(
     ("fmt", "accept", "status"),
     [
@@ -52,6 +53,7 @@ async def test_logs_answer_text_plain_or_406(emulator: Emulator, http: httpx.Asy
 async def test_export_answers_the_format_asked_or_406(
     emulator: Emulator, http: httpx.AsyncClient, fmt: str, accept: str, status: int
 ) -> None:
+    """An export answers its requested format if Accept allows it, else 406."""
     run_id = await finished_run(emulator, http)
     response = await http.post(
         "/results/export", json={"format": fmt, "run_id": run_id}, headers={"Accept": accept}
@@ -64,10 +66,10 @@ async def test_export_answers_the_format_asked_or_406(
         assert response.headers["content-type"].split(";")[0] == want
 
 
-@pytest.mark.asyncio
 async def test_artifact_content_answers_its_own_type_or_406(
     emulator: Emulator, http: httpx.AsyncClient
 ) -> None:
+    """Artifact content comes as its own type when accepted, else 406."""
     run_id = await finished_run(emulator, http)
     artifacts = (await http.get(f"/runs/{run_id}/artifacts")).json()["data"]
     shot = next(a for a in artifacts if a["content_type"] == "image/png")
@@ -81,10 +83,10 @@ async def test_artifact_content_answers_its_own_type_or_406(
     assert_error(response, 406, "not_acceptable")
 
 
-@pytest.mark.asyncio
 async def test_json_endpoints_406_before_doing_anything(
     emulator: Emulator, http: httpx.AsyncClient
 ) -> None:
+    """A JSON endpoint refuses a non-JSON Accept with 406 and creates nothing."""
     before = len(emulator.runs_of("org_acme"))
     response = await http.post("/runs", json=SMOKE, headers={"Accept": "text/plain"})
     assert_error(response, 406, "not_acceptable")
@@ -94,7 +96,6 @@ async def test_json_endpoints_406_before_doing_anything(
         assert (await http.get("/runs", headers={"Accept": accept})).status_code == 200
 
 
-@pytest.mark.asyncio
 async def test_errors_are_json_whatever_the_accept(http: httpx.AsyncClient) -> None:
     """A 404 is still the documented JSON error, not a 406."""
     response = await http.get("/runs/run_nope/logs", headers={"Accept": "text/plain"})

@@ -12,7 +12,7 @@ from zof_async.testing import Emulator, RunScript
 
 from .helpers import SMOKE, assert_error
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 
 async def walk(http: httpx.AsyncClient, path: str, **params: Any) -> list[dict[str, Any]]:
@@ -36,6 +36,7 @@ def busy() -> Emulator:
 
 
 async def test_results_are_newest_first_and_complete(busy: Emulator) -> None:
+    """Walking every page lists each of the organization's results once, newest first."""
     async with busy.client() as http:
         items = await walk(http, "/results", limit=333)
     keys = [(r["created_at"], r["id"]) for r in items]
@@ -44,6 +45,7 @@ async def test_results_are_newest_first_and_complete(busy: Emulator) -> None:
 
 
 async def test_exactly_once_while_runs_insert_results(busy: Emulator) -> None:
+    """Results inserted mid-walk never make the cursor repeat or skip an existing item."""
     async with busy.client() as http:
         before = {r["id"] for r in await walk(http, "/results", limit=1000)}
         seen: list[str] = []
@@ -63,6 +65,7 @@ async def test_exactly_once_while_runs_insert_results(busy: Emulator) -> None:
 
 
 async def test_filters(busy: Emulator) -> None:
+    """project, status (comma or repeated), run_id and time filters select exactly their rows."""
     async with busy.client() as http:
         runs = await walk(http, "/runs", project_id="proj_abc123")
         assert runs and {r["project_id"] for r in runs} == {"proj_abc123"}
@@ -84,6 +87,7 @@ async def test_filters(busy: Emulator) -> None:
 
 
 async def test_sparse_filter_returns_empty_pages_that_are_not_the_end(emulator: Emulator) -> None:
+    """A sparse filter may yield empty pages with a cursor; the walk still finds the match."""
     emulator.add_project("org_acme", "proj_big", cases=12_000)
     emulator.add_run(
         "proj_big",
@@ -99,9 +103,11 @@ async def test_sparse_filter_returns_empty_pages_that_are_not_the_end(emulator: 
     emulator.advance(11)
     async with emulator.client() as http:
         pages = []
-        cursor = None
+        cursor: str | None = None
         while True:
-            params = {"status": "error", "limit": 10, **({"cursor": cursor} if cursor else {})}
+            params: dict[str, str | int] = {"status": "error", "limit": 10}
+            if cursor:
+                params["cursor"] = cursor
             page = (await http.get("/results", params=params)).json()
             pages.append(page)
             cursor = page["next_cursor"]
@@ -112,6 +118,7 @@ async def test_sparse_filter_returns_empty_pages_that_are_not_the_end(emulator: 
 
 
 async def test_hostile_cursors_are_400(busy: Emulator) -> None:
+    """Garbage, tampered, truncated or foreign cursors are 400 with param `cursor`."""
     async with busy.client() as http:
         page = (await http.get("/results", params={"limit": 5})).json()
         cursor = page["next_cursor"]
@@ -156,10 +163,12 @@ async def test_hostile_cursors_are_400(busy: Emulator) -> None:
 async def test_query_validation(
     http: httpx.AsyncClient, params: dict[str, Any], param: str
 ) -> None:
+    """Out-of-range, malformed or repeated query parameters are 400 naming the parameter."""
     assert_error(await http.get("/runs", params=params), 400, "invalid_request", param)
 
 
 async def test_limit_bounds_and_default(busy: Emulator) -> None:
+    """A page holds 100 items by default and exactly `limit` items from 1 up to 1000."""
     async with busy.client() as http:
         assert len((await http.get("/results")).json()["data"]) == 100
         assert len((await http.get("/results", params={"limit": 1000})).json()["data"]) == 1000
@@ -167,6 +176,7 @@ async def test_limit_bounds_and_default(busy: Emulator) -> None:
 
 
 async def test_export_csv_and_json_match_the_listing(busy: Emulator) -> None:
+    """JSON and CSV exports hold the listed rows; an unknown format is 400."""
     async with busy.client() as http:
         run_id = (await http.get("/runs", params={"project_id": "proj_abc", "limit": 1})).json()[
             "data"

@@ -9,7 +9,7 @@ from zof_async.testing import Emulator, ManualClock
 from .helpers import assert_error
 from .test_pagination import walk
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 
 # One instant, written every way RFC 3339 allows; the seed's times are whole seconds.
@@ -26,6 +26,7 @@ SAME_INSTANT = [
 @pytest.mark.parametrize("form", SAME_INSTANT)
 @pytest.mark.parametrize("name", ["created_after", "created_before"])
 async def test_time_filters_take_every_rfc3339_form(form: str, name: str) -> None:
+    """Every RFC 3339 spelling of an instant filters exactly like the canonical one."""
     emulator = Emulator(clock=ManualClock())
     async with emulator.client() as http:
         runs = await walk(http, "/runs", limit=1000)
@@ -39,6 +40,7 @@ async def test_time_filters_take_every_rfc3339_form(form: str, name: str) -> Non
 
 
 async def test_offsets_and_fractions_move_the_boundary() -> None:
+    """A nanosecond past the boundary excludes it from created_after and admits it to created_before."""
     emulator = Emulator(clock=ManualClock())
     async with emulator.client() as http:
         runs = await walk(http, "/runs", limit=1000)
@@ -59,6 +61,7 @@ async def test_offsets_and_fractions_move_the_boundary() -> None:
     "text", ["2026-11-22T10:00:00", "20261122T100000Z", "2026-11-22", "2026-11-22T10:00:00+0530"]
 )
 async def test_anything_else_is_a_400(text: str) -> None:
+    """Times without an offset, in basic format or date-only are 400 naming the filter."""
     emulator = Emulator(data="minimal", clock=ManualClock())
     async with emulator.client() as http:
         response = await http.get("/runs", params={"created_after": text})

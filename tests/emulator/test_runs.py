@@ -9,12 +9,13 @@ from zof_async.testing import Emulator, RunScript
 
 from .helpers import SMOKE, assert_error
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 
 async def test_run_moves_from_queued_to_running_to_passed(
     emulator: Emulator, http: httpx.AsyncClient
 ) -> None:
+    """A run goes queued, running, passed on the clock, with counts and times to match."""
     emulator.script_next_run(outcome="passed", queue_seconds=5, duration_seconds=50)
     created = await http.post("/runs", json=SMOKE)
     assert created.status_code == 201
@@ -43,6 +44,7 @@ async def test_run_moves_from_queued_to_running_to_passed(
 async def test_scripted_outcomes(
     emulator: Emulator, http: httpx.AsyncClient, outcome: str, status: str
 ) -> None:
+    """A run scripted to fail or error ends so, with a failing result that has a summary."""
     emulator.script_next_run(RunScript(outcome=outcome, queue_seconds=0, duration_seconds=1))  # type: ignore[arg-type]
     run = (await http.post("/runs", json=SMOKE)).json()
     emulator.advance(2)
@@ -57,6 +59,7 @@ async def test_scripted_outcomes(
 async def test_case_statuses_script_exact_cases(
     emulator: Emulator, http: httpx.AsyncClient
 ) -> None:
+    """case_statuses sets the outcome of the named cases of a run of explicit cases."""
     emulator.script_next_run(
         case_statuses={"tc_login_002": "skipped"}, outcome="passed", queue_seconds=0
     )
@@ -81,6 +84,7 @@ async def test_case_statuses_script_exact_cases(
 async def test_poll_hint_only_while_not_finished(
     emulator: Emulator, http: httpx.AsyncClient
 ) -> None:
+    """A run carries Retry-After while it is unfinished and none once it ends."""
     emulator.script_next_run(queue_seconds=0, duration_seconds=1)
     run = (await http.post("/runs", json=SMOKE)).json()
     assert (await http.get(f"/runs/{run['id']}")).headers["retry-after"] == "2"
@@ -89,6 +93,7 @@ async def test_poll_hint_only_while_not_finished(
 
 
 async def test_cancel_then_cancel_again_is_409(emulator: Emulator, http: httpx.AsyncClient) -> None:
+    """Canceling a run makes it canceled for good; canceling it again is 409."""
     run = (await http.post("/runs", json=SMOKE)).json()
     canceled = await http.post(f"/runs/{run['id']}/cancel")
     assert canceled.status_code == 200
@@ -99,6 +104,7 @@ async def test_cancel_then_cancel_again_is_409(emulator: Emulator, http: httpx.A
 
 
 async def test_cancel_of_finished_run_is_409(emulator: Emulator, http: httpx.AsyncClient) -> None:
+    """Canceling a run that has already finished is 409 `conflict`."""
     emulator.script_next_run(queue_seconds=0, duration_seconds=1)
     run = (await http.post("/runs", json=SMOKE)).json()
     emulator.advance(5)
@@ -108,6 +114,7 @@ async def test_cancel_of_finished_run_is_409(emulator: Emulator, http: httpx.Asy
 async def test_logs_are_plain_text_lines_that_grow(
     emulator: Emulator, http: httpx.AsyncClient
 ) -> None:
+    """A run's logs are plain text that gains a line per case as the run goes on."""
     emulator.script_next_run(queue_seconds=1, duration_seconds=10)
     run = (await http.post("/runs", json=SMOKE)).json()
     first = await http.get(f"/runs/{run['id']}/logs")
@@ -122,6 +129,7 @@ async def test_logs_are_plain_text_lines_that_grow(
 async def test_artifacts_of_results_and_their_content(
     emulator: Emulator, http: httpx.AsyncClient
 ) -> None:
+    """A failed result's artifacts list and download with their stated type and size."""
     emulator.script_next_run(outcome="failed", queue_seconds=0, duration_seconds=1)
     run = (await http.post("/runs", json=SMOKE)).json()
     emulator.advance(2)
@@ -180,22 +188,26 @@ async def test_artifacts_of_results_and_their_content(
 async def test_create_validation(
     http: httpx.AsyncClient, body: dict[str, object], status: int, param: str
 ) -> None:
+    """Each missing, wrong or unknown field of a create is 400 or 404 naming it."""
     code = "invalid_request" if status == 400 else "not_found"
     assert_error(await http.post("/runs", json=body), status, code, param)
 
 
 @pytest.mark.parametrize("raw", [b"{", b"[]", b"", b"null", b'"x"', b"\xff\xfe"])
 async def test_malformed_bodies_are_400(http: httpx.AsyncClient, raw: bytes) -> None:
+    """A create body that is not a JSON object is 400 `invalid_request`."""
     response = await http.post("/runs", content=raw, headers={"content-type": "application/json"})
     assert_error(response, 400, "invalid_request")
 
 
 async def test_oversized_body_is_400(http: httpx.AsyncClient) -> None:
+    """A create body over 1 MiB is 400 `invalid_request`."""
     response = await http.post("/runs", content=b" " * (1024 * 1024 + 1))
     assert_error(response, 400, "invalid_request")
 
 
 async def test_idempotent_replay(emulator: Emulator, http: httpx.AsyncClient) -> None:
+    """A repeated Idempotency-Key replays the first run for 24 h; another body is 409."""
     headers = {"Idempotency-Key": "ci-build-42"}
     first = await http.post("/runs", json=SMOKE, headers=headers)
     again = await http.post("/runs", json=dict(reversed(SMOKE.items())), headers=headers)
@@ -215,6 +227,7 @@ async def test_idempotent_replay(emulator: Emulator, http: httpx.AsyncClient) ->
 
 
 async def test_idempotency_is_per_organization(emulator: Emulator, http: httpx.AsyncClient) -> None:
+    """The same Idempotency-Key in two organizations creates two runs."""
     headers = {"Idempotency-Key": "shared", "Authorization": f"Bearer {emulator.keys.other_org}"}
     body = {"project_id": "proj_globex", "environment": "staging", "test_suite_id": "suite_billing"}
     assert (await http.post("/runs", json=body, headers=headers)).status_code == 201
@@ -225,5 +238,7 @@ async def test_idempotency_is_per_organization(emulator: Emulator, http: httpx.A
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "naïve", "tab\there"])
 async def test_bad_idempotency_keys(http: httpx.AsyncClient, key: str) -> None:
-    response = await http.post("/runs", json=SMOKE, headers={"Idempotency-Key": key.encode()})  # type: ignore[dict-item]
+    """An empty, overlong, non-ASCII or control-character Idempotency-Key is 400."""
+    headers = {b"Idempotency-Key": key.encode()}
+    response = await http.post("/runs", json=SMOKE, headers=headers)
     assert_error(response, 400, "invalid_request", "Idempotency-Key")

@@ -13,7 +13,7 @@ from zof_async import AsyncZof
 from zof_async.testing import Emulator, ManualClock
 from zof_async.testing._seed import bulk_run
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 STEP = 300  # bulk_run spreads 12 results over the hour before now: T0, T0+5min, ...
@@ -39,6 +39,7 @@ async def ids(http: httpx.AsyncClient, path: str, **params: Any) -> list[str]:
 
 
 async def test_created_after_is_inclusive_and_created_before_exclusive(ticks: Emulator) -> None:
+    """A result at the bound is in created_after and not in created_before."""
     async with ticks.client() as http:
         everything = await ids(http, "/results", run_id="run_ticks")
         assert len(everything) == 12
@@ -52,6 +53,7 @@ async def test_created_after_is_inclusive_and_created_before_exclusive(ticks: Em
 
 @pytest.mark.parametrize("path", ["/results", "/runs"])
 async def test_adjacent_windows_split_a_range_exactly(ticks: Emulator, path: str) -> None:
+    """Adjacent half-open windows together list a range exactly once."""
     ticks.add_run("proj_abc123", created_at=T0 + timedelta(seconds=6 * STEP))  # a run on a boundary
     bounds = [stamp(-30), stamp(2), stamp(6), stamp(6, fraction=".0000001"), stamp(13)]
     async with ticks.client() as http:
@@ -76,6 +78,7 @@ async def test_sub_microsecond_bounds_are_exact(ticks: Emulator) -> None:
 
 
 async def test_offsets_and_any_number_of_fractional_digits(ticks: Emulator) -> None:
+    """Offsets and any number of zero fraction digits name the same bound."""
     async with ticks.client() as http:
         utc = await ids(http, "/results", created_after=stamp(6))
         for text in (
@@ -87,6 +90,7 @@ async def test_offsets_and_any_number_of_fractional_digits(ticks: Emulator) -> N
 
 
 async def test_the_export_uses_the_same_windows(ticks: Emulator) -> None:
+    """The export applies the time window exactly as the listing does."""
     async with ticks.client() as http:
         listed = await ids(http, "/results", created_after=stamp(6), created_before=stamp(9))
         exported = await http.post(
@@ -98,6 +102,7 @@ async def test_the_export_uses_the_same_windows(ticks: Emulator) -> None:
 
 
 async def test_the_sdk_sends_bounds_exactly(ticks: Emulator) -> None:
+    """The SDK sends text and datetime bounds to the API without rounding them."""
     async with AsyncZof(api_key=ticks.keys.admin, transport=ticks.transport()) as zof:
         listed = [
             r.id

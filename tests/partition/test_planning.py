@@ -59,6 +59,7 @@ def test_every_item_of_the_query_is_in_exactly_one_slice(
     oldest: datetime | None,
     points: list[tuple[str, str, datetime]],
 ) -> None:
+    """Every item the query matches is covered by exactly one slice, and no other item by any."""
     partitions = plan(query, parts, now=now, oldest=oldest)
     slices = [s for partition in partitions for s in partition]
     assert 1 <= len(partitions) <= parts
@@ -85,10 +86,12 @@ def test_every_item_of_the_query_is_in_exactly_one_slice(
 def test_a_plan_is_a_pure_function_of_its_inputs(
     query: ListingQuery, parts: int, now: datetime
 ) -> None:
+    """Planning the same query twice gives the same plan."""
     assert plan(query, parts, now=now) == plan(query, parts, now=now)
 
 
 def test_a_long_enough_window_gives_as_many_partitions_as_asked() -> None:
+    """A 30-day window splits into the asked 8 partitions of adjacent windows."""
     query = ListingQuery(kind="results", created_after=T0, created_before=T0 + timedelta(days=30))
     partitions = plan(query, 8)
     assert len(partitions) == 8
@@ -98,19 +101,21 @@ def test_a_long_enough_window_gives_as_many_partitions_as_asked() -> None:
 
 
 def test_runs_spread_over_partitions_and_a_repeated_run_is_read_once() -> None:
+    """run_id scopes spread over partitions, a repeated id once, the oldest window left open."""
     query = ListingQuery(
         kind="results", scopes=("run_a", "run_b", "run_a"), created_before=T0 + timedelta(days=1)
     )
     partitions = plan(query, 4, oldest=T0)
     slices = [s for p in partitions for s in p]
     assert len(partitions) == 4
-    assert sorted({s.scope for s in slices}) == ["run_a", "run_b"]
+    assert {s.scope for s in slices} == {"run_a", "run_b"}
     assert all(s.filters()["run_id"] == s.scope for s in slices)
     # Without created_after, the oldest window stays open below: nothing is lost.
     assert sum(s.created_after is None for s in slices) == 2
 
 
 def test_without_a_lower_bound_or_hint_the_window_is_not_split() -> None:
+    """Without created_after or an oldest hint, the plan is one unsplit slice."""
     query = ListingQuery(kind="runs", created_before=T0)
     assert plan(query, 8) == (
         (Slice(kind="runs", scope=None, status=None, created_after=None, created_before=T0),),
@@ -119,22 +124,26 @@ def test_without_a_lower_bound_or_hint_the_window_is_not_split() -> None:
 
 @pytest.mark.parametrize("parts", [0, -1, True, 1.5, "4"])
 def test_parts_must_be_a_positive_integer(parts: object) -> None:
+    """A zero, negative, bool, float or text part count is a ValueError."""
     with pytest.raises(ValueError, match="positive integer"):
         plan(ListingQuery(kind="results", created_before=T0), parts)  # type: ignore[arg-type]
 
 
 def test_a_live_query_needs_an_upper_bound() -> None:
+    """A query without created_before on a live listing is refused."""
     with pytest.raises(ValueError, match="unbounded query on a live listing"):
         plan(ListingQuery(kind="results", created_after=T0), 4)
 
 
 def test_an_empty_scope_list_is_an_error() -> None:
+    """An empty run_id list is refused rather than read as no filter."""
     with pytest.raises(ValueError, match="run_id must name at least one id"):
         plan(ListingQuery(kind="results", scopes=(), created_before=T0), 4)
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_slices_read_the_whole_listing_and_resume_from_a_checkpoint() -> None:
+    """Slices read part-way then resumed from their checkpoints list every result once."""
     emulator = Emulator(data="minimal", clock=ManualClock(T0 + timedelta(hours=1)))
     bulk_run(emulator, 600, run_id="run_plan", artifacts_per_result=0)
     query = ListingQuery(kind="results", created_after=T0, created_before=T0 + timedelta(hours=1))

@@ -19,6 +19,7 @@ pytestmark = RAY_WARNINGS
 
 
 def test_every_result_gets_its_artifacts(ray_cluster: Any) -> None:
+    """bulk_artifacts lists every artifact of every result read, with no errors."""
     from datetime import timedelta
 
     from zof_async.testing import Emulator, ManualClock

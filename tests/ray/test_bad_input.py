@@ -23,11 +23,13 @@ BOUNDED = {"created_after": "2026-11-01T00:00:00Z", "created_before": "2026-11-0
 
 @pytest.mark.parametrize("parallelism", [0, -3, True, 2.5])
 def test_parallelism_must_be_a_positive_integer(parallelism: Any) -> None:
+    """A zero, negative, bool or float parallelism is a ValueError."""
     with pytest.raises(ValueError, match="parallelism must be a positive integer"):
         zray.read_results(parallelism=parallelism, api_key="unused", **BOUNDED)
 
 
 def test_a_window_still_filling_is_refused() -> None:
+    """A created_before in the future is refused: that window is still filling."""
     tomorrow = datetime.now(timezone.utc) + timedelta(days=1)
     with pytest.raises(ValueError, match="created_before is in the future"):
         zray.read_results(created_before=tomorrow, api_key="unused")
@@ -36,17 +38,20 @@ def test_a_window_still_filling_is_refused() -> None:
 def test_an_unbounded_read_without_a_key_to_plan_with_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """An unbounded read with no key on the driver to plan it is refused."""
     monkeypatch.delenv("ZOF_API_KEY", raising=False)
     with pytest.raises(ValueError, match="needs a key on the driver"):
         zray.read_results(created_after="2026-11-01T00:00:00Z")
 
 
 def test_a_bound_finer_than_a_microsecond_is_refused() -> None:
+    """A bound finer than a microsecond is refused rather than rounded."""
     with pytest.raises(ValueError, match="finer than a microsecond"):
         zray.read_results(created_after="2026-11-01T00:00:00.0000001Z", api_key="unused")
 
 
 def test_a_bad_key_fails_on_the_driver_before_any_task(served: Served) -> None:
+    """A refused key fails on the driver after one probe, without echoing the key."""
     requests = served.emulator.stats.count(route="/results")
     with pytest.raises(AuthenticationError) as caught:
         zray.read_results(api_key="zof_not_a_key", base_url=served.base_url, parallelism=4)
@@ -57,6 +62,7 @@ def test_a_bad_key_fails_on_the_driver_before_any_task(served: Served) -> None:
 def test_a_bad_key_on_the_workers_fails_at_the_first_task_and_writes_nothing(
     ray_cluster: Any, served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A key the workers' environment gets refused fails at the first task and writes nothing."""
     monkeypatch.delenv("ZOF_API_KEY", raising=False)
     ds = zray.read_results(
         parallelism=4, base_url=served.base_url, **BOUNDED
@@ -68,6 +74,7 @@ def test_a_bad_key_on_the_workers_fails_at_the_first_task_and_writes_nothing(
 
 
 def test_the_key_is_in_no_repr_and_no_log(ray_cluster: Any, served: Served) -> None:
+    """The API key is in no repr, stats or Ray log file."""
     served.emulator.add_key("org_acme", "viewer", secret=CANARY)
     source = zray.results_datasource(api_key=CANARY, base_url=served.base_url, **BOUNDED)
     ds = ray.data.read_datasource(source, override_num_blocks=2)

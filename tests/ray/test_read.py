@@ -46,6 +46,7 @@ def assert_same_rows(got: list[str], expected: list[str]) -> None:
 
 
 def test_eight_partitions_read_exactly_the_single_listing(ray_cluster: Any, served: Served) -> None:
+    """read_results and read_runs over partitions read exactly the single listing's rows."""
     expected = single_listing(served)
     ds = zray.read_results(
         parallelism=8, api_key=served.emulator.keys.viewer, base_url=served.base_url
@@ -59,6 +60,7 @@ def test_eight_partitions_read_exactly_the_single_listing(ray_cluster: Any, serv
 
 
 def test_a_task_whose_worker_dies_is_retried_by_ray(ray_cluster: Any, served: Served) -> None:
+    """Killing a read task's worker mid-read still yields every row exactly once."""
     expected = single_listing(served)
     served.emulator.faults.latency = 0.005  # long enough to kill a task mid-read
     try:
@@ -67,7 +69,7 @@ def test_a_task_whose_worker_dies_is_retried_by_ray(ray_cluster: Any, served: Se
             api_key=served.emulator.keys.viewer, base_url=served.base_url,
         )  # fmt: skip
         ids: list[str] = []
-        killed = []
+        killed: list[int] = []
         for batch in ds.iter_batches(batch_format="pyarrow", batch_size=None):
             ids += batch.column("id").to_pylist()
             if not killed:
@@ -81,6 +83,7 @@ def test_a_task_whose_worker_dies_is_retried_by_ray(ray_cluster: Any, served: Se
 def test_transient_errors_resume_the_slice_from_its_checkpoint(
     ray_cluster: Any, served: Served
 ) -> None:
+    """503s mid-slice are retried from its checkpoint: no row lost or repeated."""
     expected = single_listing(served, created_after="2026-11-01T00:30:00Z")
     served.emulator.faults.fail_next(2, status=503, route="/results")
     before = served.emulator.stats.count(route="/results", status=503)
@@ -94,6 +97,7 @@ def test_transient_errors_resume_the_slice_from_its_checkpoint(
 
 
 def test_results_finishing_during_the_read_go_to_the_next_read(ray_cluster: Any) -> None:
+    """Results landing during a read are left out of it and read by the next window."""
     with serve(rows=4_000) as live:
         emulator = live.emulator
         source = zray.results_datasource(

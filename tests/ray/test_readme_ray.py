@@ -8,6 +8,7 @@ emulator served on 127.0.0.1 whose results lie in the month it reads.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ pytestmark = [
     ),
 ]
 
-README = __import__("pathlib").Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def ray_block() -> str:
@@ -42,6 +43,7 @@ def ray_block() -> str:
 def test_the_readme_block_reads_a_month_into_ray_and_pandas(
     ray_cluster: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The README's Ray block, run as written, reads the month's 3,000 rows into pandas."""
     emulator = Emulator(
         data="minimal", clock=ManualClock(datetime(2026, 10, 15, 1, tzinfo=timezone.utc))
     )

@@ -28,6 +28,7 @@ async def read_until(stream: TextReceiveStream, pattern: str, seen: list[str]) -
 
 
 async def test_listen_verifies_prints_and_forwards() -> None:
+    """`zof webhooks listen` prints a verified event once, rejects a forgery, and forwards."""
     inbox = WebhookInbox(Webhooks(secret=SECRET))
     async with receiver(inbox) as app_url, await anyio.open_process(
         [sys.executable, "-m", "zof_async._cli", "--json", "webhooks", "listen", "--port", "0",
@@ -66,6 +67,7 @@ async def test_listen_verifies_prints_and_forwards() -> None:
 def test_listen_refuses_a_malformed_or_missing_secret(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """listen exits 2 for a malformed or missing secret without echoing the secret."""
     monkeypatch.delenv("ZOF_WEBHOOK_SECRET", raising=False)
     assert main(["webhooks", "listen", "--secret", "whsec_***"]) == 2
     err = capsys.readouterr().err

@@ -46,6 +46,7 @@ def start(emulator: Emulator, n: int = 1, **script: Any) -> list[str]:
 
 
 async def test_a_finished_run_is_posted_signed_as_specified(emulator: Emulator) -> None:
+    """A finished run is POSTed once as run.completed, signed per Standard Webhooks."""
     receiver = Receiver()
     secret = emulator.add_webhook_endpoint("https://hooks.test/zof", transport=receiver.transport)
     assert secret.startswith("whsec_")
@@ -74,6 +75,7 @@ async def test_a_finished_run_is_posted_signed_as_specified(emulator: Emulator) 
 
 
 async def test_canceled_runs_are_delivered_too(emulator: Emulator, http: httpx.AsyncClient) -> None:
+    """A canceled run is delivered as run.completed with status canceled."""
     receiver = Receiver()
     emulator.add_webhook_endpoint("https://hooks.test/zof", transport=receiver.transport)
     (run_id,) = start(emulator, duration_seconds=100)
@@ -84,6 +86,7 @@ async def test_canceled_runs_are_delivered_too(emulator: Emulator, http: httpx.A
 
 
 async def test_no_endpoint_no_queue(emulator: Emulator) -> None:
+    """Without an endpoint, finished runs queue no deliveries."""
     start(emulator, 3)
     emulator.advance(60)
     assert await emulator.deliver_webhooks() == 0 and emulator.webhooks.pending == 0
@@ -92,6 +95,7 @@ async def test_no_endpoint_no_queue(emulator: Emulator) -> None:
 async def test_failures_are_retried_on_schedule_with_the_same_webhook_id(
     emulator: Emulator,
 ) -> None:
+    """Failed deliveries are retried 5 s then 300 s later, same id, each freshly signed."""
     receiver = Receiver(answer=lambda n: 503 if n <= 2 else 204)
     secret = emulator.add_webhook_endpoint("https://hooks.test/zof", transport=receiver.transport)
     start(emulator)
@@ -119,6 +123,8 @@ async def test_failures_are_retried_on_schedule_with_the_same_webhook_id(
 
 
 async def test_gives_up_after_the_last_retry(emulator: Emulator) -> None:
+    """An endpoint that never answers gets seven attempts, the last recorded as gave_up."""
+
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
@@ -137,6 +143,7 @@ async def test_gives_up_after_the_last_retry(emulator: Emulator) -> None:
 
 
 async def test_rotation_sends_one_signature_per_secret(emulator: Emulator) -> None:
+    """After a secret rotation each delivery carries a signature under each secret."""
     receiver = Receiver()
     old = emulator.add_webhook_endpoint("https://hooks.test/zof", transport=receiver.transport)
     new = emulator.rotate_webhook_secret("https://hooks.test/zof")
@@ -149,6 +156,7 @@ async def test_rotation_sends_one_signature_per_secret(emulator: Emulator) -> No
 
 
 async def test_fault_drop_and_duplicate(emulator: Emulator) -> None:
+    """drop_rate and duplicate_rate drop and repeat about that share of deliveries."""
     receiver = Receiver()
     emulator.add_webhook_endpoint("https://hooks.test/zof", transport=receiver.transport)
     emulator.webhook_faults.drop_rate = 0.3
@@ -166,6 +174,7 @@ async def test_fault_drop_and_duplicate(emulator: Emulator) -> None:
 
 
 async def test_fault_delay_and_reorder(emulator: Emulator) -> None:
+    """delay holds every event back 30 s, and reorder_window changes their order."""
     receiver = Receiver()
     emulator.add_webhook_endpoint("https://hooks.test/zof", transport=receiver.transport)
     emulator.webhook_faults.delay = 30
@@ -184,6 +193,7 @@ async def test_fault_delay_and_reorder(emulator: Emulator) -> None:
 
 
 async def test_fault_bad_signature_then_a_good_retry(emulator: Emulator) -> None:
+    """A delivery signed badly by the fault is refused and its retry verifies."""
     from zof_async import Webhooks, WebhookVerificationError
 
     outcomes: list[str] = []
@@ -218,6 +228,7 @@ async def test_fault_bad_signature_then_a_good_retry(emulator: Emulator) -> None
     "anyio_backend", [("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})]
 )
 async def test_the_pump_delivers_on_the_emulator_clock_in_virtual_time() -> None:
+    """delivering() on a LoopClock posts each event within one tick of its run's end."""
     emulator = Emulator(data="minimal", clock=LoopClock())
     arrivals: dict[str, float] = {}
 
@@ -240,10 +251,16 @@ async def test_the_pump_delivers_on_the_emulator_clock_in_virtual_time() -> None
 
 
 async def test_the_pump_stops_cleanly_with_a_manual_clock() -> None:
+    """delivering() on a ManualClock delivers after advance() and stops with its block."""
     emulator = Emulator(data="minimal", clock=ManualClock())
     all_in = anyio.Event()
-    receiver = Receiver()
-    receiver.answer = lambda n: (all_in.set() if n == 5 else None) or 200
+
+    def answer(n: int) -> int:
+        if n == 5:
+            all_in.set()
+        return 200
+
+    receiver = Receiver(answer)
     emulator.add_webhook_endpoint("https://hooks.test/", transport=receiver.transport)
     start(emulator, 5)
     async with emulator.delivering(tick=0.001):

@@ -31,6 +31,7 @@ def fixed_inbox() -> WebhookInbox:
 
 
 async def test_deliver_verifies_deduplicates_and_counts() -> None:
+    """deliver() returns a new event, None for a repeat, raises on a forgery, and counts each."""
     inbox = fixed_inbox()
     body, headers = delivery()
     event = await inbox.deliver(body, headers)
@@ -45,14 +46,21 @@ async def test_deliver_verifies_deduplicates_and_counts() -> None:
 
 
 async def test_memory_is_bounded() -> None:
+    """With max_remembered=3 only the last three event ids and finished runs are kept."""
     inbox = WebhookInbox(Webhooks(secret=SECRET), clock=lambda: NOW, max_remembered=3)
     for i in range(10):
         await inbox.deliver(*delivery(event_id=f"evt_{i}", run_id=f"run_{i}"))
-    assert inbox.finished_run("run_9") is not None and inbox.finished_run("run_0") is None
-    assert len(inbox._seen) == 3 and len(inbox._finished) == 3
+    # The last three finished runs are remembered, the ones before are forgotten.
+    remembered = [i for i in range(10) if inbox.finished_run(f"run_{i}") is not None]
+    assert remembered == [7, 8, 9]
+    # The last three event ids are still duplicates; the one before is new again.
+    for i in (9, 8, 7):
+        assert await inbox.deliver(*delivery(event_id=f"evt_{i}", run_id=f"run_{i}")) is None
+    assert await inbox.deliver(*delivery(event_id="evt_6", run_id="run_6")) is not None
 
 
 async def test_every_wait_on_a_run_is_woken_by_one_event() -> None:
+    """One completion event wakes every wait subscribed to its run, then none remain."""
     inbox = fixed_inbox()
     woken: list[str] = []
 
@@ -68,7 +76,9 @@ async def test_every_wait_on_a_run_is_woken_by_one_event() -> None:
         assert woken == []
         await inbox.deliver(*delivery())
     assert woken == ["run_1"] * 5 and inbox.stats.woken == 5
-    assert inbox._signals == {}  # nothing left behind
+    # Nothing left subscribed: a second completion of run_1 wakes nobody.
+    await inbox.deliver(*delivery(event_id="evt_again"))
+    assert inbox.stats.woken == 5
 
 
 async def asgi(
@@ -80,6 +90,7 @@ async def asgi(
 
 
 async def test_the_asgi_app_answers_as_a_receiver_should() -> None:
+    """The ASGI app answers 200, 200 duplicate, 400 with the check, 405 and 413 as documented."""
     inbox = fixed_inbox()
     body, headers = delivery()
     ok = await asgi(inbox, "POST", body, headers)
@@ -100,6 +111,7 @@ async def test_the_asgi_app_answers_as_a_receiver_should() -> None:
 
 @pytest.fixture
 def anyio_backend() -> tuple[str, dict[str, Any]]:
+    """Every test of this module runs on trio with a MockClock: waits cost virtual time."""
     return ("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})
 
 
@@ -131,6 +143,7 @@ class World:
 
 
 async def test_an_event_ends_the_wait_at_once_with_few_polls() -> None:
+    """A wait with events= returns within a tick of the run's end, polling rarely."""
     world = World()
     run_id = world.start(300)
     async with world.client() as zof, world.emulator.delivering():
@@ -142,6 +155,7 @@ async def test_an_event_ends_the_wait_at_once_with_few_polls() -> None:
 
 
 async def test_an_event_that_came_before_the_wait_is_not_missed() -> None:
+    """A wait on a run whose event already arrived returns at once without polling."""
     world = World()
     run_id = world.start(10)
     async with world.emulator.delivering():
@@ -155,6 +169,7 @@ async def test_an_event_that_came_before_the_wait_is_not_missed() -> None:
 
 
 async def test_a_lost_webhook_costs_at_most_the_fallback_interval() -> None:
+    """With every webhook lost, the fallback poll still ends the wait within its interval."""
     world = World()
     world.emulator.webhook_faults.drop_rate = 1.0
     run_id = world.start(200)
@@ -167,6 +182,7 @@ async def test_a_lost_webhook_costs_at_most_the_fallback_interval() -> None:
 
 
 async def test_a_late_webhook_beats_the_next_poll_and_duplicates_do_not_matter() -> None:
+    """A 7 s late webhook ends a watch before its next poll, and its duplicate changes nothing."""
     world = World()
     world.emulator.webhook_faults.delay = 7
     world.emulator.webhook_faults.duplicate_rate = 1.0
@@ -181,6 +197,7 @@ async def test_a_late_webhook_beats_the_next_poll_and_duplicates_do_not_matter()
 
 
 async def test_many_waits_with_events_each_complete_once() -> None:
+    """200 waits with 10% of webhooks dropped each finish once, within the fallback bound."""
     world = World()
     ids = [world.start(30 + i) for i in range(200)]
     world.emulator.webhook_faults.drop_rate = 0.1
@@ -202,23 +219,23 @@ async def test_many_waits_with_events_each_complete_once() -> None:
     assert sum(lag <= 0.06 for lag in lags) >= len(ids) - dropped
 
 
-def test_events_of_other_runs_and_unknown_types_wake_nobody() -> None:
-    async def main() -> None:
-        inbox = fixed_inbox()
-        body = json.dumps(
-            {"id": "evt_x", "object": "event", "type": "run.started",
-             "created_at": "2026-11-22T10:05:00Z", "data": {"object": {"id": "run_1"}}}
-        ).encode()  # fmt: skip
-        with inbox.subscribe("run_1") as signal:
-            event = await inbox.deliver(*delivery(body, event_id="evt_x"))
-            assert event is not None and event.type == "run.started"
-            await inbox.deliver(*delivery(event_id="evt_2", run_id="run_2"))
-            assert not signal.is_set()
-
-    anyio.run(main)
+async def test_events_of_other_runs_and_unknown_types_wake_nobody() -> None:
+    """Another run's completion and an event of an unknown type leave a run's wait asleep."""
+    inbox = fixed_inbox()
+    body = json.dumps(
+        {"id": "evt_x", "object": "event", "type": "run.started",
+         "created_at": "2026-11-22T10:05:00Z", "data": {"object": {"id": "run_1"}}}
+    ).encode()  # fmt: skip
+    with inbox.subscribe("run_1") as signal:
+        event = await inbox.deliver(*delivery(body, event_id="evt_x"))
+        assert event is not None and event.type == "run.started"
+        await inbox.deliver(*delivery(event_id="evt_2", run_id="run_2"))
+        assert not signal.is_set()
+    assert inbox.stats.woken == 0
 
 
 async def test_with_events_a_deadline_still_raises_and_a_404_still_raises_at_once() -> None:
+    """With events=, a timeout still raises at its deadline and a missing run at the first poll."""
     from zof_async import NotFoundError, WaitTimeoutError
 
     world = World()
@@ -234,10 +251,15 @@ async def test_with_events_a_deadline_still_raises_and_a_404_still_raises_at_onc
         with pytest.raises(NotFoundError):
             await zof.runs.wait_until_complete("run_missing", events=world.inbox)
         assert trio.current_time() - began <= 5  # the first fallback poll
-    assert world.inbox._signals == {}  # every wait unsubscribed
+    # Every wait unsubscribed: completions of both runs arriving now wake nobody.
+    now = int(world.emulator.clock.now())
+    for i, run in enumerate((run_id, "run_missing")):
+        await world.inbox.deliver(*delivery(event_id=f"evt_late_{i}", run_id=run, timestamp=now))
+    assert world.inbox.stats.received == 2 and world.inbox.stats.woken == 0
 
 
 async def test_an_event_arriving_at_the_deadline_still_counts() -> None:
+    """An event arriving before the deadline ends the wait though no poll saw the run end."""
     world = World()
     world.emulator.webhook_faults.delay = 40  # the event comes 40 s after the run ends
     run_id = world.start(50)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
 
 import pytest
@@ -36,6 +35,7 @@ def check_fails(reason: str, body: bytes | str, headers: object, **kwargs: objec
 
 
 def test_an_independently_signed_run_completed_unwraps_into_a_typed_event() -> None:
+    """A delivery signed by an independent signer unwraps into a typed RunCompletedEvent."""
     body, headers = delivery()
     event = hooks.unwrap(body, headers, now=NOW)
     assert isinstance(event, RunCompletedEvent)
@@ -46,6 +46,7 @@ def test_an_independently_signed_run_completed_unwraps_into_a_typed_event() -> N
 
 
 def test_payload_as_str_and_headers_in_any_case_or_as_pairs() -> None:
+    """A str body, headers in any case, and raw byte pairs all verify."""
     body, headers = delivery()
     upper = {k.upper(): v for k, v in headers.items()}
     assert hooks.unwrap(body.decode(), upper, now=NOW).id == "evt_1"
@@ -55,6 +56,7 @@ def test_payload_as_str_and_headers_in_any_case_or_as_pairs() -> None:
 
 
 def test_rotation_any_of_several_signatures_or_secrets_matches() -> None:
+    """Any one matching v1 signature, or any one of several secrets, verifies."""
     body, headers = delivery()
     rotated = signature(OTHER_SECRET, "evt_1", NOW, body) + " " + headers["webhook-signature"]
     assert hooks.unwrap(body, {**headers, "webhook-signature": rotated}, now=NOW).id == "evt_1"
@@ -67,17 +69,20 @@ def test_rotation_any_of_several_signatures_or_secrets_matches() -> None:
 
 
 def test_tampered_body_fails_the_signature_check() -> None:
+    """A changed body fails with signature_mismatch."""
     body, headers = delivery()
     message = check_fails("signature_mismatch", body.replace(b"passed", b"failed"), headers)
     assert "no signature matches" in message
 
 
 def test_wrong_secret_fails_and_is_not_echoed() -> None:
+    """A delivery signed with another secret fails without echoing either secret."""
     body, headers = delivery(secret=OTHER_SECRET)
     check_fails("signature_mismatch", body, headers)
 
 
 def test_signature_over_another_id_or_timestamp_fails() -> None:
+    """A signature does not verify a different webhook-id or timestamp."""
     body, headers = delivery()
     check_fails("signature_mismatch", body, {**headers, "webhook-id": "evt_2"})
     check_fails("signature_mismatch", body, {**headers, "webhook-timestamp": str(NOW + 1)})
@@ -85,12 +90,14 @@ def test_signature_over_another_id_or_timestamp_fails() -> None:
 
 @pytest.mark.parametrize("missing", ["webhook-id", "webhook-timestamp", "webhook-signature"])
 def test_missing_header(missing: str) -> None:
+    """Each missing Standard Webhooks header fails as missing_header naming it."""
     body, headers = delivery()
     del headers[missing]
     assert missing in check_fails("missing_header", body, headers)
 
 
 def test_stale_and_future_timestamps_are_rejected_with_the_tolerance() -> None:
+    """Timestamps beyond the 300 s tolerance either side fail; the tolerance is settable."""
     old_body, old = delivery(timestamp=NOW - 301)
     check_fails("timestamp_too_old", old_body, old)
     new_body, new = delivery(timestamp=NOW + 301)
@@ -103,6 +110,7 @@ def test_stale_and_future_timestamps_are_rejected_with_the_tolerance() -> None:
 
 @pytest.mark.parametrize("stamp", ["", "abc", "1.5", "-5", "\uff11\uff12"])
 def test_malformed_timestamp(stamp: str) -> None:
+    """A non-integer timestamp is invalid_timestamp; an empty one is missing_header."""
     body, headers = delivery()
     if stamp:
         check_fails("invalid_timestamp", body, {**headers, "webhook-timestamp": stamp})
@@ -114,22 +122,26 @@ def test_malformed_timestamp(stamp: str) -> None:
     "value", ["garbage", "v1", ",abc", "v1,not*base64!", "v2,AAAA", "v1,AAAA,BBBB=="]
 )
 def test_malformed_signature_list(value: str) -> None:
+    """A signature header with no well-formed v1 entry is malformed_signature."""
     body, headers = delivery()
     check_fails("malformed_signature", body, {**headers, "webhook-signature": value})
 
 
 def test_lone_surrogates_in_a_str_body_or_id_are_a_mismatch_not_a_crash() -> None:
+    """Lone surrogates in a str body or id fail as signature_mismatch, not a crash."""
     body, headers = delivery()
     check_fails("signature_mismatch", body.decode() + "\ud800", headers)
     check_fails("signature_mismatch", body, {**headers, "webhook-id": "evt_\udc80"})
 
 
 def test_a_well_formed_wrong_signature_is_a_mismatch() -> None:
+    """A well-formed but wrong v1 signature is signature_mismatch."""
     body, headers = delivery()
     check_fails("signature_mismatch", body, {**headers, "webhook-signature": "v1,AAAA"})
 
 
 def test_non_json_and_non_event_bodies_are_clear_errors_after_verification() -> None:
+    """Signed bodies that are not JSON or not an event are invalid_payload saying which."""
     for body, reason_text in [
         (b"not json {", "not JSON"),
         (b"\xff\xfe", "not JSON"),
@@ -142,12 +154,14 @@ def test_non_json_and_non_event_bodies_are_clear_errors_after_verification() -> 
 
 
 def test_event_id_must_match_webhook_id() -> None:
+    """A body whose id differs from webhook-id is id_mismatch."""
     body = event_body(event_id="evt_other")
     _, headers = delivery(body, event_id="evt_1")
     check_fails("id_mismatch", body, headers)
 
 
 def test_unknown_event_type_is_an_open_event_not_a_crash() -> None:
+    """An unknown event type unwraps into an UnknownWebhookEvent keeping its data."""
     body = json.dumps(
         {"id": "evt_9", "object": "event", "type": "run.paused", "created_at": "2026-11-22T10:05:00Z",
          "data": {"object": {"id": "run_1", "reason": "maintenance"}}, "new_field": 1}
@@ -158,26 +172,24 @@ def test_unknown_event_type_is_an_open_event_not_a_crash() -> None:
     assert event.type == "run.paused" and event.data["object"]["reason"] == "maintenance"
 
 
-def test_secret_problems_are_errors_that_name_the_check() -> None:
+def test_secret_problems_are_errors_that_name_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A malformed or missing secret is a WebhookVerificationError naming the check."""
     body, headers = delivery()
     for secret, reason in [("whsec_***", "invalid_secret"), ("whsec_", "invalid_secret")]:
         with pytest.raises(WebhookVerificationError) as info:
             Webhooks(secret=secret).verify(body, headers, now=NOW)
         assert info.value.reason == reason and "***" not in str(info.value)
-    old = os.environ.pop("ZOF_WEBHOOK_SECRET", None)
-    try:
-        with pytest.raises(WebhookVerificationError) as info:
-            Webhooks().verify(body, headers, now=NOW)
-        assert info.value.reason == "no_secret" and "ZOF_WEBHOOK_SECRET" in str(info.value)
-    finally:
-        if old is not None:
-            os.environ["ZOF_WEBHOOK_SECRET"] = old
+    monkeypatch.delenv("ZOF_WEBHOOK_SECRET", raising=False)
+    with pytest.raises(WebhookVerificationError) as info:
+        Webhooks().verify(body, headers, now=NOW)
+    assert info.value.reason == "no_secret" and "ZOF_WEBHOOK_SECRET" in str(info.value)
     assert issubclass(WebhookVerificationError, ZofError)
 
 
 def test_secret_precedence_argument_then_client_then_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The call's secret wins over the client's, which wins over ZOF_WEBHOOK_SECRET."""
     body, headers = delivery()
     monkeypatch.setenv("ZOF_WEBHOOK_SECRET", SECRET)
     Webhooks().verify(body, headers, now=NOW)  # environment, read at call time
@@ -191,6 +203,7 @@ def test_secret_precedence_argument_then_client_then_environment(
 
 
 def test_the_secret_is_in_no_repr() -> None:
+    """The webhook secret appears in no repr of the client or its webhooks."""
     zof = AsyncZof(api_key="zof_test", webhook_secret=SECRET)
     secret_b64 = SECRET.removeprefix("whsec_")
     for text in (repr(zof), repr(zof.webhooks), repr(zof.with_options(max_retries=1).webhooks)):
@@ -199,6 +212,7 @@ def test_the_secret_is_in_no_repr() -> None:
 
 
 def test_the_wall_clock_is_the_default_now() -> None:
+    """Without now=, the wall clock judges the timestamp, so a ten-year-old one fails."""
     with pytest.raises(WebhookVerificationError) as info:
         hooks.verify(*delivery(timestamp=NOW - 10 * 365 * 86400))
     assert info.value.reason == "timestamp_too_old"
@@ -215,6 +229,7 @@ def test_the_wall_clock_is_the_default_now() -> None:
 def test_arbitrary_input_raises_only_the_verification_error(
     body: bytes | str, headers: dict[str, str]
 ) -> None:
+    """Arbitrary bodies and headers raise nothing but WebhookVerificationError, secret-free."""
     message = ""
     try:
         hooks.unwrap(body, headers, now=NOW)
@@ -237,6 +252,7 @@ def test_arbitrary_input_raises_only_the_verification_error(
 def test_any_signed_json_is_an_event_or_the_verification_error(
     document: object, kind: str | None
 ) -> None:
+    """Any signed JSON is an event of the right class or invalid_payload / id_mismatch."""
     if isinstance(document, dict) and kind is not None:
         document = {**document, "id": "evt_1", "type": kind, "created_at": "2026-11-22T10:05:00Z"}
     body = json.dumps(document).encode()
