@@ -2,8 +2,8 @@
 
 Each request goes: prefix check, latency, authentication, routing, injected
 faults, permission, content negotiation, idempotency, then the handler with the
-emulator's lock held and its runs advanced to "now". Every response carries
-`X-Request-Id`, and every one is counted in `Emulator.stats`.
+state's lock held and its runs advanced to "now". Every response carries
+`X-Request-Id`, and every one is counted in the state's `stats`.
 
 Content negotiation follows zof-api.md: a request whose `Accept` excludes what
 the endpoint answers gets `406 not_acceptable`, checked before the handler
@@ -17,8 +17,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
 import anyio
@@ -28,11 +27,9 @@ from zof_async._webhooks._inbox import read_body
 from ._faults import Fault
 from ._records import PERMISSIONS
 from ._routes import ROUTES, Ctx, Route
+from ._state import State, StoredResponse
 from ._stats import RequestRecord
 from ._wire import ApiError, Request, Response, acceptable, bad_request, not_acceptable
-
-if TYPE_CHECKING:
-    from ._emulator import Emulator
 
 logger = logging.getLogger("zof_async.testing")
 
@@ -41,18 +38,16 @@ PREFIX = "/v1"
 IDEMPOTENCY_TTL = 24 * 3600.0
 
 
-@dataclass(slots=True)
-class StoredResponse:
-    fingerprint: str
-    expires: float
-    response: Response | None
-
-
 class App:
-    """The ASGI callable; `Emulator.app` is one of these."""
+    """The ASGI callable over a `State`; `Emulator.app` is one of these.
 
-    def __init__(self, emulator: Emulator) -> None:
-        self._emu = emulator
+    Args:
+        state: The data it serves and the services it uses; several apps
+            may share one.
+    """
+
+    def __init__(self, state: State) -> None:
+        self._state = state
 
     async def __call__(
         self,
@@ -65,11 +60,11 @@ class App:
             return
         if scope["type"] != "http":
             return
-        emu = self._emu
+        state = self._state
         if scope["path"] == "/_emulator/stats":
-            await _send(send, Response.json(200, emu.stats.snapshot()), emu.new_request_id())
+            await _send(send, Response.json(200, state.stats.snapshot()), state.new_request_id())
             return
-        request_id = emu.new_request_id()
+        request_id = state.new_request_id()
         route_name = "unmatched"
         idempotency_key = None
         try:
@@ -86,9 +81,9 @@ class App:
         except Exception:
             logger.exception("emulator bug while serving %s %s", scope["method"], scope["path"])
             response = ApiError(500, "internal_error", "the emulator failed").response()
-        emu.stats.record(
+        state.stats.record(
             RequestRecord(
-                emu.clock.now(), scope["method"], route_name, response.status, idempotency_key
+                state.clock.now(), scope["method"], route_name, response.status, idempotency_key
             )
         )
         await _send(send, response, request_id)
@@ -99,7 +94,7 @@ class App:
             while True:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
-                    await tg.start(self._emu.webhooks.pump)
+                    await tg.start(self._state.webhooks.pump)
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
                     tg.cancel_scope.cancel()
@@ -107,13 +102,13 @@ class App:
         await send({"type": "lifespan.shutdown.complete"})
 
     async def _handle(self, request: Request, route: Route, params: dict[str, str]) -> Response:
-        emu = self._emu
-        latency = emu.faults.latency_for()
+        state = self._state
+        latency = state.faults.latency_for()
         if latency > 0:
             await anyio.sleep(latency)
-        key = emu.authenticate(request.headers.get("authorization"))
-        fault = emu.faults.decide(
-            method=request.method, route=route.template, key=key.secret, now=emu.clock.now()
+        key = state.authenticate(request.headers.get("authorization"))
+        fault = state.faults.decide(
+            method=request.method, route=route.template, key=key.secret, now=state.clock.now()
         )
         if fault is not None and not fault.after_handler:
             raise _fault_error(fault)
@@ -124,10 +119,10 @@ class App:
         accept = request.headers.get("accept")
         if route.produces is not None and not acceptable(accept, route.produces):
             raise not_acceptable(route.produces)  # before the handler: nothing is done
-        with emu.lock:
-            now = emu.clock.now()
-            emu.lifecycle.advance(now)
-            ctx = Ctx(emu, key.org_id, now)
+        with state.lock:
+            now = state.clock.now()
+            state.lifecycle.advance(now)
+            ctx = Ctx(state, key.org_id, now)
             if request.method == "POST" and "idempotency-key" in request.headers:
                 response = self._idempotent(ctx, request, route, params)
             else:
@@ -152,7 +147,7 @@ class App:
             canonical = request.body
         fingerprint = hashlib.sha256(route.template.encode() + b"\0" + canonical).hexdigest()
         slot = (ctx.org_id, key)
-        stored = ctx.emu.idempotency.get(slot)
+        stored = ctx.state.idempotency.get(slot)
         if stored is not None and stored.expires > ctx.now:
             if stored.fingerprint != fingerprint:
                 raise ApiError(
@@ -168,7 +163,7 @@ class App:
             )
         response = _run_handler(ctx, request, route, params)
         keep = response if isinstance(response.body, bytes) else None
-        ctx.emu.idempotency[slot] = StoredResponse(fingerprint, ctx.now + IDEMPOTENCY_TTL, keep)
+        ctx.state.idempotency[slot] = StoredResponse(fingerprint, ctx.now + IDEMPOTENCY_TTL, keep)
         return response
 
 

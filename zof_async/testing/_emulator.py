@@ -1,30 +1,61 @@
-"""`Emulator`: the stateful, in-memory Zof API, in-process or served."""
+"""`Emulator`: the stateful, in-memory Zof API, in-process or served.
+
+The facade over the two layers below it: a `State` (data and services) and an
+`App` (the ASGI application serving that state). It builds both and offers
+what tests and users drive: clients, serving, webhooks, data building.
+"""
 
 from __future__ import annotations
 
-import itertools
-import random
 import threading
-from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
+from typing import Any, Generic, TypeVar, overload
 
 import httpx
 
-from ._app import App, StoredResponse
-from ._clock import EPOCH, Clock, ManualClock
+from ._app import App
+from ._clock import Clock, ManualClock
 from ._cursor import CursorCodec
 from ._faults import Faults
 from ._lifecycle import Lifecycle, RunScript
-from ._records import ROLES, ApiKey, Org, Project, Run, Suite
+from ._records import ApiKey, Org, Project, Run, Suite
 from ._seed import SeedKeys, seed_default
+from ._state import State, StoredResponse
 from ._stats import Stats
 from ._store import Store
 from ._webhooks import WebhookAttempt, WebhookFaults, WebhookSender, delivering
-from ._wire import ApiError
 
 __all__ = ["Emulator"]
+
+T = TypeVar("T")
+
+
+class _OnState(Generic[T]):
+    """An `Emulator` attribute that lives on its `State`: reads and writes go there.
+
+    So `emulator.stats = Stats(...)` or `emulator.app_url = ...` reaches the
+    app at once, as when these were the emulator's own attributes.
+    """
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> _OnState[T]: ...
+
+    @overload
+    def __get__(self, obj: Emulator, owner: type[Any]) -> T: ...
+
+    def __get__(self, obj: Emulator | None, owner: type[Any]) -> T | _OnState[T]:
+        if obj is None:
+            return self
+        value: T = getattr(obj.state, self._name)
+        return value
+
+    def __set__(self, obj: Emulator, value: T) -> None:
+        setattr(obj.state, self._name, value)
 
 
 class Emulator:
@@ -44,7 +75,25 @@ class Emulator:
         poll_hint: `Retry-After` seconds sent on `GET /runs/{id}` while the
             run is not finished; `None` to send none.
         app_url: Where run `url`s point (the Zof Console).
+
+    Attributes:
+        state: The data and services (`State`) the app serves.
+        app: The ASGI application over `state`.
+        keys: The seeded organizations' API keys.
     """
+
+    clock: _OnState[Clock] = _OnState()
+    lock: _OnState[threading.RLock] = _OnState()
+    store: _OnState[Store] = _OnState()
+    lifecycle: _OnState[Lifecycle] = _OnState()
+    cursors: _OnState[CursorCodec] = _OnState()
+    faults: _OnState[Faults] = _OnState()
+    stats: _OnState[Stats] = _OnState()
+    idempotency: _OnState[dict[tuple[str, str], StoredResponse]] = _OnState()
+    run_script: _OnState[RunScript] = _OnState()
+    poll_hint: _OnState[int | None] = _OnState()
+    app_url: _OnState[str] = _OnState()
+    webhooks: _OnState[WebhookSender] = _OnState()
 
     def __init__(
         self,
@@ -56,27 +105,14 @@ class Emulator:
         poll_hint: int | None = 2,
         app_url: str = "https://app.zof.ai",
     ) -> None:
-        self.clock: Clock = clock or ManualClock()
-        self.lock = threading.RLock()
-        self.store = Store(random.Random(seed))
-        self.lifecycle = Lifecycle(self.store)
-        self.cursors = CursorCodec(random.Random(seed + 1).randbytes(32))
-        self.faults = Faults(seed=seed + 2)
-        self.stats = Stats()
-        self.idempotency: dict[tuple[str, str], StoredResponse] = {}
-        self.run_script = run_script or RunScript()
-        self.poll_hint = poll_hint
-        self.app_url = app_url
-        self.webhooks = WebhookSender(self, seed=seed + 4)
-        self.lifecycle.on_terminal = self.webhooks.run_finished
-        self.app = App(self)
-        self._scripts: deque[RunScript] = deque()
-        self._request_ids = itertools.count(1)
-        self._request_salt = f"{random.Random(seed + 3).getrandbits(32):08x}"
         if data not in ("default", "minimal", "empty"):
             raise ValueError("data must be 'default', 'minimal' or 'empty'")
-        with self.lock:
-            self.keys: SeedKeys = seed_default(self, data)
+        self.state = State(
+            clock=clock, seed=seed, run_script=run_script, poll_hint=poll_hint, app_url=app_url
+        )
+        self.app = App(self.state)
+        with self.state.lock:
+            self.keys: SeedKeys = seed_default(self.state, data)
 
     # -- what tests and users drive --------------------------------------------------
 
@@ -162,7 +198,7 @@ class Emulator:
 
     def script_next_run(self, script: RunScript | None = None, /, **fields: object) -> None:
         """Make the next run created follow `script` (or a `RunScript(**fields)`)."""
-        self._scripts.append(script or RunScript(**fields))  # type: ignore[arg-type]
+        self.state.scripts.append(script or RunScript(**fields))  # type: ignore[arg-type]
 
     def advance(self, seconds: float) -> None:
         """Advance a `ManualClock` by `seconds`."""
@@ -185,43 +221,27 @@ class Emulator:
 
     def add_org(self, org_id: str, *, name: str = "", environments: set[str] | None = None) -> Org:
         """Add an organization; staging and production are always available."""
-        envs = {"staging", "production"} | set(environments or ())
-        with self.lock:
-            return self.store.add_org(Org(org_id, name or org_id, envs))
+        return self.state.add_org(org_id, name=name, environments=environments)
 
     def add_key(self, org_id: str, role: str = "admin", *, secret: str | None = None) -> str:
         """Add an API key with `role` to `org_id` and return its secret."""
-        if role not in ROLES:
-            raise ValueError(f"role must be one of {ROLES}")
-        with self.lock:
-            secret = secret or f"zof_emu_{role}_{self.store.rng.getrandbits(64):016x}"
-            self.store.add_key(ApiKey(secret, org_id, role))
-            return secret
+        return self.state.add_key(org_id, role, secret=secret)
 
     def revoke_key(self, secret: str) -> None:
         """Revoke a key: it answers 401 from now on."""
-        with self.lock:
-            self.store.keys[secret].revoked = True
+        self.state.revoke_key(secret)
 
     def add_project(
         self, org_id: str, project_id: str, *, name: str = "", cases: int | list[str] = 0
     ) -> Project:
         """Add a project with test cases (a count, or explicit ids)."""
-        case_ids = (
-            cases if isinstance(cases, list) else [f"tc_{project_id}_{i:05d}" for i in range(cases)]
-        )
-        with self.lock:
-            return self.store.add_project(Project(project_id, org_id, name or project_id, case_ids))
+        return self.state.add_project(org_id, project_id, name=name, cases=cases)
 
     def add_suite(
         self, project_id: str, suite_id: str, case_ids: list[str], *, name: str = ""
     ) -> Suite:
         """Add a suite of cases of `project_id`."""
-        with self.lock:
-            project = self.store.projects[project_id]
-            return self.store.add_suite(
-                Suite(suite_id, project.org_id, project_id, name or suite_id, list(case_ids))
-            )
+        return self.state.add_suite(project_id, suite_id, case_ids, name=name)
 
     def add_run(
         self,
@@ -238,39 +258,25 @@ class Emulator:
         A run created in the past with a short script is already finished by
         now: that is how historical data is made.
         """
-        with self.lock:
-            project = self.store.projects[project_id]
-            if suite_id is not None:
-                cases = self.store.suites[suite_id].case_ids
-            run_cases = list(cases if cases is not None else project.case_ids)
-            now = self.clock.now()
-            created = now if created_at is None else (created_at - EPOCH).total_seconds()
-            run = self.lifecycle.start(
-                org_id=project.org_id,
-                project_id=project_id,
-                environment=environment,
-                test_case_ids=None if suite_id else run_cases,
-                test_suite_id=suite_id,
-                cases=run_cases,
-                script=script or self.run_script,
-                now=created,
-            )
-            self.lifecycle.advance(now)
-            return run
+        return self.state.add_run(
+            project_id,
+            cases=cases,
+            suite_id=suite_id,
+            environment=environment,
+            created_at=created_at,
+            script=script,
+        )
 
-    # -- used by the application -----------------------------------------------------
+    # -- what the application uses, kept for callers of the facade ------------------
 
     def next_script(self) -> RunScript:
-        return self._scripts.popleft() if self._scripts else self.run_script
+        """The script of the next run created (see `State.next_script`)."""
+        return self.state.next_script()
 
     def new_request_id(self) -> str:
-        return f"req_{self._request_salt}{next(self._request_ids):010d}"
+        """A fresh `X-Request-Id` (see `State.new_request_id`)."""
+        return self.state.new_request_id()
 
     def authenticate(self, header: str | None) -> ApiKey:
-        if not header:
-            raise ApiError(401, "unauthorized", "missing API key: send Authorization: Bearer <key>")
-        scheme, _, secret = header.partition(" ")
-        key = self.store.keys.get(secret.strip()) if scheme.lower() == "bearer" else None
-        if key is None or key.revoked:
-            raise ApiError(401, "unauthorized", "invalid or revoked API key")
-        return key
+        """The key an `Authorization` header names (see `State.authenticate`)."""
+        return self.state.authenticate(header)

@@ -6,23 +6,20 @@ import json
 import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from zof_async._streaming._export_formats import csv_line
 
 from ._listing import listing_id, paginate, parse_statuses, parse_time, single
 from ._records import RESULT_STATUSES, RUN_STATUSES, TERMINAL_RUN_STATUSES, Artifact, Result, Run
+from ._state import State
 from ._wire import JSON, ApiError, Request, Response, bad_request, not_found
-
-if TYPE_CHECKING:
-    from ._emulator import Emulator
 
 
 @dataclass(slots=True)
 class Ctx:
-    """Who is asking, and the emulator they are asking."""
+    """Who is asking, when, and the emulator state they are asking."""
 
-    emu: Emulator
+    state: State
     org_id: str
     now: float
 
@@ -47,14 +44,14 @@ class Route:
 
 
 def _run(ctx: Ctx, run_id: str, param: str | None = None) -> Run:
-    run = ctx.emu.store.runs.get(run_id)
+    run = ctx.state.store.runs.get(run_id)
     if run is None or run.org_id != ctx.org_id:
         raise not_found("run", param)
     return run
 
 
 def _result(ctx: Ctx, result_id: str) -> Result:
-    result = ctx.emu.store.results.get(result_id)
+    result = ctx.state.store.results.get(result_id)
     if result is None or result.org_id != ctx.org_id:
         raise not_found("result")
     return result
@@ -65,7 +62,7 @@ def list_runs(ctx: Ctx, req: Request, _: dict[str, str]) -> Response:
     statuses = parse_statuses(req.query.get("status", []), RUN_STATUSES)
     lower = parse_time(single(req.query, "created_after"), "created_after")
     upper = parse_time(single(req.query, "created_before"), "created_before")
-    store = ctx.emu.store
+    store = ctx.state.store
 
     def keep(run: Run) -> bool:
         return (project_id is None or run.project_id == project_id) and (
@@ -74,12 +71,12 @@ def list_runs(ctx: Ctx, req: Request, _: dict[str, str]) -> Response:
 
     page = paginate(
         index=store.org_runs[ctx.org_id],
-        codec=ctx.emu.cursors,
+        codec=ctx.state.cursors,
         listing=listing_id(ctx.org_id, "runs", project_id, statuses, lower, upper),
         query=req.query,
         load=lambda key: store.runs[key[1]],
         keep=keep if project_id is not None or statuses is not None else None,
-        render=lambda run: run.render(ctx.emu.app_url, detail=False),
+        render=lambda run: run.render(ctx.state.app_url, detail=False),
         lower=lower,
         upper=upper,
     )
@@ -94,7 +91,7 @@ def create_run(ctx: Ctx, req: Request, _: dict[str, str]) -> Response:
     for name in body:
         if name not in _RUN_FIELDS:
             raise bad_request(f"unknown field {name!r}", name)
-    store = ctx.emu.store
+    store = ctx.state.store
     project_id = body.get("project_id")
     if not isinstance(project_id, str) or not project_id:
         raise bad_request("project_id is required and must be a string", "project_id")
@@ -135,26 +132,26 @@ def create_run(ctx: Ctx, req: Request, _: dict[str, str]) -> Response:
         if suite is None or suite.org_id != ctx.org_id or suite.project_id != project.id:
             raise not_found("test suite", "test_suite_id")
         cases = list(suite.case_ids)
-    run = ctx.emu.lifecycle.start(
+    run = ctx.state.lifecycle.start(
         org_id=ctx.org_id,
         project_id=project.id,
         environment=environment,
         test_case_ids=cases if case_ids is not None else None,
         test_suite_id=suite_id,
         cases=cases,
-        script=ctx.emu.next_script(),
+        script=ctx.state.next_script(),
         now=ctx.now,
     )
-    return Response.json(201, run.render(ctx.emu.app_url, detail=True))
+    return Response.json(201, run.render(ctx.state.app_url, detail=True))
 
 
 def get_run(ctx: Ctx, _: Request, params: dict[str, str]) -> Response:
     run = _run(ctx, params["id"])
     headers = []
-    hint = ctx.emu.poll_hint
+    hint = ctx.state.poll_hint
     if hint is not None and run.status not in TERMINAL_RUN_STATUSES:
         headers.append(("retry-after", str(hint)))
-    return Response.json(200, run.render(ctx.emu.app_url, detail=True), headers=headers)
+    return Response.json(200, run.render(ctx.state.app_url, detail=True), headers=headers)
 
 
 def cancel_run(ctx: Ctx, req: Request, params: dict[str, str]) -> Response:
@@ -165,8 +162,8 @@ def cancel_run(ctx: Ctx, req: Request, params: dict[str, str]) -> Response:
     run = _run(ctx, params["id"])
     if run.status in TERMINAL_RUN_STATUSES:
         raise ApiError(409, "conflict", f"run is already {run.status} and cannot be canceled")
-    ctx.emu.lifecycle.cancel(run, ctx.now)
-    return Response.json(200, run.render(ctx.emu.app_url, detail=True))
+    ctx.state.lifecycle.cancel(run, ctx.now)
+    return Response.json(200, run.render(ctx.state.app_url, detail=True))
 
 
 def run_logs(ctx: Ctx, _: Request, params: dict[str, str]) -> Response:
@@ -180,11 +177,11 @@ def run_logs(ctx: Ctx, _: Request, params: dict[str, str]) -> Response:
 
 
 def _artifacts_page(ctx: Ctx, req: Request, scope: str, index_key: str, by_run: bool) -> Response:
-    store = ctx.emu.store
+    store = ctx.state.store
     index = (store.run_artifacts if by_run else store.result_artifacts)[index_key]
     page = paginate(
         index=index,
-        codec=ctx.emu.cursors,
+        codec=ctx.state.cursors,
         listing=listing_id(ctx.org_id, scope, index_key),
         query=req.query,
         load=lambda key: store.artifacts[key[1]],
@@ -215,13 +212,13 @@ def list_results(ctx: Ctx, req: Request, _: dict[str, str]) -> Response:
     statuses = parse_statuses(req.query.get("status", []), RESULT_STATUSES)
     lower = parse_time(single(req.query, "created_after"), "created_after")
     upper = parse_time(single(req.query, "created_before"), "created_before")
-    store = ctx.emu.store
+    store = ctx.state.store
     index = store.run_results[run_id] if run_id is not None else store.org_results[ctx.org_id]
     if run_id is not None and (run_id not in store.runs or store.runs[run_id].org_id != ctx.org_id):
         index = store.run_results["\0none"]
     page = paginate(
         index=index,
-        codec=ctx.emu.cursors,
+        codec=ctx.state.cursors,
         listing=listing_id(ctx.org_id, "results", run_id, statuses, lower, upper),
         query=req.query,
         load=lambda key: store.results[key[1]],
@@ -265,12 +262,12 @@ def export_results(ctx: Ctx, req: Request, _: dict[str, str]) -> Response:
     statuses = parse_statuses(raw_status, RESULT_STATUSES)
     lower = parse_time(body.get("created_after"), "created_after")
     upper = parse_time(body.get("created_before"), "created_before")
-    emu = ctx.emu
+    state = ctx.state
     if run_id is not None:
-        run = emu.store.runs.get(run_id)
-        index = emu.store.run_results[run_id if run and run.org_id == ctx.org_id else "\0none"]
+        run = state.store.runs.get(run_id)
+        index = state.store.run_results[run_id if run and run.org_id == ctx.org_id else "\0none"]
     else:
-        index = emu.store.org_results[ctx.org_id]
+        index = state.store.org_results[ctx.org_id]
     keep = _status_filter(statuses)
 
     async def stream() -> AsyncIterator[bytes]:
@@ -281,13 +278,13 @@ def export_results(ctx: Ctx, req: Request, _: dict[str, str]) -> Response:
         else:
             yield b"["
         while True:
-            with emu.lock:
+            with state.lock:
                 keys = []
                 for key in index.newest_first(before=before, lower=lower, upper=upper):
                     keys.append(key)
                     if len(keys) == 500:
                         break
-                items = [emu.store.results[k[1]] for k in keys]
+                items = [state.store.results[k[1]] for k in keys]
             if not keys:
                 break
             before = keys[-1]
@@ -308,7 +305,7 @@ def export_results(ctx: Ctx, req: Request, _: dict[str, str]) -> Response:
 
 
 def artifact_content(ctx: Ctx, _: Request, params: dict[str, str]) -> Response:
-    artifact = ctx.emu.store.artifacts.get(params["id"])
+    artifact = ctx.state.store.artifacts.get(params["id"])
     if artifact is None or artifact.org_id != ctx.org_id:
         raise not_found("artifact")
     return Response(

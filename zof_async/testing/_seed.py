@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from ._clock import to_datetime
+from ._clock import Clock, to_datetime
 from ._lifecycle import RunScript
-
-if TYPE_CHECKING:
-    from ._emulator import Emulator
+from ._records import Artifact, Result, Run
+from ._state import State
+from ._store import Store
 
 ACME = "org_acme"
 GLOBEX = "org_globex"
@@ -27,7 +27,17 @@ class SeedKeys:
     other_org: str
 
 
-def seed_default(emu: Emulator, data: str) -> SeedKeys:
+class HasStore(Protocol):
+    """Anything with a store and a clock: a `State`, or the `Emulator` over one."""
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+
+def seed_default(state: State, data: str) -> SeedKeys:
     """Create the organizations, keys and (unless `empty`) projects and history.
 
     `org_acme` holds the projects of the seed documents: `proj_abc` with the
@@ -36,45 +46,45 @@ def seed_default(emu: Emulator, data: str) -> SeedKeys:
     `org_globex` exists so that scoping can be seen: its ids answer 404 to
     Acme's keys.
     """
-    emu.add_org(ACME, name="Acme Corp", environments={"qa-eu", "perf"})
-    emu.add_org(GLOBEX, name="Globex")
+    state.add_org(ACME, name="Acme Corp", environments={"qa-eu", "perf"})
+    state.add_org(GLOBEX, name="Globex")
     keys = SeedKeys(
-        admin=emu.add_key(ACME, "admin", secret="zof_emu_admin_acme"),
-        qa=emu.add_key(ACME, "qa", secret="zof_emu_qa_acme"),
-        viewer=emu.add_key(ACME, "viewer", secret="zof_emu_viewer_acme"),
-        revoked=emu.add_key(ACME, "admin", secret="zof_emu_revoked_acme"),
-        other_org=emu.add_key(GLOBEX, "admin", secret="zof_emu_admin_globex"),
+        admin=state.add_key(ACME, "admin", secret="zof_emu_admin_acme"),
+        qa=state.add_key(ACME, "qa", secret="zof_emu_qa_acme"),
+        viewer=state.add_key(ACME, "viewer", secret="zof_emu_viewer_acme"),
+        revoked=state.add_key(ACME, "admin", secret="zof_emu_revoked_acme"),
+        other_org=state.add_key(GLOBEX, "admin", secret="zof_emu_admin_globex"),
     )
-    emu.revoke_key(keys.revoked)
+    state.revoke_key(keys.revoked)
     if data == "empty":
         return keys
-    abc = emu.add_project(ACME, "proj_abc", name="Checkout Service", cases=2000)
-    emu.add_suite("proj_abc", "suite_pr_smoke", abc.case_ids[:25], name="PR smoke")
-    emu.add_suite("proj_abc", "suite_full_regression", abc.case_ids, name="Full regression")
+    abc = state.add_project(ACME, "proj_abc", name="Checkout Service", cases=2000)
+    state.add_suite("proj_abc", "suite_pr_smoke", abc.case_ids[:25], name="PR smoke")
+    state.add_suite("proj_abc", "suite_full_regression", abc.case_ids, name="Full regression")
     login = ["tc_login_001", "tc_login_002", "tc_login_003"]
     checkout = [f"tc_checkout_{i:03d}" for i in range(1, 21)]
-    emu.add_project(ACME, "proj_abc123", name="Storefront", cases=login + checkout)
-    emu.add_suite("proj_abc123", "suite_storefront", login + checkout, name="Storefront")
-    emu.add_project(GLOBEX, "proj_globex", name="Globex Billing", cases=50)
-    emu.add_suite("proj_globex", "suite_billing", [f"tc_proj_globex_{i:05d}" for i in range(50)])
+    state.add_project(ACME, "proj_abc123", name="Storefront", cases=login + checkout)
+    state.add_suite("proj_abc123", "suite_storefront", login + checkout, name="Storefront")
+    state.add_project(GLOBEX, "proj_globex", name="Globex Billing", cases=50)
+    state.add_suite("proj_globex", "suite_billing", [f"tc_proj_globex_{i:05d}" for i in range(50)])
     if data == "default":
-        _history(emu)
+        _history(state)
     return keys
 
 
-def _history(emu: Emulator) -> None:
+def _history(state: State) -> None:
     """Finished runs over the past two weeks, with results, logs and artifacts."""
-    now = to_datetime(emu.clock.now())
+    now = to_datetime(state.clock.now())
     quick = RunScript(queue_seconds=5, duration_seconds=120)
     for day in range(14, 0, -1):
-        emu.add_run(
+        state.add_run(
             "proj_abc",
             suite_id="suite_pr_smoke",
             created_at=now - timedelta(days=day, hours=3),
             script=quick,
         )
         if day % 3 == 0:
-            emu.add_run(
+            state.add_run(
                 "proj_abc123",
                 suite_id="suite_storefront",
                 environment="production",
@@ -82,13 +92,13 @@ def _history(emu: Emulator) -> None:
                 script=quick,
             )
     for day in (7, 1):
-        emu.add_run(
+        state.add_run(
             "proj_abc",
             suite_id="suite_full_regression",
             created_at=now - timedelta(days=day, hours=6),
             script=RunScript(queue_seconds=30, duration_seconds=1800),
         )
-    emu.add_run(
+    state.add_run(
         "proj_globex",
         suite_id="suite_billing",
         created_at=now - timedelta(days=2),
@@ -97,15 +107,13 @@ def _history(emu: Emulator) -> None:
 
 
 def bulk_run(
-    emu: Emulator, results: int, *, run_id: str = "run_bench", artifacts_per_result: int = 1
+    emu: HasStore, results: int, *, run_id: str = "run_bench", artifacts_per_result: int = 1
 ) -> str:
     """A finished run of `results` results (and artifacts), written directly.
 
     For benchmarks and load tests: skips logs and the lifecycle, so a million
     results take seconds. Results are spread over the hour before now.
     """
-    from ._records import Artifact, Result, Run
-
     store = emu.store
     now = emu.clock.now()
     start = now - 3600.0

@@ -21,22 +21,20 @@ import json
 import random
 from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import anyio
 import httpx
 
 from zof_async._webhooks._verify import sign
 
-from ._clock import rfc3339
+from ._clock import Clock, rfc3339
+from ._lifecycle import Lifecycle
 from ._records import Run
 
-if TYPE_CHECKING:
-    from ._emulator import Emulator
-
-__all__ = ["RETRY_DELAYS", "WebhookAttempt", "WebhookFaults", "WebhookSender"]
+__all__ = ["RETRY_DELAYS", "WebhookAttempt", "WebhookFaults", "WebhookHost", "WebhookSender"]
 
 MAX_ATTEMPTS_KEPT = 100_000
 RETRY_DELAYS = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0)
@@ -108,6 +106,25 @@ class _Due:
     attempt: int = field(compare=False, default=0)
 
 
+class WebhookHost(Protocol):
+    """What the sender reads of the emulator's state (a `State` is one).
+
+    Read on every use, not copied: a clock or `app_url` replaced later counts.
+    """
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def lifecycle(self) -> Lifecycle: ...
+
+    @property
+    def app_url(self) -> str: ...
+
+
 def new_secret(rng: random.Random) -> str:
     """A fresh `whsec_` secret: 24 random bytes, base64."""
     return "whsec_" + base64.b64encode(rng.randbytes(24)).decode()
@@ -116,8 +133,8 @@ def new_secret(rng: random.Random) -> str:
 class WebhookSender:
     """Queues and sends the emulator's `run.completed` events; see the module doc."""
 
-    def __init__(self, emulator: Emulator, *, seed: int) -> None:
-        self._emu = emulator
+    def __init__(self, host: WebhookHost, *, seed: int) -> None:
+        self._host = host
         self._rng = random.Random(seed)
         self._ids = itertools.count(1)
         self._seq = itertools.count()
@@ -166,8 +183,8 @@ class WebhookSender:
         """Queue `run.completed` for every endpoint; called when `run` turns terminal."""
         if not self._endpoints:
             return
-        emu = self._emu
-        completed = run.completed if run.completed is not None else emu.clock.now()
+        host = self._host
+        completed = run.completed if run.completed is not None else host.clock.now()
         event_id = f"evt_{self._salt}{next(self._ids):08d}"
         body = json.dumps(
             {
@@ -175,7 +192,7 @@ class WebhookSender:
                 "object": "event",
                 "type": "run.completed",
                 "created_at": rfc3339(completed),
-                "data": {"object": run.render(emu.app_url, detail=False)},
+                "data": {"object": run.render(host.app_url, detail=False)},
             }
         ).encode()
         faults = self.faults
@@ -194,12 +211,12 @@ class WebhookSender:
     # -- sending ----------------------------------------------------------------------
 
     def _take_due(self) -> list[_Due]:
-        emu = self._emu
-        with emu.lock:
+        host = self._host
+        with host.lock:
             if not self._endpoints:
                 return []  # no endpoint: the emulator behaves exactly as without webhooks
-            now = emu.clock.now()
-            emu.lifecycle.advance(now)
+            now = host.clock.now()
+            host.lifecycle.advance(now)
             batch = []
             while self._queue and self._queue[0].due <= now:
                 batch.append(heapq.heappop(self._queue))
@@ -234,15 +251,15 @@ class WebhookSender:
                 await anyio.sleep(self._sleep_for(tick))
 
     def _sleep_for(self, tick: float) -> float:
-        emu = self._emu
-        with emu.lock:
+        host = self._host
+        with host.lock:
             if not self._endpoints:
                 return tick
-            now = emu.clock.now()
+            now = host.clock.now()
             wake = now + tick
             if self._queue:
                 wake = min(wake, self._queue[0].due)
-            change = emu.lifecycle.next_change()
+            change = host.lifecycle.next_change()
             if change is not None:
                 wake = min(wake, change)
         return max(0.0, wake - now)
@@ -252,10 +269,10 @@ class WebhookSender:
             await self._attempt(item, clients)
 
     async def _attempt(self, item: _Due, clients: _Clients) -> None:
-        emu = self._emu
+        host = self._host
         endpoint = item.endpoint
-        with emu.lock:
-            now = emu.clock.now()
+        with host.lock:
+            now = host.clock.now()
             bad = self._rng.random() < self.faults.bad_signature_rate
             secrets = [new_secret(self._rng)] if bad else list(endpoint.secrets)
         stamp = int(now)
@@ -282,7 +299,7 @@ class WebhookSender:
             error = f"no answer within {ANSWER_TIMEOUT:g} s"
         except Exception as exc:  # whatever the receiver does, the pump goes on
             error = f"{type(exc).__name__}: {exc}"
-        with emu.lock:
+        with host.lock:
             if error is None:
                 outcome = "delivered"
             elif item.attempt < len(RETRY_DELAYS):
