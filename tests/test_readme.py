@@ -8,7 +8,8 @@ empty temporary directory, with warnings as errors; the fixtures a block's
 - `emulator`: the emulator served on 127.0.0.1, `ZOF_BASE_URL` and `ZOF_API_KEY`
   (the qa key) set; runs pass in half a second.
 - `pytest-file`: the block is saved as `test_example.py` and run with
-  `python -m pytest`, with and without the pytest-asyncio plugin.
+  `python -m pytest`, without the pytest-asyncio plugin and, where it is
+  installed (a reader's project may have it), with it.
 - `fresh-clone`: checked for shell syntax here; run by `nox -s readme` in a copy
   of the repository and a new virtualenv (minutes: too slow for this suite).
 """
