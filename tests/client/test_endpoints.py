@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from datetime import timezone
 
 import pytest
-import pytest_asyncio
 
 from zof_async import (
     AsyncZof,
@@ -23,11 +22,12 @@ from zof_async import (
 )
 from zof_async.testing import Emulator, RunScript
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def zof(emulator: Emulator) -> AsyncIterator[AsyncZof]:
+    """A client of the in-process emulator, as the qa key of org_acme."""
     async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as client:
         yield client
 

@@ -25,7 +25,7 @@ from zof_async import (
     RunStatus,
 )
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("no_backoff")]
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("no_backoff")]
 
 CREATE = {"project_id": "proj_abc", "environment": "staging", "test_suite_id": "suite_pr_smoke"}
 

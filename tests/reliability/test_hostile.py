@@ -200,7 +200,7 @@ async def test_the_canary_key_never_appears(
     previous = set_testing(True)
     try:
         async with AsyncZof(api_key=CANARY, transport=emulator.transport()) as zof:
-            texts += [repr(zof), str(zof), repr(zof.stats), repr(zof._settings)]
+            texts += [repr(zof), str(zof), repr(zof.stats)]
             texts.append(repr(zof.with_options(max_retries=1)))
             emulator.script_next_run(
                 RunScript(outcome="failed", queue_seconds=0, duration_seconds=1)
