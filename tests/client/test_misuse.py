@@ -109,11 +109,9 @@ async def test_a_bad_idempotency_key_is_refused_on_every_post(
 
 
 def test_a_client_used_from_a_second_event_loop_says_what_to_do() -> None:
-    """Another loop (asyncio.run in a thread, a second trio.run): ConfigurationError.
-
-    Not 'Event loop is closed' or 'attached to a different loop'; the client
-    keeps working in its own loop and closes there.
-    """
+    """Another loop (asyncio.run in a thread, a second trio.run): ConfigurationError."""
+    # Not 'Event loop is closed' or 'attached to a different loop'; the client
+    # keeps working in its own loop and closes there.
 
     def in_another_loop(zof: AsyncZof) -> BaseException | None:
         try:
@@ -183,10 +181,8 @@ async def test_a_wait_on_a_closed_client_fails_before_its_first_poll(
     "anyio_backend", [("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})]
 )
 async def test_closing_the_client_ends_a_running_wait(router: respx.MockRouter) -> None:
-    """A wait whose client closes under it raises ClientClosedError at its next poll.
-
-    On trio's virtual clock: the polls' seconds pass without real sleeping.
-    """
+    """A wait whose client closes under it raises ClientClosedError at its next poll."""
+    # On trio's virtual clock: the polls' seconds pass without real sleeping.
     router.route().respond(200, json=run_json(status="running"))
     zof = client(router)
     caught: list[BaseException] = []
