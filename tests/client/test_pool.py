@@ -94,4 +94,3 @@ async def test_aiohttp_transport_against_the_served_emulator() -> None:
         assert len(fetched) == 200
         with pytest.raises(NotFoundError):
             await zof.runs.get("run_missing")
-

@@ -117,6 +117,7 @@ async def test_total_deadline_bounds_all_attempts(router: respx.MockRouter) -> N
 
 async def test_a_stalled_response_ends_at_the_deadline(router: respx.MockRouter) -> None:
     """A response that never comes: APITimeoutError at the call's 3 s deadline exactly."""
+
     async def stall(request: httpx.Request) -> httpx.Response:
         await trio.sleep(1000)
         return httpx.Response(200, json=run_json())
