@@ -120,6 +120,7 @@ async def test_mixed_outcomes(router: respx.MockRouter) -> None:
 
 async def test_ordered_follows_input_order(router: respx.MockRouter) -> None:
     """ordered=True yields in input order; otherwise in completion order."""
+
     async def handler(request: httpx.Request) -> httpx.Response:
         rid = _result_id(request)
         # Later inputs yield to the scheduler fewer times, so they finish first.

@@ -34,6 +34,7 @@ async def finished_run(busy: Emulator, zof: AsyncZof) -> str:
 async def test_every_endpoint_against_a_negotiating_server(
     busy: Emulator, zof: AsyncZof, tmp_path: Path
 ) -> None:
+    """Logs, downloads and both exports against an Accept-checking server: never a 406."""
     run_id = await finished_run(busy, zof)
     async with zof.runs.logs(run_id) as lines:
         received = [line async for line in lines]
@@ -52,6 +53,7 @@ async def test_every_endpoint_against_a_negotiating_server(
 
 
 async def test_each_request_says_what_it_accepts(router: respx.MockRouter, tmp_path: Path) -> None:
+    """Each endpoint sends its own Accept, whatever default_headers says."""
     accepts: dict[str, list[str]] = {}
 
     def record(response: httpx.Response) -> Any:
@@ -96,6 +98,7 @@ def json_export() -> httpx.Response:
 async def test_an_export_in_another_format_writes_nothing(
     router: respx.MockRouter, tmp_path: Path
 ) -> None:
+    """A JSON answer to a CSV export: validation error; the old file is kept."""
     router.post("/results/export").mock(return_value=json_export())
     target = tmp_path / "results.csv"
     target.write_text("yesterday's export")
@@ -109,6 +112,7 @@ async def test_an_export_in_another_format_writes_nothing(
 
 
 async def test_export_rows_in_another_format_is_a_zof_error(router: respx.MockRouter) -> None:
+    """export_rows answered in another format: APIResponseValidationError, slot freed."""
     router.post("/results/export").mock(return_value=json_export())
     async with client(router) as zof:
         with pytest.raises(APIResponseValidationError) as caught:
@@ -130,6 +134,7 @@ async def test_export_rows_in_another_format_is_a_zof_error(router: respx.MockRo
 async def test_an_export_that_does_not_decode_is_a_zof_error(
     router: respx.MockRouter, fmt: str, body: bytes
 ) -> None:
+    """An export body that does not parse, or not to Results: APIResponseValidationError."""
     media = "text/csv" if fmt == "csv" else "application/json"
     router.post("/results/export").mock(
         return_value=httpx.Response(
@@ -144,6 +149,7 @@ async def test_an_export_that_does_not_decode_is_a_zof_error(
 
 
 async def test_logs_that_are_not_text_are_refused(router: respx.MockRouter) -> None:
+    """Logs answered as JSON: APIResponseValidationError, nothing yielded, slot freed."""
     router.get("/runs/run_1/logs").mock(
         return_value=httpx.Response(200, json={"lines": ["a"]}, headers={"x-request-id": "req_j"})
     )
@@ -155,6 +161,7 @@ async def test_logs_that_are_not_text_are_refused(router: respx.MockRouter) -> N
 
 
 async def test_a_406_is_a_status_error_not_retried(router: respx.MockRouter) -> None:
+    """A 406: APIStatusError with its code and request id, after one request."""
     route = router.get("/runs/run_1/logs").mock(
         return_value=httpx.Response(
             406,
@@ -178,6 +185,7 @@ async def test_a_406_is_a_status_error_not_retried(router: respx.MockRouter) -> 
 async def test_a_page_that_is_not_a_page_is_a_validation_error(
     router: respx.MockRouter, body: bytes, content_type: str
 ) -> None:
+    """A listing answered with HTML, an object without data, or a bare array: validation error."""
     router.get("/runs").mock(
         return_value=httpx.Response(
             200, content=body, headers={"content-type": content_type, "x-request-id": "req_p"}

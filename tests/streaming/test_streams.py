@@ -31,6 +31,7 @@ async def finished_run(busy: Emulator, zof: AsyncZof, **script: object) -> str:
 
 
 async def test_logs_stream_line_by_line(busy: Emulator, zof: AsyncZof) -> None:
+    """Logs arrive line by line; leaving the block early closes the body and frees the slot."""
     run_id = await finished_run(busy, zof)
     async with zof.runs.logs(run_id) as lines:
         received = [line async for line in lines]
@@ -49,6 +50,7 @@ async def test_logs_stream_line_by_line(busy: Emulator, zof: AsyncZof) -> None:
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])
 async def test_export_rows_match_the_listing(busy: Emulator, zof: AsyncZof, fmt: str) -> None:
+    """JSON and CSV exports parse to the same Results as the listing, filters included."""
     run_id = await finished_run(busy, zof, outcome="failed")
     listed = [r async for r in zof.results.list(run_id=run_id, page_size=1000)]
     exported = [r async for r in zof.results.export_rows(format=fmt, run_id=run_id)]  # type: ignore[arg-type]
@@ -61,6 +63,7 @@ async def test_export_rows_match_the_listing(busy: Emulator, zof: AsyncZof, fmt:
 async def test_export_to_writes_the_file_atomically(
     busy: Emulator, zof: AsyncZof, tmp_path: Path
 ) -> None:
+    """export_to writes the whole CSV to the target and leaves no temporary file."""
     run_id = await finished_run(busy, zof)
     target = tmp_path / "results.csv"
     size = await zof.results.export_to(target, format="csv", run_id=run_id)
@@ -73,6 +76,8 @@ async def test_export_to_writes_the_file_atomically(
 
 
 async def test_a_broken_export_leaves_no_file(router: respx.MockRouter, tmp_path: Path) -> None:
+    """An export cut off mid-body: APIConnectionError, and the old file is untouched."""
+
     async def body() -> AsyncIterator[bytes]:
         yield b"id,object\r\n"
         yield b"res_1,result\r\n"
@@ -94,6 +99,7 @@ async def test_a_broken_export_leaves_no_file(router: respx.MockRouter, tmp_path
 async def test_download_checks_size_and_is_atomic(
     busy: Emulator, zof: AsyncZof, tmp_path: Path
 ) -> None:
+    """A download by Artifact or by id writes exactly size_bytes of the PNG."""
     run_id = await finished_run(busy, zof, outcome="failed")
     shots = [a async for a in zof.runs.artifacts(run_id) if a.kind == "screenshot"]
     target = tmp_path / "shot.png"
@@ -108,6 +114,7 @@ async def test_download_checks_size_and_is_atomic(
 async def test_download_of_the_wrong_size_is_rejected(
     router: respx.MockRouter, tmp_path: Path
 ) -> None:
+    """A body shorter than size_bytes: APIResponseValidationError and no file."""
     router.get("/artifacts/art_1/content").mock(return_value=httpx.Response(200, content=b"x" * 10))
     from zof_async import Artifact
 
@@ -125,6 +132,7 @@ async def test_download_of_the_wrong_size_is_rejected(
 async def test_a_download_cut_off_mid_body_is_retried(
     router: respx.MockRouter, tmp_path: Path
 ) -> None:
+    """A download cut mid-body is retried whole; the file holds the full body."""
     attempts = 0
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -177,6 +185,7 @@ async def _chunks(data: bytes, cuts: list[int]) -> AsyncIterator[bytes]:
 def test_json_array_parsing_at_any_chunk_boundary(
     rows: list[dict[str, object]], cuts: list[int]
 ) -> None:
+    """A JSON array cut into chunks anywhere parses to the same items."""
     data = json.dumps(rows, indent=1, ensure_ascii=False).encode()
 
     async def parse() -> list[object]:
@@ -188,11 +197,9 @@ def test_json_array_parsing_at_any_chunk_boundary(
 @settings(max_examples=150, deadline=None)
 @given(rows=ROWS, cuts=st.lists(st.integers(0, 10_000), max_size=12))
 def test_csv_parsing_at_any_chunk_boundary(rows: list[dict[str, object]], cuts: list[int]) -> None:
-    """Any rows (NUL, quotes, newlines included), cut anywhere: parsed back exactly.
-
-    Written by hand (RFC 4180, minimal quoting): Python 3.10's csv.writer
-    cannot write a NUL, which any text may hold.
-    """
+    """Any rows (NUL, quotes, newlines included), cut anywhere: parsed back exactly."""
+    # Written by hand (RFC 4180, minimal quoting): Python 3.10's csv.writer
+    # cannot write a NUL, which any text may hold.
 
     def field(value: object) -> str:
         text = "" if value is None else str(value)
@@ -217,6 +224,8 @@ def test_csv_parsing_at_any_chunk_boundary(rows: list[dict[str, object]], cuts: 
 
 @pytest.mark.parametrize("body", [b"{}", b"[1, 2", b'[{"a": 1} {"b": 2}]', b"nope"])
 def test_malformed_json_exports_raise(body: bytes) -> None:
+    """Not an array, cut short, or with missing commas: ValueError naming the JSON export."""
+
     async def parse() -> list[object]:
         return [item async for item in json_array_items(_chunks(body, [3]))]
 
