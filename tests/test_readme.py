@@ -85,6 +85,7 @@ def run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Comple
 
 
 def test_the_readme_starts_with_the_two_commands() -> None:
+    """README.md opens with the demo and test commands, checked on a fresh clone."""
     first = BLOCKS[0]
     assert README.read_text(encoding="utf-8").startswith("# zof-async\n")
     assert [line.split("#")[0].strip() for line in first.source.splitlines()] == [
@@ -95,6 +96,7 @@ def test_the_readme_starts_with_the_two_commands() -> None:
 
 
 def test_every_block_has_a_known_language_and_known_fixtures() -> None:
+    """Every block is python, bash or plain text, and names only known fixtures."""
     assert set(SCENES) | RUNNERS == FIXTURES
     assert len(RUNNABLE) >= 6
     for block in BLOCKS:
@@ -107,6 +109,7 @@ def test_every_block_has_a_known_language_and_known_fixtures() -> None:
 @pytest.mark.served
 @pytest.mark.parametrize("block", RUNNABLE, ids=[block.id for block in RUNNABLE])
 def test_readme_block(block: Block, tmp_path: Path) -> None:
+    """Each block runs as written, cleanly (no traceback, no warning); fresh-clone ones: syntax."""
     if "fresh-clone" in block.fixtures:
         assert block.language == "bash"
         run(["bash", "-n", "-c", block.source], tmp_path, environment({}))
