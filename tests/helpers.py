@@ -7,7 +7,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypedDict
 
 import anyio
 import httpx
@@ -17,6 +17,22 @@ from zof_async import AsyncZof
 
 BASE = "https://api.zof.ai/v1"
 KEY = "zof_canary_5up3r53cr3t"
+
+
+class CreateArgs(TypedDict):
+    """Keyword arguments of `runs.create` for a suite run."""
+
+    project_id: str
+    environment: str
+    test_suite_id: str
+
+
+SMOKE: CreateArgs = {
+    "project_id": "proj_abc",
+    "environment": "staging",
+    "test_suite_id": "suite_pr_smoke",
+}
+"""A run of the seeded smoke suite."""
 
 
 def client(router: respx.MockRouter, **options: Any) -> AsyncZof:

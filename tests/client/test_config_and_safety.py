@@ -110,7 +110,7 @@ def test_invalid_settings(kwargs: dict[str, object]) -> None:
     """No connections, a zero total timeout, a key with a newline, transport and http_client."""
     kwargs.setdefault("api_key", "k")
     with pytest.raises(ConfigurationError):
-        AsyncZof(**kwargs)  # type: ignore[arg-type]
+        AsyncZof(**kwargs)  # type: ignore[arg-type]  # deliberately wrong arguments
 
 
 @pytest.mark.anyio
@@ -186,7 +186,7 @@ async def test_invalid_ids_fail_before_any_request(
     """An empty id, or one that is not a string: ValueError or TypeError, nothing sent."""
     async with client(router) as zof:
         with pytest.raises((ValueError, TypeError)):
-            await zof.runs.get(run_id)  # type: ignore[arg-type]
+            await zof.runs.get(run_id)  # type: ignore[arg-type]  # deliberately not a str
     assert not router.calls
 
 
@@ -215,7 +215,7 @@ async def test_invalid_create_arguments_fail_before_any_request(
     """Empty ids, suite and cases both or neither, a long key, a negative timeout: ValueError."""
     async with client(router) as zof:
         with pytest.raises(ValueError, match=r"must|exactly one|timeout"):
-            await zof.runs.create(**kwargs)  # type: ignore[arg-type]
+            await zof.runs.create(**kwargs)  # type: ignore[arg-type]  # deliberately wrong
     assert not router.calls
 
 

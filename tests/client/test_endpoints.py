@@ -7,6 +7,7 @@ from datetime import timezone
 
 import pytest
 
+from tests.helpers import SMOKE
 from zof_async import (
     AsyncZof,
     AuthenticationError,
@@ -75,9 +76,8 @@ async def test_create_with_case_ids(zof: AsyncZof) -> None:
 async def test_idempotent_create_makes_one_run(emulator: Emulator, zof: AsyncZof) -> None:
     """A 502 retried, then the same Idempotency-Key again: one run, the same id each time."""
     emulator.faults.fail_next(1, status=502, method="POST", route="/runs")
-    args = {"project_id": "proj_abc", "environment": "staging", "test_suite_id": "suite_pr_smoke"}
-    first = await zof.runs.create(**args, idempotency_key="build-1")
-    again = await zof.runs.create(**args, idempotency_key="build-1")
+    first = await zof.runs.create(**SMOKE, idempotency_key="build-1")
+    again = await zof.runs.create(**SMOKE, idempotency_key="build-1")
     assert first.id == again.id
     assert len(emulator.runs_of("org_acme")) == 1
     assert emulator.stats.count(method="POST", route="/runs") == 3

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import respx
 
-from tests.helpers import client, run_json
+from tests.helpers import SMOKE, client, run_json
 from zof_async import (
     APIConnectionError,
     APIResponseValidationError,
@@ -26,8 +26,6 @@ from zof_async import (
 )
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("no_backoff")]
-
-CREATE = {"project_id": "proj_abc", "environment": "staging", "test_suite_id": "suite_pr_smoke"}
 
 
 def error(
@@ -66,7 +64,7 @@ async def test_transient_statuses_are_retried(router: respx.MockRouter, status: 
     ],
 )
 async def test_other_4xx_are_not_retried(
-    router: respx.MockRouter, status: int, code: str, exc_type: type
+    router: respx.MockRouter, status: int, code: str, exc_type: type[APIStatusError]
 ) -> None:
     """400, 401, 403, 404, 409, 422: one request, a typed error with code, param and request id."""
     route = router.get("/runs/run_1").mock(
@@ -155,16 +153,16 @@ async def test_post_reuses_one_idempotency_key_across_retries(router: respx.Mock
         ]
     )
     async with client(router) as zof:
-        await zof.runs.create(**CREATE)
+        await zof.runs.create(**SMOKE)
         keys = [call.request.headers["Idempotency-Key"] for call in route.calls]
         assert len(keys) == 3
         assert len(set(keys)) == 1
         assert len(keys[0]) == 36  # a uuid4
         route.side_effect = None
         route.return_value = httpx.Response(201, json=run_json())
-        await zof.runs.create(**CREATE)
+        await zof.runs.create(**SMOKE)
         assert route.calls[-1].request.headers["Idempotency-Key"] != keys[0]
-        await zof.runs.create(**CREATE, idempotency_key="ci-build-42")
+        await zof.runs.create(**SMOKE, idempotency_key="ci-build-42")
         assert route.calls[-1].request.headers["Idempotency-Key"] == "ci-build-42"
 
 

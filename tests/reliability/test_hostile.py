@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.anyio
 
 CANARY = "zof_CANARY_k3y_d0_n0t_l34k_7f9a"
 
-ID_CALLS = {
+ID_CALLS: dict[str, tuple[str, Callable[[AsyncZof, str], Awaitable[object]]]] = {
     "runs.get": ("/runs/{}", lambda z, i: z.runs.get(i)),
     "runs.cancel": ("/runs/{}/cancel", lambda z, i: z.runs.cancel(i)),
     "results.get": ("/results/{}", lambda z, i: z.results.get(i)),
@@ -219,7 +220,11 @@ async def test_the_canary_key_never_appears(
             texts += [repr(r) async for r in zof.results.list(run_id=run.id)]
             async for batch in zof.results.bulk_artifacts(zof.results.list(run_id=run.id)):
                 texts.append(repr(batch))
-            for bad in (lambda: zof.runs.get("missing"), lambda: zof.runs.cancel(run.id)):
+            bad_calls: list[Callable[[], Awaitable[object]]] = [
+                lambda: zof.runs.get("missing"),
+                lambda: zof.runs.cancel(run.id),
+            ]
+            for bad in bad_calls:
                 try:
                     await bad()
                 except ZofError as exc:

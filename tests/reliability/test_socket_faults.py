@@ -8,13 +8,11 @@ from typing import Any
 import anyio
 import pytest
 
-from tests.helpers import settle_until
+from tests.helpers import SMOKE, settle_until
 from zof_async import APIConnectionError, APITimeoutError, AsyncZof, RetryPolicy, Run
 from zof_async.testing import Emulator, FaultProxy, RunScript, SystemClock, Toxic, set_testing
 
 pytestmark = [pytest.mark.anyio, pytest.mark.served]
-
-SMOKE = {"project_id": "proj_abc", "environment": "staging", "test_suite_id": "suite_pr_smoke"}
 
 
 @pytest.fixture

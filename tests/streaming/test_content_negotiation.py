@@ -9,7 +9,7 @@ parsed or written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -48,7 +48,7 @@ async def test_every_endpoint_against_a_negotiating_server(
     assert (tmp_path / "results.json").read_text().startswith("[{")
     listed = [r async for r in zof.results.list(run_id=run_id)]
     for fmt in ("csv", "json"):
-        assert [r async for r in zof.results.export_rows(format=fmt, run_id=run_id)] == listed  # type: ignore[arg-type]
+        assert [r async for r in zof.results.export_rows(format=fmt, run_id=run_id)] == listed
     assert busy.stats.count(status=406) == 0
 
 
@@ -74,12 +74,16 @@ async def test_each_request_says_what_it_accepts(router: respx.MockRouter, tmp_p
         await zof.runs.get("run_1")
         assert [line async for line in zof.runs.logs("run_1")] == ["a", "b"]
         await zof.artifacts.download("art_1", tmp_path / "a.png")
-        for fmt, media in (("csv", "text/csv"), ("json", "application/json")):
+        formats: list[tuple[Literal["csv", "json"], str]] = [
+            ("csv", "text/csv"),
+            ("json", "application/json"),
+        ]
+        for fmt, media in formats:
             body = b"id\r\n" if fmt == "csv" else b"[]"
             export.mock(
                 side_effect=record(httpx.Response(200, content=body, headers={"content-type": media}))
             )  # fmt: skip
-            await zof.results.export_to(tmp_path / f"r.{fmt}", format=fmt)  # type: ignore[arg-type]
+            await zof.results.export_to(tmp_path / f"r.{fmt}", format=fmt)
             assert accepts.pop("POST /v1/results/export") == [media]
     assert accepts == {
         "GET /v1/runs/run_1": ["application/json"],  # the SDK's own, not a default header's
@@ -132,7 +136,7 @@ async def test_export_rows_in_another_format_is_a_zof_error(router: respx.MockRo
     ],
 )
 async def test_an_export_that_does_not_decode_is_a_zof_error(
-    router: respx.MockRouter, fmt: str, body: bytes
+    router: respx.MockRouter, fmt: Literal["csv", "json"], body: bytes
 ) -> None:
     """An export body that does not parse, or not to Results: APIResponseValidationError."""
     media = "text/csv" if fmt == "csv" else "application/json"
@@ -143,7 +147,7 @@ async def test_an_export_that_does_not_decode_is_a_zof_error(
     )
     async with client(router) as zof:
         with pytest.raises(ZofError) as caught:
-            [r async for r in zof.results.export_rows(format=fmt)]  # type: ignore[arg-type]
+            [r async for r in zof.results.export_rows(format=fmt)]
     assert isinstance(caught.value, APIResponseValidationError)
     assert caught.value.request_id == "req_bad"
 

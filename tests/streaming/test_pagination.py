@@ -62,7 +62,7 @@ async def test_resume_from_cursor_and_offset(zof: AsyncZof, prefetch: int) -> No
     everything = [r.id async for r in zof.results.list(page_size=50)]
     for stop_after in (1, 49, 50, 51, 137):
         pager = zof.results.list(page_size=50, prefetch=prefetch)
-        first = []
+        first: list[str] = []
         async for result in pager:
             first.append(result.id)
             if len(first) == stop_after:
@@ -81,7 +81,7 @@ async def test_resume_by_pages(zof: AsyncZof) -> None:
     """Read by pages, a pager resumes from its cursor with offset 0."""
     everything = [r.id async for r in zof.results.list(page_size=100)]
     pager = zof.results.list(page_size=100)
-    first = []
+    first: list[str] = []
     async for page in pager.pages():
         first.extend(r.id for r in page.items)
         if len(first) >= 300:
@@ -144,7 +144,7 @@ async def test_retries_mid_listing_reuse_the_cursor(busy: Emulator, zof: AsyncZo
         busy.stats.reset()
         busy.faults.fail_next(2, status=503, route="/results")
         pager = zof.results.list(page_size=500)
-        seen = []
+        seen: list[str] = []
         async for page in pager.pages():
             seen.extend(r.id for r in page.items)
             if len(seen) == 1000:

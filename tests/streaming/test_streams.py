@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Literal
 
 import anyio
 import httpx
@@ -14,15 +16,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import client
-from zof_async import APIConnectionError, APIResponseValidationError, AsyncZof, Result
+from zof_async import (
+    APIConnectionError,
+    APIResponseValidationError,
+    Artifact,
+    ArtifactKind,
+    AsyncZof,
+    Result,
+)
 from zof_async._export import csv_records, json_array_items
 from zof_async.testing import Emulator, RunScript, set_testing
 
 pytestmark = pytest.mark.anyio
 
 
-async def finished_run(busy: Emulator, zof: AsyncZof, **script: object) -> str:
-    busy.script_next_run(RunScript(queue_seconds=0, duration_seconds=5, **script))  # type: ignore[arg-type]
+async def finished_run(
+    busy: Emulator, zof: AsyncZof, outcome: Literal["passed", "failed", "error"] | None = None
+) -> str:
+    """A run of the full regression suite, finished on the emulator's clock."""
+    busy.script_next_run(RunScript(queue_seconds=0, duration_seconds=5, outcome=outcome))
     run = await zof.runs.create(
         project_id="proj_abc", environment="staging", test_suite_id="suite_full_regression"
     )
@@ -49,14 +61,16 @@ async def test_logs_stream_line_by_line(busy: Emulator, zof: AsyncZof) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])
-async def test_export_rows_match_the_listing(busy: Emulator, zof: AsyncZof, fmt: str) -> None:
+async def test_export_rows_match_the_listing(
+    busy: Emulator, zof: AsyncZof, fmt: Literal["csv", "json"]
+) -> None:
     """JSON and CSV exports parse to the same Results as the listing, filters included."""
     run_id = await finished_run(busy, zof, outcome="failed")
     listed = [r async for r in zof.results.list(run_id=run_id, page_size=1000)]
-    exported = [r async for r in zof.results.export_rows(format=fmt, run_id=run_id)]  # type: ignore[arg-type]
+    exported = [r async for r in zof.results.export_rows(format=fmt, run_id=run_id)]
     assert exported == listed
     assert all(isinstance(r, Result) for r in exported)
-    failed = [r async for r in zof.results.export_rows(format=fmt, run_id=run_id, status="failed")]  # type: ignore[arg-type]
+    failed = [r async for r in zof.results.export_rows(format=fmt, run_id=run_id, status="failed")]
     assert [r.id for r in failed] == [r.id for r in listed if r.status == "failed"]
 
 
@@ -116,12 +130,10 @@ async def test_download_of_the_wrong_size_is_rejected(
 ) -> None:
     """A body shorter than size_bytes: APIResponseValidationError and no file."""
     router.get("/artifacts/art_1/content").mock(return_value=httpx.Response(200, content=b"x" * 10))
-    from zof_async import Artifact
-
     artifact = Artifact(
-        id="art_1", run_id="run_1", kind="log", name="a.log", content_type="text/plain",  # type: ignore[arg-type]
+        id="art_1", run_id="run_1", kind=ArtifactKind.LOG, name="a.log", content_type="text/plain",
         size_bytes=11, download_url="https://api.zof.ai/v1/artifacts/art_1/content",
-        created_at=__import__("datetime").datetime.now(__import__("datetime").timezone.utc),
+        created_at=datetime.now(timezone.utc),
     )  # fmt: skip
     async with client(router) as zof:
         with pytest.raises(APIResponseValidationError, match="got 10 bytes, expected 11"):
@@ -237,7 +249,11 @@ def test_nul_in_a_csv_field_round_trips_on_every_python() -> None:
     """The emulator's CSV writer and the SDK's parser keep NUL (3.10's csv refuses it)."""
     from zof_async._export import csv_line
 
-    rows = [["id", "failure_summary"], ["res_1", 'a\x00b, "c"\nd'], ["res_2", None]]
+    rows: list[list[object]] = [
+        ["id", "failure_summary"],
+        ["res_1", 'a\x00b, "c"\nd'],
+        ["res_2", None],
+    ]
     data = "".join(csv_line(row) for row in rows).encode()
 
     async def parse() -> list[dict[str, str]]:
