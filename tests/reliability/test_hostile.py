@@ -151,7 +151,7 @@ async def test_hostile_responses_give_a_clear_zof_error(
     headers: dict[str, str],
     error: type[Exception],
 ) -> None:
-    """Undecodable 200s, absurd Retry-After values, odd error bodies: an error saying what failed."""
+    """Undecodable 200s, absurd Retry-After values, odd error bodies: errors saying what failed."""
     router.get("/runs/run_1").mock(
         return_value=httpx.Response(status, content=body, headers=headers)
     )
