@@ -77,9 +77,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typing(session: nox.Session) -> None:
-    """mypy --strict on the package."""
+    """mypy --strict on the package and its tests."""
     session.install("-e", EXTRAS, *nox.project.dependency_groups(PYPROJECT, "typing"))
-    session.run("mypy", "--strict", "zof_async")
+    session.run("mypy", "--strict", "zof_async", "tests")
 
 
 @nox.session

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-import pytest_asyncio
 import respx
 
 from zof_async.testing import Emulator, ManualClock, set_testing
@@ -18,9 +17,12 @@ def emulator() -> Emulator:
     return Emulator(data="minimal", clock=ManualClock())
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def http(emulator: Emulator) -> AsyncIterator[httpx.AsyncClient]:
-    """A raw httpx client on the in-process emulator, as the admin of org_acme."""
+    """A raw httpx client on the in-process emulator, as the admin of org_acme.
+
+    A plain async fixture: anyio's pytest plugin runs it for tests marked `anyio`.
+    """
     async with emulator.client() as client:
         yield client
 
@@ -33,11 +35,13 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def router() -> respx.MockRouter:
+    """A respx router for the production base URL; unmatched routes are not required."""
     return respx.MockRouter(base_url="https://api.zof.ai/v1", assert_all_called=False)
 
 
 @pytest.fixture
 def no_backoff() -> Iterator[None]:
+    """Retries without backoff sleeps (`set_testing`), restored afterwards."""
     previous = set_testing(True)
     yield
     set_testing(previous)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import gc
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypedDict
 
+import anyio
 import httpx
 import respx
 
@@ -18,13 +19,40 @@ BASE = "https://api.zof.ai/v1"
 KEY = "zof_canary_5up3r53cr3t"
 
 
+class CreateArgs(TypedDict):
+    """Keyword arguments of `runs.create` for a suite run."""
+
+    project_id: str
+    environment: str
+    test_suite_id: str
+
+
+SMOKE: CreateArgs = {
+    "project_id": "proj_abc",
+    "environment": "staging",
+    "test_suite_id": "suite_pr_smoke",
+}
+"""A run of the seeded smoke suite."""
+
+
 def client(router: respx.MockRouter, **options: Any) -> AsyncZof:
     """A client whose transport is the respx router (no sockets)."""
     options.setdefault("api_key", KEY)
     return AsyncZof(transport=httpx.MockTransport(router.async_handler), **options)
 
 
+async def settle_until(condition: Callable[[], bool]) -> None:
+    """Let every other task run until `condition()` holds: no timed sleep.
+
+    For what another thread (a served emulator) or the network completes; a
+    test bounds it with `anyio.fail_after`, as a hang is a failure.
+    """
+    while not condition():
+        await anyio.wait_all_tasks_blocked()
+
+
 def run_json(run_id: str = "run_1", status: str = "queued", **extra: Any) -> dict[str, Any]:
+    """A run as the API returns it, with `extra` fields added or replaced."""
     return {
         "id": run_id,
         "object": "run",

@@ -26,6 +26,7 @@ async def _screenshot(emulator: Emulator, zof: AsyncZof) -> Artifact:
 
 
 async def test_download_creates_missing_parent_folders(tmp_path: Path) -> None:
+    """A download into folders that do not exist yet creates them and writes the file."""
     emulator = Emulator(data="minimal", clock=ManualClock())
     async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:
         shot = await _screenshot(emulator, zof)
@@ -38,6 +39,7 @@ async def test_download_creates_missing_parent_folders(tmp_path: Path) -> None:
 async def test_download_errors_name_the_users_path_not_the_temporary_file(
     tmp_path: Path,
 ) -> None:
+    """A failed final rename names the user's path; no temporary file is left."""
     emulator = Emulator(data="minimal", clock=ManualClock())
     target = tmp_path / "taken"
     target.mkdir()  # a folder where the file should go: the final rename fails
@@ -54,6 +56,7 @@ async def test_download_errors_name_the_users_path_not_the_temporary_file(
 
 
 async def test_download_into_a_read_only_folder_names_the_users_path(tmp_path: Path) -> None:
+    """A read-only folder: PermissionError naming the user's path."""
     if os.geteuid() == 0:
         pytest.skip("root writes into read-only folders")
     emulator = Emulator(data="minimal", clock=ManualClock())

@@ -8,7 +8,8 @@ empty temporary directory, with warnings as errors; the fixtures a block's
 - `emulator`: the emulator served on 127.0.0.1, `ZOF_BASE_URL` and `ZOF_API_KEY`
   (the qa key) set; runs pass in half a second.
 - `pytest-file`: the block is saved as `test_example.py` and run with
-  `python -m pytest`, with and without the pytest-asyncio plugin.
+  `python -m pytest`, without the pytest-asyncio plugin and, where it is
+  installed (a reader's project may have it), with it.
 - `fresh-clone`: checked for shell syntax here; run by `nox -s readme` in a copy
   of the repository and a new virtualenv (minutes: too slow for this suite).
 """
@@ -84,6 +85,7 @@ def run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Comple
 
 
 def test_the_readme_starts_with_the_two_commands() -> None:
+    """README.md opens with the demo and test commands, checked on a fresh clone."""
     first = BLOCKS[0]
     assert README.read_text(encoding="utf-8").startswith("# zof-async\n")
     assert [line.split("#")[0].strip() for line in first.source.splitlines()] == [
@@ -94,6 +96,7 @@ def test_the_readme_starts_with_the_two_commands() -> None:
 
 
 def test_every_block_has_a_known_language_and_known_fixtures() -> None:
+    """Every block is python, bash or plain text, and names only known fixtures."""
     assert set(SCENES) | RUNNERS == FIXTURES
     assert len(RUNNABLE) >= 6
     for block in BLOCKS:
@@ -106,6 +109,7 @@ def test_every_block_has_a_known_language_and_known_fixtures() -> None:
 @pytest.mark.served
 @pytest.mark.parametrize("block", RUNNABLE, ids=[block.id for block in RUNNABLE])
 def test_readme_block(block: Block, tmp_path: Path) -> None:
+    """Each block runs as written, cleanly (no traceback, no warning); fresh-clone ones: syntax."""
     if "fresh-clone" in block.fixtures:
         assert block.language == "bash"
         run(["bash", "-n", "-c", block.source], tmp_path, environment({}))

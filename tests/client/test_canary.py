@@ -15,7 +15,7 @@ import traceback
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -68,7 +68,7 @@ async def open_client(kind: str, base_url: str, **options: Any) -> AsyncIterator
         ):
             yield zof
         return
-    transport = "aiohttp" if kind == "aiohttp" else None
+    transport: Literal["aiohttp"] | None = "aiohttp" if kind == "aiohttp" else None
     async with AsyncZof(base_url=base_url, transport=transport, **options) as zof:
         yield zof
 

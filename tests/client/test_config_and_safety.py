@@ -15,28 +15,32 @@ from zof_async import AsyncZof, ConfigurationError, InternalServerError, NotFoun
 
 
 def test_public_names_are_importable_and_sorted() -> None:
+    """`__all__` is sorted, names the documented classes, and each name is importable."""
     names = zof_async.__all__
     assert names == sorted(names)
-    for name in (
+    documented = {
         "AsyncZof", "ZofError", "APIConnectionError", "APITimeoutError", "APIStatusError",
         "BadRequestError", "AuthenticationError", "PermissionDeniedError", "NotFoundError",
         "ConflictError", "RateLimitError", "InternalServerError", "Run", "RunSummary",
         "Result", "Artifact", "RetryPolicy",
-    ):  # fmt: skip
-        assert getattr(zof_async, name)
+    }  # fmt: skip
+    assert documented <= set(names)
+    assert all(isinstance(getattr(zof_async, name), type) for name in documented)
     assert issubclass(zof_async.APITimeoutError, zof_async.APIConnectionError)
     assert issubclass(zof_async.RateLimitError, zof_async.APIStatusError)
     assert issubclass(zof_async.APIStatusError, zof_async.ZofError)
 
 
 def test_missing_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No api_key and no ZOF_API_KEY: a ConfigurationError that names the variable."""
     monkeypatch.delenv("ZOF_API_KEY", raising=False)
     with pytest.raises(ConfigurationError, match="ZOF_API_KEY"):
         AsyncZof()
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_key_and_base_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ZOF_API_KEY and ZOF_BASE_URL are used when the constructor is given neither."""
     monkeypatch.setenv("ZOF_API_KEY", "zk_env")
     monkeypatch.setenv("ZOF_BASE_URL", "http://127.0.0.1:9/v2")
     router = respx.MockRouter(base_url="http://127.0.0.1:9/v2")
@@ -51,6 +55,7 @@ async def test_key_and_base_url_from_the_environment(monkeypatch: pytest.MonkeyP
     "url", ["http://api.zof.ai/v1", "http://10.0.0.8/v1", "ftp://x/v1", "not a url"]
 )
 def test_plain_http_to_remote_hosts_is_refused(url: str) -> None:
+    """http:// to a non-loopback host, other schemes and non-URLs: ConfigurationError."""
     with pytest.raises(ConfigurationError):
         AsyncZof(api_key="k", base_url=url)
 
@@ -65,11 +70,14 @@ def test_plain_http_to_remote_hosts_is_refused(url: str) -> None:
     ],
 )
 def test_loopback_http_and_https_are_allowed(url: str) -> None:
-    assert AsyncZof(api_key="k", base_url=url).base_url.host
+    """http:// to 127.0.0.1, localhost or ::1, and any https://, are accepted as given."""
+    assert AsyncZof(api_key="k", base_url=url).base_url == httpx.URL(url)
 
 
 def test_insecure_http_can_be_allowed_explicitly() -> None:
-    assert AsyncZof(api_key="k", base_url="http://zof.internal/v1", allow_insecure_http=True)
+    """allow_insecure_http=True accepts http:// to a remote host."""
+    zof = AsyncZof(api_key="k", base_url="http://zof.internal/v1", allow_insecure_http=True)
+    assert zof.base_url == httpx.URL("http://zof.internal/v1")
 
 
 def test_with_options_keeps_the_http_rule() -> None:
@@ -77,7 +85,8 @@ def test_with_options_keeps_the_http_rule() -> None:
     loopback = AsyncZof(api_key="k", base_url="http://127.0.0.1:9/v1")
     with pytest.raises(ConfigurationError):
         loopback.with_options(base_url="http://api.example.com/v1")
-    assert loopback.with_options(base_url="http://api.example.com/v1", allow_insecure_http=True)
+    insecure = loopback.with_options(base_url="http://api.example.com/v1", allow_insecure_http=True)
+    assert insecure.base_url.host == "api.example.com"
     allowed = AsyncZof(api_key="k", base_url="http://zof.internal/v1", allow_insecure_http=True)
     assert (
         allowed.with_options(base_url="http://other.internal/v1").base_url.host == "other.internal"
@@ -97,13 +106,15 @@ def test_with_options_keeps_the_http_rule() -> None:
     ],
 )
 def test_invalid_settings(kwargs: dict[str, object]) -> None:
+    """No connections, a zero total timeout, a key with a newline, transport and http_client."""
     kwargs.setdefault("api_key", "k")
     with pytest.raises(ConfigurationError):
-        AsyncZof(**kwargs)  # type: ignore[arg-type]
+        AsyncZof(**kwargs)  # type: ignore[arg-type]  # deliberately wrong arguments
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_headers_sent(router: respx.MockRouter) -> None:
+    """A GET carries the bearer key, our User-Agent and default_headers; no Idempotency-Key."""
     route = router.get("/runs/run_1").mock(return_value=httpx.Response(200, json=run_json()))
     async with client(router, default_headers={"X-Team": "qa"}) as zof:
         await zof.runs.get("run_1")
@@ -114,7 +125,7 @@ async def test_headers_sent(router: respx.MockRouter) -> None:
     assert "Idempotency-Key" not in headers
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("run_id", "raw_path"),
     [
@@ -128,6 +139,7 @@ async def test_headers_sent(router: respx.MockRouter) -> None:
 async def test_ids_are_one_encoded_segment(
     router: respx.MockRouter, run_id: str, raw_path: bytes
 ) -> None:
+    """Slashes, dots, ?, #, % and control characters in an id: one percent-encoded segment."""
     seen: list[bytes] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -141,10 +153,11 @@ async def test_ids_are_one_encoded_segment(
     assert seen == [raw_path]
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(run_id=st.text(min_size=1, max_size=300))
 async def test_any_id_stays_inside_its_template(run_id: str) -> None:
+    """Any text as a run id: the request goes to /v1/runs/<one segment>/cancel on our host."""
     router = respx.MockRouter(base_url="https://api.zof.ai/v1", assert_all_called=False)
     seen: list[httpx.URL] = []
 
@@ -164,18 +177,19 @@ async def test_any_id_stays_inside_its_template(run_id: str) -> None:
     assert httpx.URL("https://x/" + segments[3].decode()).path[1:] == run_id or "%" in run_id
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize("run_id", ["", 7, None])
 async def test_invalid_ids_fail_before_any_request(
     router: respx.MockRouter, run_id: object
 ) -> None:
+    """An empty id, or one that is not a string: ValueError or TypeError, nothing sent."""
     async with client(router) as zof:
         with pytest.raises((ValueError, TypeError)):
-            await zof.runs.get(run_id)  # type: ignore[arg-type]
+            await zof.runs.get(run_id)  # type: ignore[arg-type]  # deliberately not a str
     assert not router.calls
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -197,16 +211,18 @@ async def test_invalid_ids_fail_before_any_request(
 async def test_invalid_create_arguments_fail_before_any_request(
     router: respx.MockRouter, kwargs: dict[str, object]
 ) -> None:
+    """Empty ids, suite and cases both or neither, a long key, a negative timeout: ValueError."""
     async with client(router) as zof:
         with pytest.raises(ValueError, match=r"must|exactly one|timeout"):
-            await zof.runs.create(**kwargs)  # type: ignore[arg-type]
+            await zof.runs.create(**kwargs)  # type: ignore[arg-type]  # deliberately wrong
     assert not router.calls
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_the_key_never_leaks(
     router: respx.MockRouter, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Through retries and failures, the key is in no repr, error text or DEBUG log record."""
     caplog.set_level(logging.DEBUG)
     router.get("/runs/run_1").mock(
         side_effect=[
@@ -229,8 +245,9 @@ async def test_the_key_never_leaks(
         assert KEY not in text
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_redirects_are_not_followed(router: respx.MockRouter) -> None:
+    """A 302 to another host is an APIStatusError; the key is never sent there."""
     route = router.get("/runs/run_1").mock(
         return_value=httpx.Response(302, headers={"Location": "https://evil.example/steal"})
     )
@@ -243,8 +260,9 @@ async def test_redirects_are_not_followed(router: respx.MockRouter) -> None:
     assert len(router.calls) == 1
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_with_options_shares_the_pool_and_counters(router: respx.MockRouter) -> None:
+    """A copy has its own key and settings, shares pool and counters, and closes on its own."""
     router.get("/runs/run_1").mock(return_value=httpx.Response(200, json=run_json()))
     async with client(router, max_connections=7) as zof:
         quick = zof.with_options(total_timeout=5, max_retries=0, api_key="other_key")
@@ -259,8 +277,9 @@ async def test_with_options_shares_the_pool_and_counters(router: respx.MockRoute
     assert quick.is_closed
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_closed_client_fails_fast(router: respx.MockRouter) -> None:
+    """aclose() twice is fine; a call afterwards raises APIConnectionError saying closed."""
     zof = client(router)
     await zof.aclose()
     await zof.aclose()

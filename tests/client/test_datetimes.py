@@ -17,7 +17,7 @@ import respx
 from tests.helpers import client, run_json
 from zof_async import APIResponseValidationError
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 UTC = timezone.utc
 TEN = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
@@ -45,6 +45,7 @@ TEN = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
 async def test_models_read_every_rfc3339_form(
     router: respx.MockRouter, text: str, expected: datetime
 ) -> None:
+    """Z, any fraction (cut to microseconds), offsets, lowercase, a leap second: read exactly."""
     router.get("/runs/run_1").mock(
         return_value=httpx.Response(200, json=run_json(created_at=text, started_at=text))
     )
@@ -74,6 +75,7 @@ async def test_models_read_every_rfc3339_form(
     ],
 )
 async def test_anything_else_is_a_validation_error(router: respx.MockRouter, text: str) -> None:
+    """No offset, date only, basic format, a space, no seconds, bad dates: validation error."""
     router.get("/runs/run_1").mock(return_value=httpx.Response(200, json=run_json(created_at=text)))
     async with client(router) as zof:
         with pytest.raises(APIResponseValidationError, match="created_at"):
@@ -95,6 +97,7 @@ async def test_anything_else_is_a_validation_error(router: respx.MockRouter, tex
 async def test_time_filters_take_every_rfc3339_form(
     router: respx.MockRouter, given: Any, sent: str
 ) -> None:
+    """created_after= takes RFC 3339 text or an aware datetime and sends it in UTC."""
     route = router.get("/runs").mock(
         return_value=httpx.Response(200, json={"data": [], "next_cursor": None})
     )
@@ -105,6 +108,7 @@ async def test_time_filters_take_every_rfc3339_form(
 
 @pytest.mark.parametrize("text", ["2026-11-22T10:00:00", "20261122T100000Z", "2026-11-22"])
 async def test_time_filters_refuse_anything_else(router: respx.MockRouter, text: str) -> None:
+    """created_after= without an offset or in another format: ValueError, nothing sent."""
     async with client(router) as zof:
         with pytest.raises(ValueError, match="created_after"):
             zof.runs.list(created_after=text)

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from datetime import timezone
 
 import pytest
-import pytest_asyncio
 
+from tests.helpers import SMOKE
 from zof_async import (
     AsyncZof,
     AuthenticationError,
@@ -23,16 +23,18 @@ from zof_async import (
 )
 from zof_async.testing import Emulator, RunScript
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def zof(emulator: Emulator) -> AsyncIterator[AsyncZof]:
+    """A client of the in-process emulator, as the qa key of org_acme."""
     async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as client:
         yield client
 
 
 async def test_create_get_and_finish(emulator: Emulator, zof: AsyncZof) -> None:
+    """A created run is queued, then read back failed with its outcomes and failed result."""
     emulator.script_next_run(RunScript(outcome="failed", queue_seconds=1, duration_seconds=10))
     run = await zof.runs.create(
         project_id="proj_abc", environment="staging", test_suite_id="suite_pr_smoke"
@@ -60,6 +62,7 @@ async def test_create_get_and_finish(emulator: Emulator, zof: AsyncZof) -> None:
 
 
 async def test_create_with_case_ids(zof: AsyncZof) -> None:
+    """A run of named test cases keeps their ids and has no suite."""
     run = await zof.runs.create(
         project_id="proj_abc123",
         environment="qa-eu",
@@ -71,16 +74,17 @@ async def test_create_with_case_ids(zof: AsyncZof) -> None:
 
 
 async def test_idempotent_create_makes_one_run(emulator: Emulator, zof: AsyncZof) -> None:
+    """A 502 retried, then the same Idempotency-Key again: one run, the same id each time."""
     emulator.faults.fail_next(1, status=502, method="POST", route="/runs")
-    args = {"project_id": "proj_abc", "environment": "staging", "test_suite_id": "suite_pr_smoke"}
-    first = await zof.runs.create(**args, idempotency_key="build-1")
-    again = await zof.runs.create(**args, idempotency_key="build-1")
+    first = await zof.runs.create(**SMOKE, idempotency_key="build-1")
+    again = await zof.runs.create(**SMOKE, idempotency_key="build-1")
     assert first.id == again.id
     assert len(emulator.runs_of("org_acme")) == 1
     assert emulator.stats.count(method="POST", route="/runs") == 3
 
 
 async def test_cancel_and_conflict(emulator: Emulator, zof: AsyncZof) -> None:
+    """Cancelling a run cancels it; cancelling it again is a ConflictError with a request id."""
     run = await zof.runs.create(
         project_id="proj_abc", environment="staging", test_suite_id="suite_pr_smoke"
     )
@@ -96,6 +100,7 @@ async def test_cancel_and_conflict(emulator: Emulator, zof: AsyncZof) -> None:
 async def test_status_errors_carry_code_param_and_request_id(
     emulator: Emulator, zof: AsyncZof
 ) -> None:
+    """400, 404, another org, a viewer, a wrong key: typed errors with code, param, request id."""
     with pytest.raises(BadRequestError) as bad:
         await zof.runs.create(
             project_id="proj_abc", environment="moon", test_suite_id="suite_pr_smoke"
@@ -125,7 +130,7 @@ async def test_status_errors_carry_code_param_and_request_id(
 
 
 async def test_errors_leave_async_with_unwrapped(emulator: Emulator) -> None:
-    """`except NotFoundError` around `async with AsyncZof()` sees the error itself."""
+    """A NotFoundError inside `async with AsyncZof()`, a pager prefetching: raised unwrapped."""
 
     async def fail_inside_the_client() -> None:
         async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:

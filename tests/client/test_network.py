@@ -10,6 +10,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Literal
 
 import anyio
 import httpx
@@ -22,6 +23,7 @@ from zof_async import APIConnectionError, AsyncZof, ConfigurationError
 
 pytestmark = pytest.mark.anyio
 
+Transport = Literal["aiohttp"] | None
 TRANSPORTS = [pytest.param(None, id="default"), pytest.param("aiohttp", id="aiohttp")]
 
 
@@ -61,7 +63,7 @@ def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("no_proxy_env")
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_https_proxy_from_the_environment_tunnels_with_connect(
-    transport: str | None,
+    transport: Transport,
     tls_server: RawServer,
     proxy: ForwardProxy,
     ca_file: str,
@@ -83,7 +85,7 @@ async def test_https_proxy_from_the_environment_tunnels_with_connect(
 @pytest.mark.usefixtures("no_proxy_env")
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_http_proxy_gets_the_absolute_form(
-    transport: str | None, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+    transport: Transport, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """HTTP_PROXY for an http:// base URL: the proxy sees the absolute URL."""
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
@@ -104,7 +106,7 @@ async def test_http_proxy_gets_the_absolute_form(
 @pytest.mark.usefixtures("no_proxy_env")
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_explicit_proxy_wins_and_no_proxy_or_trust_env_false_bypass(
-    transport: str | None,
+    transport: Transport,
     tls_server: RawServer,
     proxy: ForwardProxy,
     ca_file: str,
@@ -112,18 +114,18 @@ async def test_explicit_proxy_wins_and_no_proxy_or_trust_env_false_bypass(
 ) -> None:
     """proxy= needs no environment; NO_PROXY and trust_env=False keep requests direct."""
     base_url = f"https://zof.test:{tls_server.port}/v1"
-    options = {"api_key": KEY, "transport": transport, "verify": ca_file, "max_retries": 0}
-    async with AsyncZof(base_url=base_url, proxy=proxy.url, **options) as zof:
+    options: dict[str, Any] = {"transport": transport, "verify": ca_file, "max_retries": 0}
+    async with AsyncZof(api_key=KEY, base_url=base_url, proxy=proxy.url, **options) as zof:
         await zof.runs.get("run_1")
     assert len(proxy.seen) == 1
 
     monkeypatch.setenv("HTTPS_PROXY", proxy.url)
     monkeypatch.setenv("NO_PROXY", "example.org,.test")
-    async with AsyncZof(base_url=base_url, **options) as zof:
+    async with AsyncZof(api_key=KEY, base_url=base_url, **options) as zof:
         with pytest.raises(APIConnectionError, match=r"zof\.test"):
             await zof.runs.get("run_1")  # direct: nobody resolves zof.test
     monkeypatch.delenv("NO_PROXY")
-    async with AsyncZof(base_url=base_url, trust_env=False, **options) as zof:
+    async with AsyncZof(api_key=KEY, base_url=base_url, trust_env=False, **options) as zof:
         with pytest.raises(APIConnectionError, match=r"zof\.test"):
             await zof.runs.get("run_1")
     assert len(proxy.seen) == 1
@@ -132,7 +134,7 @@ async def test_explicit_proxy_wins_and_no_proxy_or_trust_env_false_bypass(
 @pytest.mark.usefixtures("no_proxy_env")
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_loopback_is_never_proxied_from_the_environment(
-    transport: str | None, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+    transport: Transport, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A corporate HTTP_PROXY does not swallow the local emulator."""
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
@@ -146,7 +148,7 @@ async def test_loopback_is_never_proxied_from_the_environment(
 @pytest.mark.usefixtures("no_proxy_env")
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_private_ca_by_path_or_context_and_untrusted_without(
-    transport: str | None, tls_server: RawServer, ca: trustme.CA, ca_file: str
+    transport: Transport, tls_server: RawServer, ca: trustme.CA, ca_file: str
 ) -> None:
     """verify= a CA bundle path or SSLContext trusts the server; the default does not."""
     base_url = f"https://127.0.0.1:{tls_server.port}/v1"

@@ -8,20 +8,22 @@ import pytest
 import respx
 
 from tests.helpers import client, run_json
-from zof_async import AsyncZof, NotFoundError, aiohttp_transport
+from zof_async import AsyncZof, NotFoundError, Run, aiohttp_transport
 from zof_async.testing import Emulator, SystemClock
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 
 async def test_never_more_in_flight_than_max_connections(router: respx.MockRouter) -> None:
+    """300 concurrent gets on max_connections=5: exactly 5 reach the transport at once."""
     in_flight = peak = 0
+    release = anyio.Event()
 
     async def handler(request: httpx.Request) -> httpx.Response:
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
-        await anyio.sleep(0.001)
+        await release.wait()
         in_flight -= 1
         return httpx.Response(200, json=run_json())
 
@@ -31,6 +33,9 @@ async def test_never_more_in_flight_than_max_connections(router: respx.MockRoute
         async with anyio.create_task_group() as tg:
             for i in range(300):
                 tg.start_soon((zof if i % 2 else copy).runs.get, "run_1")
+            await anyio.wait_all_tasks_blocked()  # every call holds a slot or waits for one
+            assert (in_flight, zof.stats.in_flight) == (5, 5)
+            release.set()
         assert zof.stats.in_flight == 0
     assert peak == 5
     assert zof.stats.requests_sent == 300
@@ -38,6 +43,7 @@ async def test_never_more_in_flight_than_max_connections(router: respx.MockRoute
 
 @pytest.mark.served
 async def test_default_pool_fans_out_over_real_http_without_pool_timeouts() -> None:
+    """1000 gets over real HTTP with max_connections=8: all succeed, at most 8 connections."""
     emulator = Emulator(data="minimal", clock=SystemClock())
     emulator.faults.latency = 0.002
     async with (
@@ -55,12 +61,14 @@ async def test_default_pool_fans_out_over_real_http_without_pool_timeouts() -> N
                 tg.start_soon(fetch)
         assert results == [run_id] * 1000
         assert zof.stats.retries == 0
-        assert 1 <= zof.stats.connections <= 8  # one single-connection transport per slot, lazily
+        assert 1 <= zof.stats.connections <= 8  # one single-connection transport per slot
+        assert zof.stats.idle_connections == zof.stats.connections  # all given back
     assert emulator.stats.count(route="/runs/{id}", status=200) == 1000
 
 
 @pytest.mark.served
 async def test_aiohttp_transport_against_the_served_emulator() -> None:
+    """The aiohttp transport over real HTTP: 200 concurrent gets, then a 404 as NotFoundError."""
     emulator = Emulator(data="minimal", clock=SystemClock())
     async with (
         emulator.serve() as base_url,
@@ -74,15 +82,15 @@ async def test_aiohttp_transport_against_the_served_emulator() -> None:
         run = await zof.runs.create(
             project_id="proj_abc", environment="staging", test_suite_id="suite_pr_smoke"
         )
-        fetched = []
+        fetched: list[Run] = []
+
+        async def fetch() -> None:
+            fetched.append(await zof.runs.get(run.id))
+
         async with anyio.create_task_group() as tg:
             for _ in range(200):
-                tg.start_soon(lambda: _append(fetched, zof.runs.get(run.id)))
+                tg.start_soon(fetch)
         assert {r.id for r in fetched} == {run.id}
         assert len(fetched) == 200
         with pytest.raises(NotFoundError):
             await zof.runs.get("run_missing")
-
-
-async def _append(into: list[object], awaitable: object) -> None:
-    into.append(await awaitable)  # type: ignore[misc]

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 def anyio_backend() -> tuple[str, dict[str, Any]]:
+    """Trio on a MockClock that jumps ahead whenever every task waits."""
     return ("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})
 
 
@@ -89,12 +90,9 @@ async def test_a_429_that_ends_a_call_still_closes_the_gate(
 async def test_a_retry_after_beyond_max_retry_after_closes_the_gate(
     router: respx.MockRouter,
 ) -> None:
-    """Not slept through, but not ignored: the client sends nothing until it passes.
-
-    A call that meets the gate closed for longer than `max_retry_after` fails
-    at once with `RateLimitError` (as if the server had answered it), without
-    a request; once the time is over, calls go out again.
-    """
+    """A Retry-After beyond max_retry_after: later calls fail at once, unsent, until it passes."""
+    # A call that meets the gate closed for longer than `max_retry_after` fails
+    # with `RateLimitError` (as if the server had answered it), without a request.
     server = Server(1, "45")
     router.get(url__regex=r"/runs/run_\d+$").mock(side_effect=server)
     async with client(router, retry=RetryPolicy(max_retry_after=30), total_timeout=None) as zof:
@@ -119,6 +117,7 @@ async def test_a_retry_after_beyond_max_retry_after_closes_the_gate(
 async def test_a_gate_closed_within_max_retry_after_is_waited(
     router: respx.MockRouter,
 ) -> None:
+    """A call meeting a gate closed for 10 s more (under max_retry_after) waits, then goes out."""
     server = Server(1, "20")
     router.get(url__regex=r"/runs/run_\d+$").mock(side_effect=server)
     async with client(router, retry=RetryPolicy(max_retries=0), total_timeout=None) as zof:
@@ -167,12 +166,9 @@ async def test_every_http_date_form_of_retry_after_is_honoured(
 
 
 async def test_a_fan_out_against_a_plain_rate_limit_completes_every_item() -> None:
-    """A per-key token bucket of 1 request/s (burst 1) and 300 gets, 100 at a time.
-
-    Waiters woken by the gate race for one token a second, so an unlucky call
-    meets 429 many times in a row: each is a wait the server asked for, not a
-    failure, and every item must end with its value.
-    """
+    """300 gets, 100 at a time, against 1 request/s: every item ends with its value."""
+    # Waiters woken by the gate race for one token a second, so an unlucky call
+    # meets 429 many times in a row: each is a wait the server asked for, not a failure.
     emulator = Emulator(data="minimal", clock=LoopClock())
     async with AsyncZof(api_key=emulator.keys.admin, transport=emulator.transport()) as zof:
         run = await zof.runs.create(
@@ -192,13 +188,11 @@ async def test_a_fan_out_against_a_plain_rate_limit_completes_every_item() -> No
 
 
 async def test_burst_of_creates_each_losing_its_first_answer_returns_every_run() -> None:
-    """40 concurrent `runs.create`, each answered 502 after the run was created.
-
-    Each retry replays its Idempotency-Key and gets its run; the retry
-    budget's floor must cover a burst that size, or runs exist that nobody
-    got back. (Real backoff in virtual time: all 40 first attempts go out at
-    t=0, before any retry, so each call loses exactly its first answer.)
-    """
+    """40 concurrent creates, each answer lost to a 502 after the run was made: 40 runs returned."""
+    # Each retry replays its Idempotency-Key and gets its run; the retry budget's
+    # floor must cover a burst that size, or runs exist that nobody got back. (Real
+    # backoff in virtual time: all 40 first attempts go out at t=0, before any
+    # retry, so each call loses exactly its first answer.)
     emulator = Emulator(data="minimal", clock=LoopClock())
     before = {r.id for r in emulator.runs_of("org_acme")}
     emulator.faults.fail_next(40, status=502, method="POST", route="/runs", after_handler=True)

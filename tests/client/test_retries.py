@@ -8,7 +8,7 @@ import httpx
 import pytest
 import respx
 
-from tests.helpers import client, run_json
+from tests.helpers import SMOKE, client, run_json
 from zof_async import (
     APIConnectionError,
     APIResponseValidationError,
@@ -25,9 +25,7 @@ from zof_async import (
     RunStatus,
 )
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("no_backoff")]
-
-CREATE = {"project_id": "proj_abc", "environment": "staging", "test_suite_id": "suite_pr_smoke"}
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("no_backoff")]
 
 
 def error(
@@ -39,6 +37,7 @@ def error(
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 async def test_transient_statuses_are_retried(router: respx.MockRouter, status: int) -> None:
+    """429 and 5xx twice, then 200: the call returns the run after two retries."""
     route = router.get("/runs/run_1").mock(
         side_effect=[
             error(status, "internal_error"),
@@ -65,8 +64,9 @@ async def test_transient_statuses_are_retried(router: respx.MockRouter, status: 
     ],
 )
 async def test_other_4xx_are_not_retried(
-    router: respx.MockRouter, status: int, code: str, exc_type: type
+    router: respx.MockRouter, status: int, code: str, exc_type: type[APIStatusError]
 ) -> None:
+    """400, 401, 403, 404, 409, 422: one request, a typed error with code, param and request id."""
     route = router.get("/runs/run_1").mock(
         return_value=error(status, code, "bad thing", param="id")
     )
@@ -87,6 +87,7 @@ async def test_other_4xx_are_not_retried(
 
 
 async def test_gives_up_after_max_retries_with_the_last_error(router: respx.MockRouter) -> None:
+    """503 every time, max_retries=2: three requests, then the last error."""
     route = router.get("/runs/run_1").mock(return_value=error(503, "internal_error", "down"))
     async with client(router, max_retries=2) as zof:
         with pytest.raises(InternalServerError, match="down"):
@@ -106,6 +107,7 @@ async def test_gives_up_after_max_retries_with_the_last_error(router: respx.Mock
     ],
 )
 async def test_connection_failures_are_retried(router: respx.MockRouter, exc: Exception) -> None:
+    """Connect, timeout, read, write and protocol failures once, then 200: the run."""
     route = router.get("/runs/run_1").mock(side_effect=[exc, httpx.Response(200, json=run_json())])
     async with client(router) as zof:
         assert (await zof.runs.get("run_1")).id == "run_1"
@@ -115,6 +117,7 @@ async def test_connection_failures_are_retried(router: respx.MockRouter, exc: Ex
 async def test_connection_failure_surfaces_as_api_connection_error(
     router: respx.MockRouter,
 ) -> None:
+    """A refused connection, retries spent: APIConnectionError caused by httpx's error."""
     router.get("/runs/run_1").mock(side_effect=httpx.ConnectError("refused"))
     async with client(router, max_retries=1) as zof:
         with pytest.raises(APIConnectionError) as caught:
@@ -124,6 +127,7 @@ async def test_connection_failure_surfaces_as_api_connection_error(
 
 
 async def test_read_timeout_surfaces_as_api_timeout_error(router: respx.MockRouter) -> None:
+    """A read timeout, retries spent: APITimeoutError."""
     router.get("/runs/run_1").mock(side_effect=httpx.ReadTimeout("slow"))
     async with client(router, max_retries=1) as zof:
         with pytest.raises(APITimeoutError):
@@ -131,6 +135,7 @@ async def test_read_timeout_surfaces_as_api_timeout_error(router: respx.MockRout
 
 
 async def test_pool_timeout_is_never_retried(router: respx.MockRouter) -> None:
+    """httpx's PoolTimeout: APITimeoutError after one request, no retry."""
     route = router.get("/runs/run_1").mock(side_effect=httpx.PoolTimeout("full"))
     async with client(router) as zof:
         with pytest.raises(APITimeoutError):
@@ -139,6 +144,7 @@ async def test_pool_timeout_is_never_retried(router: respx.MockRouter) -> None:
 
 
 async def test_post_reuses_one_idempotency_key_across_retries(router: respx.MockRouter) -> None:
+    """A POST's retries share one generated key; a new call gets a new one; a given key is sent."""
     route = router.post("/runs").mock(
         side_effect=[
             httpx.ReadError("lost"),
@@ -147,20 +153,21 @@ async def test_post_reuses_one_idempotency_key_across_retries(router: respx.Mock
         ]
     )
     async with client(router) as zof:
-        await zof.runs.create(**CREATE)
+        await zof.runs.create(**SMOKE)
         keys = [call.request.headers["Idempotency-Key"] for call in route.calls]
         assert len(keys) == 3
         assert len(set(keys)) == 1
         assert len(keys[0]) == 36  # a uuid4
         route.side_effect = None
         route.return_value = httpx.Response(201, json=run_json())
-        await zof.runs.create(**CREATE)
+        await zof.runs.create(**SMOKE)
         assert route.calls[-1].request.headers["Idempotency-Key"] != keys[0]
-        await zof.runs.create(**CREATE, idempotency_key="ci-build-42")
+        await zof.runs.create(**SMOKE, idempotency_key="ci-build-42")
         assert route.calls[-1].request.headers["Idempotency-Key"] == "ci-build-42"
 
 
 async def test_cancel_sends_an_idempotency_key_too(router: respx.MockRouter) -> None:
+    """A cancel retried after a 503 sends the same Idempotency-Key both times."""
     route = router.post("/runs/run_1/cancel").mock(
         side_effect=[
             error(503, "internal_error"),
@@ -177,6 +184,7 @@ async def test_cancel_sends_an_idempotency_key_too(router: respx.MockRouter) -> 
 
 
 async def test_conflict_on_post_is_not_retried(router: respx.MockRouter) -> None:
+    """A 409 to a cancel: ConflictError after one request."""
     route = router.post("/runs/run_1/cancel").mock(
         return_value=error(409, "conflict", "already passed")
     )
@@ -187,6 +195,7 @@ async def test_conflict_on_post_is_not_retried(router: respx.MockRouter) -> None
 
 
 async def test_retry_after_beyond_the_cap_raises_at_once(router: respx.MockRouter) -> None:
+    """A 429 asking for 600 s with max_retry_after=30: RateLimitError at once, no retry."""
     route = router.get("/runs/run_1").mock(
         return_value=error(429, "rate_limited", **{"Retry-After": "600"})
     )
@@ -198,6 +207,7 @@ async def test_retry_after_beyond_the_cap_raises_at_once(router: respx.MockRoute
 
 
 async def test_retry_budget_bounds_load_in_a_total_outage(router: respx.MockRouter) -> None:
+    """100 calls against a dead server send 100 + floor + 10% retries, not 400 requests."""
     route = router.get("/runs/run_1").mock(return_value=error(503, "internal_error"))
     policy = RetryPolicy(max_retries=3, budget_ratio=0.1, budget_floor=5)
     async with client(router, retry=policy) as zof:
@@ -224,6 +234,7 @@ async def test_retry_budget_bounds_load_in_a_total_outage(router: respx.MockRout
 async def test_2xx_bodies_that_do_not_decode(
     router: respx.MockRouter, body: bytes, content_type: str
 ) -> None:
+    """A 200 that is HTML, lacks fields or has wrong types: APIResponseValidationError."""
     router.get("/runs/run_1").mock(
         return_value=httpx.Response(
             200, content=body, headers={"content-type": content_type, "x-request-id": "req_9"}
@@ -243,6 +254,7 @@ async def test_2xx_bodies_that_do_not_decode(
 async def test_error_bodies_without_the_documented_shape(
     router: respx.MockRouter, body: bytes
 ) -> None:
+    """A 404 whose body is not the error envelope: NotFoundError, no code, reason phrase."""
     router.get("/runs/run_1").mock(return_value=httpx.Response(404, content=body))
     async with client(router) as zof:
         with pytest.raises(NotFoundError) as caught:
@@ -253,6 +265,7 @@ async def test_error_bodies_without_the_documented_shape(
 
 
 async def test_unknown_fields_and_statuses_are_tolerated(router: respx.MockRouter) -> None:
+    """Unknown fields are ignored; unknown statuses are kept as unknown RunStatus values."""
     router.get("/runs/run_1").mock(
         return_value=httpx.Response(
             200,
@@ -278,6 +291,7 @@ async def test_unknown_fields_and_statuses_are_tolerated(router: respx.MockRoute
 async def test_debug_log_has_one_line_per_attempt(
     router: respx.MockRouter, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """One DEBUG line per attempt: method, path, status, request id, attempt, retry delay."""
     router.get("/runs/run_1").mock(
         side_effect=[
             error(503, "internal_error"),

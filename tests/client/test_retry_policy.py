@@ -30,12 +30,14 @@ NOW = 1_795_000_000.0
 
 @given(attempt=st.integers(0, 200), seed=st.integers(0, 2**32))
 def test_backoff_is_full_jitter_under_the_cap(attempt: int, seed: int) -> None:
+    """Any attempt: the backoff lies between 0 and min(cap, base * 2**attempt)."""
     policy = RetryPolicy(backoff_base=0.5, backoff_cap=8.0)
     delay = backoff(policy, attempt, random.Random(seed))
     assert 0.0 <= delay <= min(8.0, 0.5 * 2**attempt)
 
 
 def test_backoff_spreads_across_its_range() -> None:
+    """2000 delays for one attempt reach both ends of the range (full jitter)."""
     policy = RetryPolicy(backoff_base=1.0, backoff_cap=100.0)
     rng = random.Random(1)
     delays = [backoff(policy, 3, rng) for _ in range(2000)]
@@ -51,6 +53,7 @@ def test_backoff_spreads_across_its_range() -> None:
 def test_retry_after_is_a_floor_with_bounded_jitter(
     attempt: int, retry_after: float, seed: int
 ) -> None:
+    """A Retry-After is never undercut, and jitter above it is bounded."""
     policy = RetryPolicy()
     delay = retry_delay(policy, attempt, retry_after, random.Random(seed))
     ceiling = max(min(policy.backoff_cap, policy.backoff_base * 2**attempt), retry_after)
@@ -60,6 +63,7 @@ def test_retry_after_is_a_floor_with_bounded_jitter(
 
 
 def test_retry_after_jitter_spreads_a_fan_out() -> None:
+    """100 waiters told Retry-After 2 wake at ~100 distinct times within 2 to 2.2 s."""
     rng = random.Random(7)
     wakes = {round(retry_delay(RetryPolicy(), 0, 2.0, rng), 5) for _ in range(100)}
     assert len(wakes) > 95
@@ -101,16 +105,19 @@ def test_retry_after_jitter_spreads_a_fan_out() -> None:
     ],
 )
 def test_parse_retry_after(header: str | None, expected: float | None) -> None:
+    """Seconds and all three HTTP-date forms parse; negative, non-finite and garbage are None."""
     assert parse_retry_after(header, now=NOW) == expected
 
 
 @given(st.text(max_size=80))
 def test_parse_retry_after_never_crashes_on_garbage(header: str) -> None:
+    """Any text: None or a non-negative number, never an exception."""
     value = parse_retry_after(header, now=NOW)
     assert value is None or value >= 0
 
 
 def test_budget_allows_the_floor_then_a_ratio_of_traffic() -> None:
+    """The retry budget allows its floor, then the ratio of recorded requests."""
     budget = RetryBudget(ratio=0.2, floor=5, window=10)
     now = 100.0
     assert sum(budget.try_retry(now) for _ in range(50)) == 5
@@ -120,6 +127,7 @@ def test_budget_allows_the_floor_then_a_ratio_of_traffic() -> None:
 
 
 def test_budget_window_slides() -> None:
+    """Retries leave the budget's window after `window` seconds and free their room."""
     budget = RetryBudget(ratio=0.0, floor=3, window=10)
     assert [budget.try_retry(0.0) for _ in range(4)] == [True, True, True, False]
     assert not budget.try_retry(9.9)
@@ -128,6 +136,7 @@ def test_budget_window_slides() -> None:
 
 @given(st.lists(st.tuples(st.booleans(), st.floats(0, 60, allow_nan=False)), max_size=300))
 def test_budget_is_never_exceeded(events: list[tuple[bool, float]]) -> None:
+    """Any sequence of requests and retries: retries in a window stay within floor + ratio."""
     budget = RetryBudget(ratio=0.1, floor=2, window=10)
     log: list[tuple[float, str]] = []
     now = 0.0

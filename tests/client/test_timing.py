@@ -24,6 +24,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 def anyio_backend() -> tuple[str, dict[str, Any]]:
+    """Trio on a MockClock that jumps ahead whenever every task waits."""
     return ("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})
 
 
@@ -36,6 +37,7 @@ def limited(retry_after: str) -> httpx.Response:
 
 
 async def test_retry_after_seconds_is_waited(router: respx.MockRouter) -> None:
+    """A 429 with Retry-After: 3: the retry goes out 3 s later, plus at most 10% jitter."""
     times: list[float] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -49,6 +51,7 @@ async def test_retry_after_seconds_is_waited(router: respx.MockRouter) -> None:
 
 
 async def test_retry_after_http_date_is_waited(router: respx.MockRouter) -> None:
+    """A 429 with Retry-After as an HTTP date 5 s ahead: the retry waits until then."""
     times: list[float] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -94,6 +97,7 @@ async def test_one_429_holds_every_request_of_the_client(router: respx.MockRoute
 
 
 async def test_total_deadline_bounds_all_attempts(router: respx.MockRouter) -> None:
+    """503s with backoff under total_timeout=10: the call gives up before 10 s."""
     times: list[float] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -112,6 +116,8 @@ async def test_total_deadline_bounds_all_attempts(router: respx.MockRouter) -> N
 
 
 async def test_a_stalled_response_ends_at_the_deadline(router: respx.MockRouter) -> None:
+    """A response that never comes: APITimeoutError at the call's 3 s deadline exactly."""
+
     async def stall(request: httpx.Request) -> httpx.Response:
         await trio.sleep(1000)
         return httpx.Response(200, json=run_json())
@@ -127,6 +133,7 @@ async def test_a_stalled_response_ends_at_the_deadline(router: respx.MockRouter)
 async def test_retry_after_that_would_pass_the_deadline_is_not_waited(
     router: respx.MockRouter,
 ) -> None:
+    """A Retry-After of 30 s with 10 s left: RateLimitError at once."""
     route = router.get("/runs/run_1").mock(return_value=limited("30"))
     async with client(router, total_timeout=10) as zof:
         began = trio.current_time()
@@ -138,6 +145,7 @@ async def test_retry_after_that_would_pass_the_deadline_is_not_waited(
 
 
 async def test_a_gate_closed_past_the_deadline_fails_fast(router: respx.MockRouter) -> None:
+    """A call meeting a 429 gate closed beyond its deadline fails at once."""
     limits = [limited("50")]
 
     async def handler(request: httpx.Request) -> httpx.Response:

@@ -8,6 +8,7 @@ aiohttp transport sends through an `aiohttp.ClientSession`, which needs
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import pytest
 from opentelemetry import trace
@@ -38,7 +39,7 @@ def exporter() -> InMemorySpanExporter:
 )
 async def test_each_transport_traces_with_its_instrumentor(
     exporter: InMemorySpanExporter,
-    transport: str | None,
+    transport: Literal["aiohttp"] | None,
     instrumentor: Callable[[], HTTPXClientInstrumentor | AioHttpClientInstrumentor],
 ) -> None:
     """One client span per request, and the server receives its traceparent."""

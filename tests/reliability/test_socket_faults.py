@@ -8,16 +8,16 @@ from typing import Any
 import anyio
 import pytest
 
+from tests.helpers import SMOKE, settle_until
 from zof_async import APIConnectionError, APITimeoutError, AsyncZof, RetryPolicy, Run
 from zof_async.testing import Emulator, FaultProxy, RunScript, SystemClock, Toxic, set_testing
 
 pytestmark = [pytest.mark.anyio, pytest.mark.served]
 
-SMOKE = {"project_id": "proj_abc", "environment": "staging", "test_suite_id": "suite_pr_smoke"}
-
 
 @pytest.fixture
 def anyio_backend() -> str:
+    """Served tests run once, on asyncio."""
     return "asyncio"
 
 
@@ -40,6 +40,7 @@ async def setup() -> AsyncIterator[tuple[Emulator, FaultProxy, AsyncZof]]:
 async def test_gets_recover_by_retry(
     setup: tuple[Emulator, FaultProxy, AsyncZof], kind: str
 ) -> None:
+    """Resets, a cut body or latency on two gets: the get succeeds, retrying the failures."""
     _, proxy, zof = setup
     run = await zof.runs.create(**SMOKE)
     proxy.add(Toxic(kind, seconds=0.05), count=2)
@@ -54,6 +55,7 @@ async def test_gets_recover_by_retry(
 async def test_a_post_whose_answer_is_lost_creates_exactly_one_run(
     setup: tuple[Emulator, FaultProxy, AsyncZof], kind: str
 ) -> None:
+    """A create whose answer is lost is retried with its key: one run exists."""
     emulator, proxy, zof = setup
     proxy.add(Toxic(kind))
     run = await zof.runs.create(**SMOKE)
@@ -68,6 +70,7 @@ async def test_a_post_whose_answer_is_lost_creates_exactly_one_run(
 async def test_a_reset_before_the_server_saw_it_is_simply_resent(
     setup: tuple[Emulator, FaultProxy, AsyncZof],
 ) -> None:
+    """A create reset before reaching the server is resent: one POST, one run."""
     emulator, proxy, zof = setup
     proxy.add(Toxic("reset_before"))
     await zof.runs.create(**SMOKE)
@@ -78,6 +81,7 @@ async def test_a_reset_before_the_server_saw_it_is_simply_resent(
 async def test_a_stalled_response_ends_at_the_timeout(
     setup: tuple[Emulator, FaultProxy, AsyncZof],
 ) -> None:
+    """A response that never comes: APITimeoutError at the call's timeout, retried or not."""
     _, proxy, zof = setup
     run = await zof.runs.create(**SMOKE)
     proxy.add(Toxic("stall"), count=10)
@@ -93,6 +97,7 @@ async def test_a_stalled_response_ends_at_the_timeout(
 async def test_a_truncated_body_is_an_error_not_a_half_model(
     setup: tuple[Emulator, FaultProxy, AsyncZof],
 ) -> None:
+    """A body cut after 40 bytes every time: APIConnectionError after 3 retries."""
     _, proxy, zof = setup
     run = await zof.runs.create(**SMOKE)
     proxy.add(Toxic("cut_body", keep_bytes=40), count=10)
@@ -105,6 +110,7 @@ async def test_a_truncated_body_is_an_error_not_a_half_model(
 async def test_refused_connections_fail_then_recover(
     setup: tuple[Emulator, FaultProxy, AsyncZof],
 ) -> None:
+    """Nothing listening: APIConnectionError from a ConnectError; the proxy back, calls work."""
     _, proxy, zof = setup
     run = await zof.runs.create(**SMOKE)
     fresh: dict[str, Any] = {}
@@ -120,6 +126,7 @@ async def test_refused_connections_fail_then_recover(
 async def test_closing_the_client_ends_work_in_flight(
     setup: tuple[Emulator, FaultProxy, AsyncZof],
 ) -> None:
+    """aclose() during 20 stalled gets: each ends with APIConnectionError, some saying closed."""
     emulator, proxy, _ = setup
     run_id = emulator.add_run("proj_abc", suite_id="suite_pr_smoke").id
     proxy.add(Toxic("stall"), count=100)
@@ -136,7 +143,8 @@ async def test_closing_the_client_ends_work_in_flight(
         async with anyio.create_task_group() as tg:
             for _ in range(20):
                 tg.start_soon(get)
-            await anyio.sleep(0.2)
+            # Every slot's request has reached the proxy, which never answers it.
+            await settle_until(lambda: len(proxy.faults_applied) == 8)
             await zof.aclose()
     assert len(outcomes) == 20
     assert all(isinstance(exc, APIConnectionError) for exc in outcomes), {type(e) for e in outcomes}

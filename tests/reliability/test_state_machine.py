@@ -157,6 +157,7 @@ class Listing(RuleBasedStateMachine):
 
 
 def test_pagination_state_machine() -> None:
+    """Inserts, faults, prefetch and resumes in any order: every listing yields each result once."""
     previous = set_testing(True)
     try:
         Listing.TestCase.settings = settings(

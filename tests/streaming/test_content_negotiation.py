@@ -9,7 +9,7 @@ parsed or written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -34,6 +34,7 @@ async def finished_run(busy: Emulator, zof: AsyncZof) -> str:
 async def test_every_endpoint_against_a_negotiating_server(
     busy: Emulator, zof: AsyncZof, tmp_path: Path
 ) -> None:
+    """Logs, downloads and both exports against an Accept-checking server: never a 406."""
     run_id = await finished_run(busy, zof)
     async with zof.runs.logs(run_id) as lines:
         received = [line async for line in lines]
@@ -47,11 +48,12 @@ async def test_every_endpoint_against_a_negotiating_server(
     assert (tmp_path / "results.json").read_text().startswith("[{")
     listed = [r async for r in zof.results.list(run_id=run_id)]
     for fmt in ("csv", "json"):
-        assert [r async for r in zof.results.export_rows(format=fmt, run_id=run_id)] == listed  # type: ignore[arg-type]
+        assert [r async for r in zof.results.export_rows(format=fmt, run_id=run_id)] == listed
     assert busy.stats.count(status=406) == 0
 
 
 async def test_each_request_says_what_it_accepts(router: respx.MockRouter, tmp_path: Path) -> None:
+    """Each endpoint sends its own Accept, whatever default_headers says."""
     accepts: dict[str, list[str]] = {}
 
     def record(response: httpx.Response) -> Any:
@@ -72,12 +74,16 @@ async def test_each_request_says_what_it_accepts(router: respx.MockRouter, tmp_p
         await zof.runs.get("run_1")
         assert [line async for line in zof.runs.logs("run_1")] == ["a", "b"]
         await zof.artifacts.download("art_1", tmp_path / "a.png")
-        for fmt, media in (("csv", "text/csv"), ("json", "application/json")):
+        formats: list[tuple[Literal["csv", "json"], str]] = [
+            ("csv", "text/csv"),
+            ("json", "application/json"),
+        ]
+        for fmt, media in formats:
             body = b"id\r\n" if fmt == "csv" else b"[]"
             export.mock(
                 side_effect=record(httpx.Response(200, content=body, headers={"content-type": media}))
             )  # fmt: skip
-            await zof.results.export_to(tmp_path / f"r.{fmt}", format=fmt)  # type: ignore[arg-type]
+            await zof.results.export_to(tmp_path / f"r.{fmt}", format=fmt)
             assert accepts.pop("POST /v1/results/export") == [media]
     assert accepts == {
         "GET /v1/runs/run_1": ["application/json"],  # the SDK's own, not a default header's
@@ -96,6 +102,7 @@ def json_export() -> httpx.Response:
 async def test_an_export_in_another_format_writes_nothing(
     router: respx.MockRouter, tmp_path: Path
 ) -> None:
+    """A JSON answer to a CSV export: validation error; the old file is kept."""
     router.post("/results/export").mock(return_value=json_export())
     target = tmp_path / "results.csv"
     target.write_text("yesterday's export")
@@ -109,6 +116,7 @@ async def test_an_export_in_another_format_writes_nothing(
 
 
 async def test_export_rows_in_another_format_is_a_zof_error(router: respx.MockRouter) -> None:
+    """export_rows answered in another format: APIResponseValidationError, slot freed."""
     router.post("/results/export").mock(return_value=json_export())
     async with client(router) as zof:
         with pytest.raises(APIResponseValidationError) as caught:
@@ -128,8 +136,9 @@ async def test_export_rows_in_another_format_is_a_zof_error(router: respx.MockRo
     ],
 )
 async def test_an_export_that_does_not_decode_is_a_zof_error(
-    router: respx.MockRouter, fmt: str, body: bytes
+    router: respx.MockRouter, fmt: Literal["csv", "json"], body: bytes
 ) -> None:
+    """An export body that does not parse, or not to Results: APIResponseValidationError."""
     media = "text/csv" if fmt == "csv" else "application/json"
     router.post("/results/export").mock(
         return_value=httpx.Response(
@@ -138,12 +147,13 @@ async def test_an_export_that_does_not_decode_is_a_zof_error(
     )
     async with client(router) as zof:
         with pytest.raises(ZofError) as caught:
-            [r async for r in zof.results.export_rows(format=fmt)]  # type: ignore[arg-type]
+            [r async for r in zof.results.export_rows(format=fmt)]
     assert isinstance(caught.value, APIResponseValidationError)
     assert caught.value.request_id == "req_bad"
 
 
 async def test_logs_that_are_not_text_are_refused(router: respx.MockRouter) -> None:
+    """Logs answered as JSON: APIResponseValidationError, nothing yielded, slot freed."""
     router.get("/runs/run_1/logs").mock(
         return_value=httpx.Response(200, json={"lines": ["a"]}, headers={"x-request-id": "req_j"})
     )
@@ -155,6 +165,7 @@ async def test_logs_that_are_not_text_are_refused(router: respx.MockRouter) -> N
 
 
 async def test_a_406_is_a_status_error_not_retried(router: respx.MockRouter) -> None:
+    """A 406: APIStatusError with its code and request id, after one request."""
     route = router.get("/runs/run_1/logs").mock(
         return_value=httpx.Response(
             406,
@@ -178,6 +189,7 @@ async def test_a_406_is_a_status_error_not_retried(router: respx.MockRouter) -> 
 async def test_a_page_that_is_not_a_page_is_a_validation_error(
     router: respx.MockRouter, body: bytes, content_type: str
 ) -> None:
+    """A listing answered with HTML, an object without data, or a bare array: validation error."""
     router.get("/runs").mock(
         return_value=httpx.Response(
             200, content=body, headers={"content-type": content_type, "x-request-id": "req_p"}

@@ -36,6 +36,7 @@ def three_pages(request: httpx.Request) -> httpx.Response:
 async def test_a_pager_read_to_the_end_leaves_nothing_open(
     router: respx.MockRouter, prefetch: int
 ) -> None:
+    """A pager read to the end, by items or pages, leaves nothing for the garbage collector."""
     router.get("/results").mock(side_effect=three_pages)
     with no_leaks():
         async with client(router) as zof:
@@ -46,6 +47,7 @@ async def test_a_pager_read_to_the_end_leaves_nothing_open(
 
 
 async def test_pagers_without_a_task_group_leave_nothing_open(router: respx.MockRouter) -> None:
+    """Pagers of a client without `async with`, bare or in their own block: nothing left open."""
     router.get("/results").mock(side_effect=three_pages)
     with no_leaks():
         zof = client(router)  # no `async with`: pagers fetch on demand by default
@@ -61,6 +63,8 @@ async def test_pagers_without_a_task_group_leave_nothing_open(router: respx.Mock
 async def test_a_failed_listing_leaves_nothing_open(
     router: respx.MockRouter, prefetch: int
 ) -> None:
+    """A listing that fails on its second page leaves nothing open."""
+
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.params.get("cursor") == "p1":
             return httpx.Response(404, json={"error": {"code": "not_found", "message": "gone"}})
@@ -79,6 +83,8 @@ async def test_a_failed_listing_leaves_nothing_open(
 
 
 async def test_an_unused_fan_out_leaves_nothing_open(router: respx.MockRouter) -> None:
+    """Fan-outs made and dropped, or entered and never iterated, leave nothing open."""
+
     async def double(value: int) -> int:
         return 2 * value
 
@@ -123,6 +129,7 @@ async def test_a_pager_left_mid_listing_is_closed_with_its_client(
 
 
 async def test_a_stream_left_mid_body_leaves_nothing_open(router: respx.MockRouter) -> None:
+    """A log stream left after three lines frees its slot and leaves nothing open."""
     log = "".join(f"line {n}\n" for n in range(1000))
     router.get("/runs/run_1/logs").mock(return_value=httpx.Response(200, text=log))
     first = []

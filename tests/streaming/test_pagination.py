@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
-import anyio.lowlevel
 import httpx
 import pytest
 import respx
@@ -18,6 +18,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_items_newest_first_exactly_once(busy: Emulator, zof: AsyncZof) -> None:
+    """Every result of the org, each once, newest first (created_at, then id)."""
     results = [r async for r in zof.results.list(page_size=333)]
     assert all(isinstance(r, Result) for r in results)
     assert len({r.id for r in results}) == len(results) == len(busy.store.results) - 50
@@ -26,6 +27,7 @@ async def test_items_newest_first_exactly_once(busy: Emulator, zof: AsyncZof) ->
 
 
 async def test_filters_and_pages(busy: Emulator, zof: AsyncZof) -> None:
+    """Pages are full but the last; project, status and created_after filters hold."""
     pages = [page async for page in zof.runs.list(project_id="proj_abc", page_size=4).pages()]
     assert all(len(p.items) == 4 for p in pages[:-1])
     assert pages[-1].next_cursor is None
@@ -40,6 +42,7 @@ async def test_filters_and_pages(busy: Emulator, zof: AsyncZof) -> None:
 
 
 async def test_exactly_once_while_results_are_inserted(busy: Emulator, zof: AsyncZof) -> None:
+    """Results landing between pages: none read twice, none present at the start missed."""
     before = {r.id async for r in zof.results.list(page_size=1000)}
     busy.script_next_run(RunScript(queue_seconds=0, duration_seconds=40))
     await zof.runs.create(
@@ -55,10 +58,11 @@ async def test_exactly_once_while_results_are_inserted(busy: Emulator, zof: Asyn
 
 @pytest.mark.parametrize("prefetch", [0, 1, 3])
 async def test_resume_from_cursor_and_offset(zof: AsyncZof, prefetch: int) -> None:
+    """Stopped anywhere in a page, a pager resumed from cursor and offset reads the rest."""
     everything = [r.id async for r in zof.results.list(page_size=50)]
     for stop_after in (1, 49, 50, 51, 137):
         pager = zof.results.list(page_size=50, prefetch=prefetch)
-        first = []
+        first: list[str] = []
         async for result in pager:
             first.append(result.id)
             if len(first) == stop_after:
@@ -74,9 +78,10 @@ async def test_resume_from_cursor_and_offset(zof: AsyncZof, prefetch: int) -> No
 
 
 async def test_resume_by_pages(zof: AsyncZof) -> None:
+    """Read by pages, a pager resumes from its cursor with offset 0."""
     everything = [r.id async for r in zof.results.list(page_size=100)]
     pager = zof.results.list(page_size=100)
-    first = []
+    first: list[str] = []
     async for page in pager.pages():
         first.extend(r.id for r in page.items)
         if len(first) >= 300:
@@ -87,6 +92,7 @@ async def test_resume_by_pages(zof: AsyncZof) -> None:
 
 
 async def test_empty_pages_with_a_cursor_are_not_the_end(router: respx.MockRouter) -> None:
+    """Empty pages that carry a next_cursor are followed to the items after them."""
     pages = {
         None: {"data": [], "next_cursor": "c1", "has_more": True},
         "c1": {"data": [], "next_cursor": "c2", "has_more": True},
@@ -106,6 +112,8 @@ async def test_empty_pages_with_a_cursor_are_not_the_end(router: respx.MockRoute
 async def test_a_cursor_that_does_not_advance_raises(
     router: respx.MockRouter, prefetch: int
 ) -> None:
+    """A cursor that comes back: PaginationError after the three distinct pages."""
+
     def handler(request: httpx.Request) -> httpx.Response:
         cursor = request.url.params.get("cursor")
         following = {None: "a", "a": "b", "b": "a"}[cursor]
@@ -129,13 +137,14 @@ async def test_a_cursor_that_does_not_advance_raises(
 
 
 async def test_retries_mid_listing_reuse_the_cursor(busy: Emulator, zof: AsyncZof) -> None:
+    """5xx mid-listing are retried with the same cursor: every result exactly once."""
     previous = set_testing(True)
     try:
         everything = [r.id async for r in zof.results.list(page_size=500)]
         busy.stats.reset()
         busy.faults.fail_next(2, status=503, route="/results")
         pager = zof.results.list(page_size=500)
-        seen = []
+        seen: list[str] = []
         async for page in pager.pages():
             seen.extend(r.id for r in page.items)
             if len(seen) == 1000:
@@ -174,6 +183,7 @@ async def test_prefetch_overlaps_the_callers_work(router: respx.MockRouter) -> N
 
 
 async def test_without_prefetch_nothing_is_fetched_ahead(router: respx.MockRouter) -> None:
+    """prefetch=0: the next page is requested only when the caller asks."""
     router.get("/results").mock(
         side_effect=lambda r: httpx.Response(
             200,
@@ -187,8 +197,7 @@ async def test_without_prefetch_nothing_is_fetched_ahead(router: respx.MockRoute
     async with client(router) as zof:
         pager = zof.results.list(prefetch=0)
         await pager.__anext__()
-        for _ in range(20):
-            await anyio.lowlevel.checkpoint()
+        await anyio.wait_all_tasks_blocked()  # anything fetching ahead would have sent
         assert len(router.calls) == 1
         await pager.__anext__()
         assert len(router.calls) == 2
@@ -196,6 +205,7 @@ async def test_without_prefetch_nothing_is_fetched_ahead(router: respx.MockRoute
 
 @pytest.mark.parametrize("prefetch", [1, 3])
 async def test_memory_is_bounded_by_prefetch(router: respx.MockRouter, prefetch: int) -> None:
+    """A caller that stops reading: exactly `prefetch` pages are fetched ahead."""
     router.get("/results").mock(
         side_effect=lambda r: httpx.Response(
             200,
@@ -209,13 +219,13 @@ async def test_memory_is_bounded_by_prefetch(router: respx.MockRouter, prefetch:
     async with client(router) as zof:
         pager = zof.results.list(prefetch=prefetch)
         await pager.__anext__()  # the caller holds page 1 and stops reading
-        for _ in range(50):
-            await anyio.lowlevel.checkpoint()
+        await anyio.wait_all_tasks_blocked()  # the prefetch has filled its buffer
         assert len(router.calls) == 1 + prefetch
         await pager.aclose()
 
 
 async def test_leaving_the_loop_cancels_the_prefetch(router: respx.MockRouter) -> None:
+    """`break` cancels the page being prefetched; the client works afterwards."""
     started = anyio.Event()
     cancelled = anyio.Event()
 
@@ -245,14 +255,15 @@ async def test_leaving_the_loop_cancels_the_prefetch(router: respx.MockRouter) -
 
 
 async def test_an_exception_in_the_loop_body_cancels_the_prefetch(router: respx.MockRouter) -> None:
-    cancelled = anyio.Event()
+    """An exception raised in the loop body cancels the page being prefetched."""
+    started, cancelled = anyio.Event(), anyio.Event()
 
-    router.get("/results").mock(side_effect=stall_on_page_two(cancelled))
+    router.get("/results").mock(side_effect=stall_on_page_two(started, cancelled))
     async with client(router) as zof:
 
         async def fail_in_the_loop_body() -> None:
             async for _ in zof.results.list():
-                await anyio.sleep(0.01)
+                await started.wait()  # page two is being fetched
                 raise ZeroDivisionError
 
         with pytest.raises(ZeroDivisionError):
@@ -262,13 +273,17 @@ async def test_an_exception_in_the_loop_body_cancels_the_prefetch(router: respx.
 
 
 async def test_cancelling_the_caller_cancels_the_prefetch(router: respx.MockRouter) -> None:
-    cancelled = anyio.Event()
+    """The caller's scope cancelled mid-loop: the page being prefetched is cancelled."""
+    started, cancelled = anyio.Event(), anyio.Event()
 
-    router.get("/results").mock(side_effect=stall_on_page_two(cancelled))
+    router.get("/results").mock(side_effect=stall_on_page_two(started, cancelled))
     async with client(router) as zof:
-        with anyio.move_on_after(0.05):
+        with anyio.CancelScope() as caller:
             async for _ in zof.results.list():
+                await started.wait()  # page two is being fetched
+                caller.cancel()
                 await anyio.sleep_forever()
+        assert caller.cancelled_caught
         with anyio.fail_after(1):
             await cancelled.wait()
 
@@ -289,13 +304,11 @@ async def test_a_pager_with_its_own_task_group(router: respx.MockRouter) -> None
     try:
         async with zof.results.list(prefetch=2) as pager:
             await pager.__anext__()
-            for _ in range(50):
-                await anyio.lowlevel.checkpoint()
+            await anyio.wait_all_tasks_blocked()  # the prefetch has filled its buffer
             assert len(router.calls) == 3
         bare = zof.results.list()  # no task group anywhere: by default, fetch on demand
         await bare.__anext__()
-        for _ in range(50):
-            await anyio.lowlevel.checkpoint()
+        await anyio.wait_all_tasks_blocked()
         assert len(router.calls) == 4
         asked = zof.results.list(prefetch=2)  # asked for, with nowhere to run: as a fan-out
         with pytest.raises(RuntimeError, match="needs a task group"):
@@ -320,17 +333,21 @@ async def test_a_pager_with_its_own_task_group(router: respx.MockRouter) -> None
 async def test_invalid_listing_arguments_fail_before_any_request(
     router: respx.MockRouter, kwargs: dict[str, Any], message: str
 ) -> None:
+    """Bad page_size, prefetch, status, created_after or cursor: ValueError, nothing sent."""
     async with client(router) as zof:
         with pytest.raises(ValueError, match=message):
             zof.results.list(**kwargs)
     assert not router.calls
 
 
-def stall_on_page_two(cancelled: anyio.Event) -> Any:
-    """A /results handler: page one at once; page two never, setting `cancelled` when cancelled."""
+def stall_on_page_two(
+    started: anyio.Event, cancelled: anyio.Event
+) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
+    """A /results handler: page one at once; page two never (`started`, then `cancelled`)."""
 
     async def handler(request: httpx.Request) -> httpx.Response:
         if request.url.params.get("cursor") == "p2":
+            started.set()
             try:
                 await anyio.sleep_forever()
             finally:
@@ -375,8 +392,9 @@ async def test_a_closed_pager_is_not_exhausted_and_resumes(zof: AsyncZof) -> Non
 async def test_checkpoint_resumes_exactly_while_new_results_push_the_first_page(
     busy: Emulator, zof: AsyncZof, read: int
 ) -> None:
-    """Regression (found by the state machine): the first page has no cursor,
-    so more than a page of new results must not make a resume re-read or skip."""
+    """A checkpoint resumes exactly though newer results push the first page."""
+    # Regression (found by the state machine): the first page has no cursor, so
+    # more than a page of new results must not make a resume re-read or skip.
     before = [r.id async for r in zof.results.list(page_size=8)]
     pager = zof.results.list(page_size=8)
     first = [(await pager.__anext__()).id for _ in range(read)]

@@ -54,6 +54,7 @@ async def test_a_cursor_cycle_of_any_length_is_caught(
 async def test_iterating_again_after_a_failed_page_resumes_there(
     router: respx.MockRouter, prefetch: int, by: str
 ) -> None:
+    """Iterating a pager again after a failed page resumes there: all items once."""
     failures = {"p2": 1, "p4": 2}  # p4 fails twice in a row
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -91,6 +92,8 @@ async def test_iterating_again_after_a_failed_page_resumes_there(
 
 @pytest.mark.parametrize("prefetch", [0, 2])
 async def test_a_stuck_listing_keeps_raising(router: respx.MockRouter, prefetch: int) -> None:
+    """A cursor stuck on itself raises PaginationError on every later read, never ends quietly."""
+
     def handler(request: httpx.Request) -> httpx.Response:
         cursor = request.url.params.get("cursor")
         following = {None: "a", "a": "a"}[cursor]
@@ -112,8 +115,8 @@ async def test_a_stuck_listing_keeps_raising(router: respx.MockRouter, prefetch:
 async def test_leaving_a_prefetching_pager_cancels_its_prefetch_at_once(
     router: respx.MockRouter, how: str
 ) -> None:
-    """Closed (by `async with` or `aclosing`), the in-flight prefetch is cancelled
-    there and then, while the caller still holds the pager."""
+    """Closing a prefetching pager (`async with`, `aclosing`) cancels its request at once."""
+    # At once: while the caller still holds the pager, without garbage collection.
     started, cancelled = anyio.Event(), anyio.Event()
 
     async def handler(request: httpx.Request) -> httpx.Response:

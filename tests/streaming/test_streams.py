@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Literal
 
 import anyio
 import httpx
@@ -13,15 +15,25 @@ import respx
 from hypothesis import given, settings, strategies as st
 
 from tests.helpers import client
-from zof_async import APIConnectionError, APIResponseValidationError, AsyncZof, Result
+from zof_async import (
+    APIConnectionError,
+    APIResponseValidationError,
+    Artifact,
+    ArtifactKind,
+    AsyncZof,
+    Result,
+)
 from zof_async._streaming._export_formats import csv_records, json_array_items
 from zof_async.testing import Emulator, RunScript, set_testing
 
 pytestmark = pytest.mark.anyio
 
 
-async def finished_run(busy: Emulator, zof: AsyncZof, **script: object) -> str:
-    busy.script_next_run(RunScript(queue_seconds=0, duration_seconds=5, **script))  # type: ignore[arg-type]
+async def finished_run(
+    busy: Emulator, zof: AsyncZof, outcome: Literal["passed", "failed", "error"] | None = None
+) -> str:
+    """A run of the full regression suite, finished on the emulator's clock."""
+    busy.script_next_run(RunScript(queue_seconds=0, duration_seconds=5, outcome=outcome))
     run = await zof.runs.create(
         project_id="proj_abc", environment="staging", test_suite_id="suite_full_regression"
     )
@@ -30,6 +42,7 @@ async def finished_run(busy: Emulator, zof: AsyncZof, **script: object) -> str:
 
 
 async def test_logs_stream_line_by_line(busy: Emulator, zof: AsyncZof) -> None:
+    """Logs arrive line by line; leaving the block early closes the body and frees the slot."""
     run_id = await finished_run(busy, zof)
     async with zof.runs.logs(run_id) as lines:
         received = [line async for line in lines]
@@ -47,19 +60,23 @@ async def test_logs_stream_line_by_line(busy: Emulator, zof: AsyncZof) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])
-async def test_export_rows_match_the_listing(busy: Emulator, zof: AsyncZof, fmt: str) -> None:
+async def test_export_rows_match_the_listing(
+    busy: Emulator, zof: AsyncZof, fmt: Literal["csv", "json"]
+) -> None:
+    """JSON and CSV exports parse to the same Results as the listing, filters included."""
     run_id = await finished_run(busy, zof, outcome="failed")
     listed = [r async for r in zof.results.list(run_id=run_id, page_size=1000)]
-    exported = [r async for r in zof.results.export_rows(format=fmt, run_id=run_id)]  # type: ignore[arg-type]
+    exported = [r async for r in zof.results.export_rows(format=fmt, run_id=run_id)]
     assert exported == listed
     assert all(isinstance(r, Result) for r in exported)
-    failed = [r async for r in zof.results.export_rows(format=fmt, run_id=run_id, status="failed")]  # type: ignore[arg-type]
+    failed = [r async for r in zof.results.export_rows(format=fmt, run_id=run_id, status="failed")]
     assert [r.id for r in failed] == [r.id for r in listed if r.status == "failed"]
 
 
 async def test_export_to_writes_the_file_atomically(
     busy: Emulator, zof: AsyncZof, tmp_path: Path
 ) -> None:
+    """export_to writes the whole CSV to the target and leaves no temporary file."""
     run_id = await finished_run(busy, zof)
     target = tmp_path / "results.csv"
     size = await zof.results.export_to(target, format="csv", run_id=run_id)
@@ -72,6 +89,8 @@ async def test_export_to_writes_the_file_atomically(
 
 
 async def test_a_broken_export_leaves_no_file(router: respx.MockRouter, tmp_path: Path) -> None:
+    """An export cut off mid-body: APIConnectionError, and the old file is untouched."""
+
     async def body() -> AsyncIterator[bytes]:
         yield b"id,object\r\n"
         yield b"res_1,result\r\n"
@@ -93,6 +112,7 @@ async def test_a_broken_export_leaves_no_file(router: respx.MockRouter, tmp_path
 async def test_download_checks_size_and_is_atomic(
     busy: Emulator, zof: AsyncZof, tmp_path: Path
 ) -> None:
+    """A download by Artifact or by id writes exactly size_bytes of the PNG."""
     run_id = await finished_run(busy, zof, outcome="failed")
     shots = [a async for a in zof.runs.artifacts(run_id) if a.kind == "screenshot"]
     target = tmp_path / "shot.png"
@@ -107,13 +127,12 @@ async def test_download_checks_size_and_is_atomic(
 async def test_download_of_the_wrong_size_is_rejected(
     router: respx.MockRouter, tmp_path: Path
 ) -> None:
+    """A body shorter than size_bytes: APIResponseValidationError and no file."""
     router.get("/artifacts/art_1/content").mock(return_value=httpx.Response(200, content=b"x" * 10))
-    from zof_async import Artifact
-
     artifact = Artifact(
-        id="art_1", run_id="run_1", kind="log", name="a.log", content_type="text/plain",  # type: ignore[arg-type]
+        id="art_1", run_id="run_1", kind=ArtifactKind.LOG, name="a.log", content_type="text/plain",
         size_bytes=11, download_url="https://api.zof.ai/v1/artifacts/art_1/content",
-        created_at=__import__("datetime").datetime.now(__import__("datetime").timezone.utc),
+        created_at=datetime.now(timezone.utc),
     )  # fmt: skip
     async with client(router) as zof:
         with pytest.raises(APIResponseValidationError, match="got 10 bytes, expected 11"):
@@ -124,6 +143,7 @@ async def test_download_of_the_wrong_size_is_rejected(
 async def test_a_download_cut_off_mid_body_is_retried(
     router: respx.MockRouter, tmp_path: Path
 ) -> None:
+    """A download cut mid-body is retried whole; the file holds the full body."""
     attempts = 0
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -176,6 +196,7 @@ async def _chunks(data: bytes, cuts: list[int]) -> AsyncIterator[bytes]:
 def test_json_array_parsing_at_any_chunk_boundary(
     rows: list[dict[str, object]], cuts: list[int]
 ) -> None:
+    """A JSON array cut into chunks anywhere parses to the same items."""
     data = json.dumps(rows, indent=1, ensure_ascii=False).encode()
 
     async def parse() -> list[object]:
@@ -187,11 +208,9 @@ def test_json_array_parsing_at_any_chunk_boundary(
 @settings(max_examples=150, deadline=None)
 @given(rows=ROWS, cuts=st.lists(st.integers(0, 10_000), max_size=12))
 def test_csv_parsing_at_any_chunk_boundary(rows: list[dict[str, object]], cuts: list[int]) -> None:
-    """Any rows (NUL, quotes, newlines included), cut anywhere: parsed back exactly.
-
-    Written by hand (RFC 4180, minimal quoting): Python 3.10's csv.writer
-    cannot write a NUL, which any text may hold.
-    """
+    """Any rows (NUL, quotes, newlines included), cut anywhere: parsed back exactly."""
+    # Written by hand (RFC 4180, minimal quoting): Python 3.10's csv.writer
+    # cannot write a NUL, which any text may hold.
 
     def field(value: object) -> str:
         text = "" if value is None else str(value)
@@ -216,6 +235,8 @@ def test_csv_parsing_at_any_chunk_boundary(rows: list[dict[str, object]], cuts: 
 
 @pytest.mark.parametrize("body", [b"{}", b"[1, 2", b'[{"a": 1} {"b": 2}]', b"nope"])
 def test_malformed_json_exports_raise(body: bytes) -> None:
+    """Not an array, cut short, or with missing commas: ValueError naming the JSON export."""
+
     async def parse() -> list[object]:
         return [item async for item in json_array_items(_chunks(body, [3]))]
 
@@ -227,7 +248,11 @@ def test_nul_in_a_csv_field_round_trips_on_every_python() -> None:
     """The emulator's CSV writer and the SDK's parser keep NUL (3.10's csv refuses it)."""
     from zof_async._streaming._export_formats import csv_line
 
-    rows = [["id", "failure_summary"], ["res_1", 'a\x00b, "c"\nd'], ["res_2", None]]
+    rows: list[list[object]] = [
+        ["id", "failure_summary"],
+        ["res_1", 'a\x00b, "c"\nd'],
+        ["res_2", None],
+    ]
     data = "".join(csv_line(row) for row in rows).encode()
 
     async def parse() -> list[dict[str, str]]:

@@ -23,18 +23,20 @@ from zof_async import (
     WaitPolicy,
     WaitTimeoutError,
 )
-from zof_async.testing import Emulator, LoopClock, RunScript, SystemClock
+from zof_async.testing import Emulator, LoopClock, ManualClock, RunScript
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
 def anyio_backend() -> tuple[str, dict[str, Any]]:
+    """Trio on a MockClock that jumps ahead whenever every task waits."""
     return ("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})
 
 
 @pytest.fixture
 def emulator() -> Emulator:
+    """A small emulator on the event loop's (virtual) clock, without poll hints."""
     return Emulator(data="minimal", clock=LoopClock(), poll_hint=None)
 
 
@@ -46,6 +48,7 @@ async def start(emulator: Emulator, zof: AsyncZof, **script: Any) -> Run:
 
 
 async def test_waits_until_terminal_and_reports_every_change(emulator: Emulator) -> None:
+    """A wait returns the finished run, reports each status once, notices within 15 s."""
     async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:
         run = await start(emulator, zof, outcome="failed", queue_seconds=20, duration_seconds=100)
         seen: list[RunStatus] = []
@@ -64,6 +67,7 @@ async def test_waits_until_terminal_and_reports_every_change(emulator: Emulator)
 
 
 async def test_first_polls_are_spread_and_the_client_rate_is_bounded(emulator: Emulator) -> None:
+    """300 waits started together: polls spread, at most polls_per_second."""
     async with AsyncZof(
         api_key=emulator.keys.qa,
         transport=emulator.transport(),
@@ -85,6 +89,7 @@ async def test_first_polls_are_spread_and_the_client_rate_is_bounded(emulator: E
 
 
 async def test_retry_after_hints_space_the_polls(emulator: Emulator) -> None:
+    """A Retry-After hint of 30 s on each poll: polls at least 30 s apart."""
     emulator.poll_hint = 30
     async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:
         run = await start(emulator, zof, queue_seconds=0, duration_seconds=200)
@@ -97,6 +102,7 @@ async def test_retry_after_hints_space_the_polls(emulator: Emulator) -> None:
 
 
 async def test_hints_are_capped(router: respx.MockRouter) -> None:
+    """A Retry-After hint of 100000 s with max_hint=45: polls 45 s apart."""
     times: list[float] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -111,6 +117,7 @@ async def test_hints_are_capped(router: respx.MockRouter) -> None:
 
 
 async def test_transient_failures_are_absorbed(emulator: Emulator) -> None:
+    """429s and 40% 5xx answers to the polls: the wait still returns the passed run."""
     async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:
         run = await start(emulator, zof, outcome="passed", queue_seconds=1, duration_seconds=60)
         emulator.faults.error_rate = 0.4
@@ -123,6 +130,7 @@ async def test_transient_failures_are_absorbed(emulator: Emulator) -> None:
 
 
 async def test_not_found_and_forbidden_raise_at_once(router: respx.MockRouter) -> None:
+    """404 and 403 end a wait at its first poll."""
     router.get("/runs/run_gone").mock(
         return_value=httpx.Response(404, json={"error": {"code": "not_found", "message": "x"}})
     )
@@ -140,6 +148,7 @@ async def test_not_found_and_forbidden_raise_at_once(router: respx.MockRouter) -
 
 
 async def test_timeout_raises_with_the_last_run(emulator: Emulator) -> None:
+    """A run that outlasts timeout=300: WaitTimeoutError at 300 s, holding the running run."""
     async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:
         run = await start(emulator, zof, queue_seconds=1, duration_seconds=10_000)
         began = trio.current_time()
@@ -153,6 +162,7 @@ async def test_timeout_raises_with_the_last_run(emulator: Emulator) -> None:
 
 
 async def test_watch_yields_each_status_change(emulator: Emulator) -> None:
+    """watch() yields the run once per status: queued, running, passed."""
     async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:
         run = await start(emulator, zof, outcome="passed", queue_seconds=30, duration_seconds=60)
         statuses = [r.status async for r in zof.runs.watch(run.id)]
@@ -160,6 +170,7 @@ async def test_watch_yields_each_status_change(emulator: Emulator) -> None:
 
 
 async def test_polls_per_run_and_detection_lag_for_a_long_run(emulator: Emulator) -> None:
+    """A 600 s run: noticed within 15 s of its end, in at most 55 polls."""
     async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:
         run = await start(emulator, zof, queue_seconds=0, duration_seconds=600)
         emulator.stats.reset()
@@ -174,18 +185,28 @@ async def test_polls_per_run_and_detection_lag_for_a_long_run(emulator: Emulator
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_wait_on_asyncio_with_real_short_intervals() -> None:
-    emulator = Emulator(data="minimal", clock=SystemClock(), poll_hint=None)
+    """On asyncio, polling every 10 to 20 ms of real time: the wait returns the passed run."""
+    emulator = Emulator(data="minimal", clock=ManualClock(), poll_hint=None)
     policy = WaitPolicy(initial_interval=0.01, max_interval=0.02)
+    seen: list[RunStatus] = []
+
+    def finish_once_seen_queued(run: Run) -> None:
+        seen.append(run.status)
+        emulator.advance(60)  # the run ends before the next poll
+
     async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:
-        run = await start(emulator, zof, outcome="passed", queue_seconds=0.02, duration_seconds=0.1)
-        done = await zof.runs.wait_until_complete(run.id, policy=policy, timeout=10)
+        run = await start(emulator, zof, outcome="passed", queue_seconds=1, duration_seconds=10)
+        done = await zof.runs.wait_until_complete(
+            run.id, policy=policy, timeout=10, on_update=finish_once_seen_queued
+        )
     assert done.status is RunStatus.PASSED
+    assert seen == [RunStatus.QUEUED, RunStatus.PASSED]
 
 
 async def test_a_far_ahead_poll_does_not_hold_back_other_waiters(emulator: Emulator) -> None:
-    # A waiter whose next poll is far ahead (a long interval, a Retry-After hint,
-    # or one that then times out) must not push the other waiters' polls out to
-    # its slot: the client-wide rate is reserved when a poll is sent.
+    """A waiter whose next poll is far ahead does not delay the other waiters' polls."""
+    # Far ahead: a long interval, a Retry-After hint, or one that then times out.
+    # The client-wide rate is reserved when a poll is sent, not when it is planned.
     cases = emulator.store.projects["proj_abc"].case_ids[:3]
     slow = emulator.add_run(
         "proj_abc", cases=cases, script=RunScript(queue_seconds=0, duration_seconds=1000)
