@@ -120,7 +120,7 @@ def test_lower_layers_never_reach_the_facade(module: str) -> None:
         assert "_app" not in reached
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_app_over_a_bare_state_serves_requests() -> None:
     """An App built over a State alone (no Emulator) creates, reads and counts runs."""
     state = State(clock=ManualClock(), seed=3, run_script=RunScript(queue_seconds=0))
@@ -142,7 +142,7 @@ async def test_app_over_a_bare_state_serves_requests() -> None:
     assert state.stats.count(route="/runs/{id}") == 2
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_state_built_by_hand_is_served() -> None:
     """Data added through State's own builders (no seed) is what the App answers with."""
     state = State()
@@ -159,7 +159,7 @@ async def test_state_built_by_hand_is_served() -> None:
     assert [item["id"] for item in page["data"]] == [run.id]
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_emulator_attributes_write_through_to_its_state() -> None:
     """Replacing `stats`, `app_url` or `poll_hint` on the Emulator reaches the app at once."""
     emulator = Emulator(data="minimal")
