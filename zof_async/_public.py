@@ -24,7 +24,7 @@ def name_public_objects(namespace: Mapping[str, Any], names: Iterable[str]) -> N
             continue
         if not obj.__module__.startswith("zof_async.") or is_typeddict(obj):
             continue
-        if attrs.has(obj):
+        if inspect.isclass(obj) and attrs.has(obj):
             attrs.resolve_types(obj)
         with contextlib.suppress(AttributeError, TypeError):  # not settable
             obj.__module__ = "zof_async"
