@@ -13,10 +13,6 @@ from ._client import (
     AsyncZof as AsyncZof,
     ClientStats as ClientStats,
 )
-from ._data._arrow import (
-    to_arrow as to_arrow,
-    to_pandas as to_pandas,
-)
 from ._exceptions import (
     APIConnectionError as APIConnectionError,
     APIResponseValidationError as APIResponseValidationError,
@@ -57,6 +53,10 @@ from ._resources._options import (
     ListingOptions as ListingOptions,
     RequestOptions as RequestOptions,
     ResultFilters as ResultFilters,
+)
+from ._streaming._arrow import (
+    to_arrow as to_arrow,
+    to_pandas as to_pandas,
 )
 from ._streaming._fanout import (
     FanOut as FanOut,

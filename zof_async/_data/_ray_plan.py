@@ -26,7 +26,7 @@ from ray.data.block import BlockMetadata
 
 from .._client import AsyncZof
 from .._resources import _arguments as query
-from ._arrow import results_schema, runs_schema
+from .._streaming._arrow import results_schema, runs_schema
 from ._partition import Kind, ListingQuery, Slice, plan, to_micros
 from ._ray_tasks import Key, Settings, read_partition
 

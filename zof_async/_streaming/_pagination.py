@@ -107,13 +107,13 @@ class Pager(BackgroundWork, Generic[T]):
 
     async def to_arrow(self) -> Any:
         """The rest of the listing as one `pyarrow.Table`; see `zof_async.to_arrow`."""
-        from .._data._arrow import to_arrow
+        from ._arrow import to_arrow
 
         return await to_arrow(self, model=self._model)  # type: ignore[arg-type]
 
     async def to_pandas(self) -> Any:
         """The rest of the listing as one pandas DataFrame; see `zof_async.to_pandas`."""
-        from .._data._arrow import to_pandas
+        from ._arrow import to_pandas
 
         return await to_pandas(self, model=self._model)  # type: ignore[arg-type]
 
