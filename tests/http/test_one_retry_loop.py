@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import pytest
@@ -27,7 +28,7 @@ def refused_url() -> Iterator[str]:
 
 @pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
 async def test_a_download_to_a_refused_host_spends_the_attempts_of_a_get(
-    refused_url: str, tmp_path: Path, transport: str
+    refused_url: str, tmp_path: Path, transport: Literal["httpx", "aiohttp"]
 ) -> None:
     """A refused download makes as many attempts as runs.get (1 + max_retries), all counted."""
     if transport == "aiohttp":
@@ -35,7 +36,7 @@ async def test_a_download_to_a_refused_host_spends_the_attempts_of_a_get(
     with set_testing(True):
         async with AsyncZof(
             api_key=KEY, base_url=refused_url, transport=transport, max_retries=3
-        ) as zof:  # type: ignore[arg-type]
+        ) as zof:
             with pytest.raises(APIConnectionError):
                 await zof.runs.get("run_1")
             after_get = zof.stats

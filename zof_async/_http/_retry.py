@@ -296,7 +296,7 @@ class TestingSwitch:
         _Sleeping.enabled = not self.previous
 
 
-def set_testing(enabled: bool = True) -> TestingSwitch:
+def set_testing(enabled: bool | TestingSwitch = True) -> TestingSwitch:
     """Turn every backoff and `Retry-After` sleep off (`True`) or back on.
 
     For tests: retries still happen, in the same order and number, without
