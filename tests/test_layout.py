@@ -15,7 +15,8 @@ LAYERS = ["_data", "_webhooks", "_resources", "_streaming", "_http"]  # high to 
 def _drawing() -> str:
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("### The layers") :]
-    return section[section.index("```text") : section.index("```", section.index("```text") + 7)]
+    start = section.index("```\nzof_async/")
+    return section[start : section.index("```", start + 3)]
 
 
 def test_the_readme_names_every_module_of_the_layers() -> None:
