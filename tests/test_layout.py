@@ -60,3 +60,17 @@ def test_lower_layers_never_import_higher_ones() -> None:
             for target in _imports(path):
                 parts = target.split(".")
                 assert len(parts) < 2 or parts[1] not in banned, f"{path.name} imports {target}"
+
+
+def test_every_test_says_what_it_checks() -> None:
+    """Each test function of the suite has a docstring whose first line names its behaviour."""
+    missing = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+                "test_"
+            ):
+                doc = ast.get_docstring(node)
+                if not doc or not doc.splitlines()[0].strip():
+                    missing.append(f"{path.relative_to(ROOT)}::{node.name}")
+    assert not missing, f"tests without a docstring: {missing}"
