@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TypeVar
 
 import httpx
 
@@ -22,8 +21,6 @@ from ._state import State
 from ._webhooks import WebhookAttempt, WebhookFaults, WebhookSender, delivering
 
 __all__ = ["Emulator"]
-
-T = TypeVar("T")
 
 
 class Emulator(State):
