@@ -7,6 +7,7 @@ import types
 from typing import is_typeddict
 
 import zof_async
+from tests.helpers import run_json as run_data
 
 
 def test_all_is_exactly_the_public_names_and_sorted() -> None:
@@ -38,3 +39,24 @@ def test_models_still_decode_after_their_module_is_renamed() -> None:
     )
     assert batch.result_id == "res_1"
     assert repr(zof_async.NotFoundError).startswith("<class 'zof_async.NotFoundError'")
+
+
+def test_type_hints_and_subclasses_of_renamed_classes_still_resolve() -> None:
+    """get_type_hints works on every public class, and a user's subclass of a model structures."""
+    import typing
+
+    import attrs
+
+    from zof_async._converter import converter
+
+    for name in zof_async.__all__:
+        obj = getattr(zof_async, name)
+        if inspect.isclass(obj):
+            typing.get_type_hints(obj)
+
+    @attrs.frozen
+    class LabelledRun(zof_async.Run):
+        label: str = "mine"
+
+    mine = converter.structure(run_data(), LabelledRun)
+    assert mine.label == "mine" and mine.id == converter.structure(run_data(), zof_async.Run).id

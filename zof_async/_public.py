@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import Iterable, Mapping
-from typing import Any, is_typeddict
+from typing import Any, get_type_hints, is_typeddict
 
 import attrs
 
@@ -13,10 +13,13 @@ import attrs
 def name_public_objects(namespace: Mapping[str, Any], names: Iterable[str]) -> None:
     """Set `__module__ = "zof_async"` on each public class and function in `names`.
 
-    String annotations of attrs classes are resolved against their defining
-    module first (attrs caches them), so nothing later looks them up in the
-    package. TypedDicts keep their module: `typing.get_type_hints` reads it.
-    Constants (`EVENTS_POLICY`) keep their class's name.
+    A class's own string annotations are first resolved against its defining
+    module (and attrs' field types with them), so `typing.get_type_hints`,
+    cattrs and subclasses of the models never look them up in the package. A
+    class whose annotations cannot be resolved keeps its module. TypedDicts
+    keep theirs (their hints are read from it). Constants (`EVENTS_POLICY`)
+    keep their class's name. As in trio and httpx, `inspect.getsource` cannot
+    find a renamed class.
     """
     for name in names:
         obj = namespace[name]
@@ -24,7 +27,15 @@ def name_public_objects(namespace: Mapping[str, Any], names: Iterable[str]) -> N
             continue
         if not obj.__module__.startswith("zof_async.") or is_typeddict(obj):
             continue
-        if inspect.isclass(obj) and attrs.has(obj):
-            attrs.resolve_types(obj)
+        if inspect.isclass(obj):
+            own = vars(obj).get("__annotations__", {})
+            try:
+                hints = get_type_hints(obj)
+            except (NameError, TypeError):  # pragma: no cover - a name only for type checkers
+                continue
+            if own:
+                obj.__annotations__ = {name: hints.get(name, own[name]) for name in own}
+            if attrs.has(obj):
+                attrs.resolve_types(obj)
         with contextlib.suppress(AttributeError, TypeError):  # not settable
             obj.__module__ = "zof_async"

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Literal
 
+import anyio
 import httpx
 import pytest
 import trio.testing
 
-from tests.helpers import KEY, run_json
-from zof_async import APIConnectionError, AsyncZof, BadRequestError, RetryPolicy
+from tests.helpers import BASE, KEY, run_json
+from zof_async import (
+    APIConnectionError,
+    AsyncZof,
+    BadRequestError,
+    RetryPolicy,
+    WaitPolicy,
+    WaitTimeoutError,
+)
 from zof_async.testing import set_testing
 
 pytestmark = pytest.mark.anyio
@@ -94,3 +103,104 @@ async def test_a_wait_does_not_retry_what_the_pipeline_would_not() -> None:
         with pytest.raises(BadRequestError):
             await zof.runs.wait_until_complete("run_1", timeout=600)
         assert zof.stats.retries == 0
+
+
+def _cut_once(kind: str) -> tuple[list[int], httpx.MockTransport]:
+    """A transport whose first body breaks with a raw ConnectionResetError (no httpx mapping)."""
+    sent: list[int] = []
+    full = json.dumps(run_json()).encode() if kind == "json" else b"half-and-rest"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(1)
+        first = len(sent) == 1
+
+        async def body() -> AsyncIterator[bytes]:
+            if first:
+                yield full[:4]
+                raise ConnectionResetError(104, "Connection reset by peer")
+            yield full
+
+        return httpx.Response(200, content=body(), headers={"Content-Type": "application/json"})  # type: ignore[arg-type]
+
+    return sent, httpx.MockTransport(handler)
+
+
+async def test_a_raw_oserror_mid_body_is_a_retried_attempt(tmp_path: Path) -> None:
+    """A transport's unmapped OSError while reading a body is retried, never a disk error."""
+    with set_testing(True):
+        sent, transport = _cut_once("json")
+        async with AsyncZof(api_key=KEY, base_url=BASE, transport=transport) as zof:
+            run = await zof.runs.get("run_1")
+        assert run.id == "run_1" and len(sent) == 2
+        sent, transport = _cut_once("bin")
+        async with AsyncZof(api_key=KEY, base_url=BASE, transport=transport) as zof:
+            assert await zof.artifacts.download("art_1", tmp_path / "a.bin") == 13
+        assert len(sent) == 2
+
+
+TRIO_MOCK = [("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})]
+
+
+@pytest.mark.parametrize("anyio_backend", TRIO_MOCK)
+@pytest.mark.parametrize(("retry_after", "timeout"), [(30, 10), (120, 600)])
+async def test_a_wait_meeting_the_closed_gate_polls_on_until_its_timeout(
+    retry_after: int, timeout: float
+) -> None:
+    """A 429 gate closed past the wait's deadline, or past max_retry_after, ends in WaitTimeoutError."""
+    polls: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        polls.append(anyio.current_time())
+        if len(polls) == 1:
+            return httpx.Response(
+                429,
+                headers={"Retry-After": str(retry_after)},
+                json={"error": {"code": "rate_limited", "message": "slow"}},
+            )
+        return httpx.Response(200, json=run_json(status="running"))
+
+    async with AsyncZof(api_key=KEY, base_url=BASE, transport=httpx.MockTransport(handler)) as zof:
+        with pytest.raises(WaitTimeoutError):
+            await zof.runs.wait_until_complete(
+                "run_1", timeout=timeout, policy=WaitPolicy(max_hint=1.0)
+            )
+    # Past the deadline: nothing more to poll. Past max_retry_after: polling went on.
+    assert len(polls) == 1 if timeout < retry_after else len(polls) > 10
+
+
+@pytest.mark.parametrize("anyio_backend", TRIO_MOCK)
+async def test_a_download_longer_than_the_call_timeout_is_still_retried(tmp_path: Path) -> None:
+    """A download's transfer time is not its call's: a body broken after 200 s is retried."""
+    sent: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(1)
+        first = len(sent) == 1
+
+        async def body() -> AsyncIterator[bytes]:
+            yield b"part"
+            if first:
+                await anyio.sleep(200)  # virtual: the clock jumps
+                raise httpx.ReadError("reset", request=request)
+            yield b"-rest"
+
+        return httpx.Response(200, content=body())  # type: ignore[arg-type]
+
+    async with AsyncZof(
+        api_key=KEY, base_url=BASE, transport=httpx.MockTransport(handler), total_timeout=120
+    ) as zof:
+        assert await zof.artifacts.download("art_1", tmp_path / "a.bin") == len(b"part-rest")
+    assert len(sent) == 2
+
+
+async def test_extra_query_overrides_a_parameter_of_the_sdk() -> None:
+    """extra_query replaces a same-named parameter instead of repeating it."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url.query, "ascii"))
+        return httpx.Response(200, json={"data": [], "next_cursor": None, "has_more": False})
+
+    async with AsyncZof(api_key=KEY, base_url=BASE, transport=httpx.MockTransport(handler)) as zof:
+        assert [r async for r in zof.runs.list(page_size=100, extra_query={"limit": "2"})] == []
+    assert seen == ["limit=2"]
