@@ -13,6 +13,7 @@ import attrs
 import httpx
 
 from .._version import __version__
+from ._hooks import Hooks
 from ._retry import RetryPolicy
 from ._traffic import Meter
 
@@ -26,7 +27,8 @@ class Settings:
     """What a client (or a `with_options` copy) sends with, per call.
 
     The inputs as given, so `with_options` inherits exactly them; the key is
-    left out of the repr.
+    left out of the repr. `hooks` accumulate: a `with_options` copy calls the
+    client's hooks, then its own.
     """
 
     base_url: httpx.URL
@@ -36,6 +38,7 @@ class Settings:
     timeout: httpx.Timeout
     total_timeout: float | None
     retry: RetryPolicy
+    hooks: Hooks = attrs.field(factory=Hooks, eq=False)
 
     def headers(self) -> httpx.Headers:
         """The headers of every request: identity, defaults, then `Accept` and the key.

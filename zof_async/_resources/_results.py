@@ -21,6 +21,7 @@ from . import _arguments as arguments
 from ._listing import listing, page_fetcher
 from ._options import ListingOptions, RequestOptions, ResultFilters, Unpack, resolve, result_filters
 from ._paths import path
+from ._raw import raw
 from ._resource import Resource
 
 ExportFormat = Literal["csv", "json"]
@@ -48,11 +49,15 @@ class Results(Resource):
     Every method takes the per-call `RequestOptions` as keywords; listings
     also take the `ListingOptions`; listings and exports take the
     `ResultFilters` (`run_id=`, `status=`, `created_after=`, `created_before=`).
+
+    Attributes:
+        with_raw_response: `get` and `export_to` returning a `RawResponse`.
     """
 
     def __init__(self, pipeline: Pipeline, *, background: Background) -> None:
         super().__init__(pipeline)
         self._background = background
+        self.with_raw_response = ResultsWithRawResponse(self)
 
     async def get(self, result_id: str, **options: Unpack[RequestOptions]) -> Result:
         """Fetch one result (`GET /results/{id}`)."""
@@ -245,3 +250,11 @@ def _from_csv(row: dict[str, str]) -> dict[str, Any]:
     if out.get("duration_ms") is not None:
         out["duration_ms"] = int(out["duration_ms"])
     return out
+
+
+class ResultsWithRawResponse:
+    """`zof.results.with_raw_response`: the methods of `Results` that return a `RawResponse`."""
+
+    def __init__(self, results: Results) -> None:
+        self.get = raw(results.get)
+        self.export_to = raw(results.export_to)

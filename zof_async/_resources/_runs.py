@@ -21,6 +21,7 @@ from . import _arguments as arguments
 from ._listing import listing
 from ._options import CallOptions, ListingOptions, RequestOptions, Unpack, resolve
 from ._paths import path
+from ._raw import raw
 from ._resource import Resource
 
 DEFAULT_WAIT_TIMEOUT = 3600.0
@@ -33,12 +34,18 @@ class Runs(Resource):
     Every method takes the per-call `RequestOptions` as keywords (`timeout=`,
     `max_retries=`, `extra_headers=`, `extra_query=`); listings also take
     the `ListingOptions`.
+
+    Attributes:
+        with_raw_response: `create`, `get` and `cancel` returning a
+            `RawResponse` (the run, and the answer's status, headers, request
+            id, whether it was replayed, retries taken and elapsed time).
     """
 
     def __init__(self, pipeline: Pipeline, *, background: Background, poll_rate: PollRate) -> None:
         super().__init__(pipeline)
         self._background = background
         self._poll_rate = poll_rate
+        self.with_raw_response = RunsWithRawResponse(self)
 
     async def create(
         self,
@@ -246,3 +253,16 @@ class Runs(Resource):
                 on_update(run)
         assert last is not None and last.is_terminal
         return last
+
+
+class RunsWithRawResponse:
+    """`zof.runs.with_raw_response`: the methods of `Runs` that return a `RawResponse`.
+
+    `wait_until_complete` is not among them: its run comes from many polls,
+    or from a webhook.
+    """
+
+    def __init__(self, runs: Runs) -> None:
+        self.create = raw(runs.create)
+        self.get = raw(runs.get)
+        self.cancel = raw(runs.cancel)
