@@ -111,9 +111,7 @@ async def test_a_raising_hook_never_breaks_the_call_and_is_logged_once(
         raise ValueError("another")
 
     caplog.set_level(logging.WARNING, logger="zof_async")
-    async with client(
-        Seam(emulator), emulator, on_request=broken, on_response=broken_too
-    ) as zof:
+    async with client(Seam(emulator), emulator, on_request=broken, on_response=broken_too) as zof:
         for _ in range(3):
             run = await zof.runs.get(ids.finished_run)
             assert run.id == ids.finished_run

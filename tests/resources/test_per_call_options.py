@@ -17,13 +17,13 @@ import anyio
 import pytest
 from trio.testing import MockClock
 
+from tests.helpers import SMOKE
 from tests.resources.seam import Ids, Seam, client, emulator_with_runs
 from zof_async import APITimeoutError, AsyncZof, WaitTimeoutError, ZofError
 
 pytestmark = pytest.mark.anyio
 
 PER_CALL = ("timeout", "max_retries", "extra_headers", "extra_query")
-SMOKE = {"project_id": "proj_abc", "environment": "staging", "test_suite_id": "suite_pr_smoke"}
 
 
 def _resources(zof: AsyncZof) -> dict[str, object]:
@@ -39,7 +39,7 @@ def _methods() -> list[str]:
     zof = AsyncZof(api_key="zof_test_key", transport=Seam.__new__(Seam))
     found = []
     for name, resource in _resources(zof).items():
-        for attr, member in inspect.getmembers(resource, inspect.ismethod):
+        for attr, _ in inspect.getmembers(resource, inspect.ismethod):
             if not attr.startswith("_"):
                 found.append(f"{name}.{attr}")
     return sorted(found)
@@ -68,9 +68,7 @@ CALLS: dict[str, Call] = {
     "runs.artifacts": lambda z, i, d, o: _drain(z.runs.artifacts(i.finished_run, **o)),
     "runs.logs": lambda z, i, d, o: _stream(z.runs.logs(i.finished_run, **o)),
     "runs.watch": lambda z, i, d, o: _drain(z.runs.watch(i.finished_run, **o)),
-    "runs.wait_until_complete": lambda z, i, d, o: z.runs.wait_until_complete(
-        i.finished_run, **o
-    ),
+    "runs.wait_until_complete": lambda z, i, d, o: z.runs.wait_until_complete(i.finished_run, **o),
     "results.get": lambda z, i, d, o: z.results.get(i.result, **o),
     "results.list": lambda z, i, d, o: _drain(z.results.list(run_id=i.finished_run, **o)),
     "results.artifacts": lambda z, i, d, o: _drain(z.results.artifacts(i.result, **o)),

@@ -63,16 +63,20 @@ async def test_every_raw_method_reports_its_answer(tmp_path: Path) -> None:
     emulator, ids = await emulator_with_runs()
     seam = Seam(emulator)
     async with client(seam, emulator) as zof:
-        answers = [
-            await zof.runs.with_raw_response.get(ids.finished_run),
-            await zof.runs.with_raw_response.cancel(ids.queued_run),
-            await zof.results.with_raw_response.get(ids.result),
-            await zof.results.with_raw_response.export_to(tmp_path / "r.csv"),
-            await zof.artifacts.with_raw_response.download(ids.artifact, tmp_path / "a"),
-        ]
-    assert [raw.request_id for raw in answers] == seam.request_ids
-    assert {raw.status_code for raw in answers} == {200}
-    assert answers[3].parsed == (tmp_path / "r.csv").stat().st_size
+        run = await zof.runs.with_raw_response.get(ids.finished_run)
+        canceled = await zof.runs.with_raw_response.cancel(ids.queued_run)
+        result = await zof.results.with_raw_response.get(ids.result)
+        export = await zof.results.with_raw_response.export_to(tmp_path / "r.csv")
+        download = await zof.artifacts.with_raw_response.download(ids.artifact, tmp_path / "a")
+    assert run.parsed.id == ids.finished_run
+    assert canceled.parsed.status.value == "canceled"
+    request_ids = [run.request_id, canceled.request_id, result.request_id]
+    request_ids += [export.request_id, download.request_id]
+    assert request_ids == seam.request_ids
+    statuses = {run.status_code, canceled.status_code, result.status_code}
+    assert statuses | {export.status_code, download.status_code} == {200}
+    assert export.parsed == (tmp_path / "r.csv").stat().st_size
+    assert download.parsed == (tmp_path / "a").stat().st_size
 
 
 async def test_pages_and_pagers_expose_each_pages_request_id() -> None:
