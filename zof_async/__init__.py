@@ -33,6 +33,15 @@ from ._exceptions import (
     ZofError as ZofError,
 )
 from ._http._aiohttp import aiohttp_transport as aiohttp_transport
+from ._http._exchange import RawResponse as RawResponse
+from ._http._hooks import (
+    OnRateLimited as OnRateLimited,
+    OnRequest as OnRequest,
+    OnResponse as OnResponse,
+    OnRetry as OnRetry,
+    RequestView as RequestView,
+    ResponseView as ResponseView,
+)
 from ._http._retry import RetryPolicy as RetryPolicy
 from ._models import (
     Artifact as Artifact,
@@ -112,13 +121,20 @@ __all__ = [
     "LineStream",
     "ListingOptions",
     "NotFoundError",
+    "OnRateLimited",
+    "OnRequest",
+    "OnResponse",
+    "OnRetry",
     "Outcome",
     "Page",
     "Pager",
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
     "RequestOptions",
+    "RequestView",
+    "ResponseView",
     "Result",
     "ResultFilters",
     "ResultStatus",

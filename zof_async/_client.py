@@ -14,6 +14,7 @@ import httpx
 from ._exceptions import ConfigurationError
 from ._http._budget import RetryBudget
 from ._http._channel import Channel
+from ._http._hooks import Hooks, OnRateLimited, OnRequest, OnResponse, OnRetry
 from ._http._pipeline import Pipeline
 from ._http._proxies import is_loopback
 from ._http._retry import RetryPolicy
@@ -109,6 +110,14 @@ class AsyncZof:
         webhook_secret: The webhook endpoint secret (`whsec_...`, or several)
             that `zof.webhooks` verifies deliveries with; defaults to
             `ZOF_WEBHOOK_SECRET`. Never shown in a repr.
+        on_request: Called as each attempt starts, with a `RequestView`.
+        on_response: Called as each attempt ends, with a `ResponseView`.
+        on_retry: Called as `on_retry(attempt, delay, reason)` before a retry.
+        on_rate_limited: Called as `on_rate_limited(retry_after)` on each 429.
+            Every hook may be a plain function or a coroutine function; it is
+            called in the task of the call, never sees the API key, and an
+            exception it raises is logged once and ignored (see "Hooks" in
+            the README).
 
     Use it as `async with AsyncZof() as zof:`: that also gives prefetching
     pagers and fan-outs the task group they run in, and stops them all when
@@ -134,6 +143,10 @@ class AsyncZof:
         allow_insecure_http: bool = False,
         polls_per_second: float = 100.0,
         webhook_secret: Secret | None = None,
+        on_request: OnRequest | None = None,
+        on_response: OnResponse | None = None,
+        on_retry: OnRetry | None = None,
+        on_rate_limited: OnRateLimited | None = None,
     ) -> None:
         setup_from_env()
         self.webhooks = Webhooks(secret=webhook_secret or os.environ.get(ENV_SECRET) or None)
@@ -152,6 +165,12 @@ class AsyncZof:
             retry=retry or RetryPolicy(),
             default_headers=default_headers,
             allow_insecure_http=allow_insecure_http,
+            hooks=Hooks().extended(
+                on_request=on_request,
+                on_response=on_response,
+                on_retry=on_retry,
+                on_rate_limited=on_rate_limited,
+            ),
         )
         pool = build_pool(
             base_url=settings.base_url,
@@ -195,12 +214,19 @@ class AsyncZof:
         retry: RetryPolicy | None = None,
         default_headers: dict[str, str] | None = None,
         allow_insecure_http: bool = False,
+        on_request: OnRequest | None = None,
+        on_response: OnResponse | None = None,
+        on_retry: OnRetry | None = None,
+        on_rate_limited: OnRateLimited | None = None,
     ) -> AsyncZof:
         """A client with other settings that shares this one's connection pool.
 
         The copy also shares the 429 gate, the retry budget and the counters
         (they describe the same connections to the same server). Closing the
         copy leaves the pool open; closing the original closes it for both.
+        Settings given here override the client's, and per-call options
+        override both. Hooks add up instead: the copy calls the client's
+        hooks, then the ones given here.
         """
         current = self._pipeline.settings
         settings = _settings(
@@ -212,6 +238,12 @@ class AsyncZof:
             retry=retry or current.retry,
             default_headers={**dict(current.default_headers), **(default_headers or {})},
             allow_insecure_http=allow_insecure_http or current.allow_insecure_http,
+            hooks=current.hooks.extended(
+                on_request=on_request,
+                on_response=on_response,
+                on_retry=on_retry,
+                on_rate_limited=on_rate_limited,
+            ),
         )
         clone = object.__new__(AsyncZof)
         pipeline = Pipeline(settings, self._pipeline.channel)
@@ -312,6 +344,7 @@ def _settings(
     retry: RetryPolicy,
     default_headers: dict[str, str] | None,
     allow_insecure_http: bool,
+    hooks: Hooks,
 ) -> Settings:
     key = api_key if api_key is not None else os.environ.get("ZOF_API_KEY")
     if not key:
@@ -341,4 +374,5 @@ def _settings(
         timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
         total_timeout=total_timeout,
         retry=retry,
+        hooks=hooks,
     )

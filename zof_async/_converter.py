@@ -163,7 +163,15 @@ def decode_page(response: httpx.Response, model: type[T]) -> Page[T]:
             items = tuple([structure(item, model) for item in body["data"]])
         except Exception:  # again, item by item, for the error that names the bad field
             items = tuple([converter.structure(item, model) for item in body["data"]])
-        return Page(items=items, next_cursor=cursor or None, has_more=bool(body.get("has_more")))
+        request_id = response.headers.get("x-request-id")
+        if request_id is not None:
+            request_id = Redactor.for_request(response._request).text(request_id)
+        return Page(
+            items=items,
+            next_cursor=cursor or None,
+            has_more=bool(body.get("has_more")),
+            request_id=request_id,
+        )
     except Exception as exc:
         error = APIResponseValidationError(_describe(model, exc, "page of "), response=response)
         error.__cause__ = exc

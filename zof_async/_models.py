@@ -181,11 +181,21 @@ class Artifact:
 
 @attrs.frozen(kw_only=True)
 class Page(Generic[T]):
-    """One page of a listing: its items and the cursor of the next page."""
+    """One page of a listing: its items and the cursor of the next page.
+
+    Attributes:
+        items: The page's items.
+        next_cursor: Where the next page starts; `None` on the last page.
+        has_more: As the API said.
+        request_id: The `X-Request-Id` of the answer that brought this page,
+            for support escalation. Not part of the page's JSON (it comes
+            from the headers), and not compared by `==`.
+    """
 
     items: tuple[T, ...]
     next_cursor: str | None
     has_more: bool = False
+    request_id: str | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen(kw_only=True)

@@ -283,3 +283,18 @@ def test_bad_durations(text: str) -> None:
     """Empty, zero, unknown-unit, number-less or unit-less-tail durations are a ValueError."""
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
+
+
+def test_request_ids_in_json_and_on_verbose(
+    served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--json` objects carry request_id (and replay), `--verbose` prints each request id."""
+    assert zof("--json", "runs", "start", *SMOKE, "--idempotency-key", "ci-9") == 0
+    first = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert first["request_id"].startswith("req_")
+    assert first["idempotent_replayed"] is False
+    assert zof("--json", "runs", "start", *SMOKE, "--idempotency-key", "ci-9") == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["idempotent_replayed"] is True
+    assert zof("--verbose", "runs", "get", first["id"]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"GET \S+/runs/run_\w+ -> 200 \[request_id: req_\w+\] attempt 1", err)

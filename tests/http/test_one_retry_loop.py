@@ -120,7 +120,7 @@ def _cut_once(kind: str) -> tuple[list[int], httpx.MockTransport]:
                 raise ConnectionResetError(104, "Connection reset by peer")
             yield full
 
-        return httpx.Response(200, content=body(), headers={"Content-Type": "application/json"})  # type: ignore[arg-type]
+        return httpx.Response(200, content=body(), headers={"Content-Type": "application/json"})
 
     return sent, httpx.MockTransport(handler)
 
@@ -184,7 +184,7 @@ async def test_a_download_longer_than_the_call_timeout_is_still_retried(tmp_path
                 raise httpx.ReadError("reset", request=request)
             yield b"-rest"
 
-        return httpx.Response(200, content=body())  # type: ignore[arg-type]
+        return httpx.Response(200, content=body())
 
     async with AsyncZof(
         api_key=KEY, base_url=BASE, transport=httpx.MockTransport(handler), total_timeout=120

@@ -28,6 +28,8 @@ EXAMPLES = """examples:
 
 configuration: ZOF_API_KEY (or --api-key) and ZOF_BASE_URL (or --base-url).
 The options above work before or after the command: zof runs list --json.
+--verbose prints each request's request id (on stderr); --json output of one
+object (runs start/get/cancel, results get) carries its "request_id".
 
 """
 
@@ -69,6 +71,13 @@ def add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> No
         "--api-key",
         default=default(None),
         help="API key (default: ZOF_API_KEY, which keeps it out of the process list)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default(False),
+        help="print every request's status and request id on stderr (for support)",
     )
     parser.add_argument(
         "--max-connections",
@@ -238,7 +247,10 @@ async def _dispatch(args: argparse.Namespace, out: Output) -> Exit:
         "results.export": _results_cmd.export, "results.artifacts": _results_cmd.artifacts,
     }  # fmt: skip
     async with AsyncZof(
-        api_key=args.api_key, base_url=args.base_url, max_connections=args.max_connections
+        api_key=args.api_key,
+        base_url=args.base_url,
+        max_connections=args.max_connections,
+        on_response=out.attempt if args.verbose else None,
     ) as zof:
         return await handlers[args.handler](zof, args, out)
 

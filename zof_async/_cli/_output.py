@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from zof_async import APIConnectionError, APIStatusError, ZofError
+from zof_async import APIConnectionError, APIStatusError, ResponseView, ZofError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -84,9 +84,15 @@ class Output:
         """Live progress only for a person at a terminal, never in a pipe."""
         return not self.json and self.out.is_terminal
 
-    def record(self, value: object) -> None:
-        """One object: a JSON line, or `key: value` lines."""
+    def record(self, value: object, **metadata: object) -> None:
+        """One object: a JSON line, or `key: value` lines.
+
+        `metadata` (the answer's `request_id`, say) is added to the JSON
+        object only: people see it with `--verbose`.
+        """
         data = plain(value)
+        if self.json and isinstance(data, dict):
+            data.update(metadata)
         if self.json:
             self.out.print(json.dumps(data, default=str), markup=False, highlight=False)
         elif isinstance(data, dict):
@@ -131,6 +137,20 @@ class Output:
             count += 1
         self.out.print(table)
         return count
+
+    def attempt(self, view: ResponseView) -> None:
+        """`--verbose`: one line per attempt on stderr (a JSON object with `--json`)."""
+        fields = {
+            "method": view.method, "url": view.url, "status": view.status,
+            "request_id": view.request_id, "attempt": view.attempt,
+            "elapsed": round(view.elapsed, 3), "error": view.error,
+        }  # fmt: skip
+        if self.json:
+            self.err.print(json.dumps({"request": fields}), markup=False, highlight=False)
+            return
+        outcome = view.status if view.status is not None else view.error
+        line = f"{view.method} {view.url} -> {outcome} [request_id: {view.request_id}]"
+        self.err.print(f"{line} attempt {view.attempt}, {view.elapsed:.3f} s", markup=False)
 
     def note(self, message: str) -> None:
         """A remark for people (stderr), silent in JSON mode."""

@@ -37,7 +37,8 @@ async def list_results(zof: AsyncZof, args: argparse.Namespace, out: Output) -> 
 
 
 async def get(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
-    out.record(await zof.results.get(args.result))
+    raw = await zof.results.with_raw_response.get(args.result)
+    out.record(raw.parsed, request_id=raw.request_id)
     return Exit.OK
 
 

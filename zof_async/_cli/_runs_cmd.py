@@ -54,9 +54,9 @@ def report(run: Run) -> dict[str, str]:
     return lines
 
 
-def show(run: Run, out: Output) -> None:
-    """The run as a JSON object with `--json`, else its `report`."""
-    out.record(run if out.json else report(run))
+def show(run: Run, out: Output, **metadata: object) -> None:
+    """The run as a JSON object with `--json` (plus `metadata`), else its `report`."""
+    out.record(run if out.json else report(run), **metadata)
 
 
 def _interrupt_note(run_id: str, url: str | None) -> str:
@@ -68,16 +68,20 @@ def _interrupt_note(run_id: str, url: str | None) -> str:
 
 
 async def start(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
-    run = await zof.runs.create(
+    raw = await zof.runs.with_raw_response.create(
         project_id=args.project,
         environment=args.environment,
         test_suite_id=args.suite,
         test_case_ids=args.case or None,
         idempotency_key=args.idempotency_key,
     )
-    out.note(f"started {run.id}: {run.url}")
+    run = raw.parsed
+    if raw.idempotent_replayed:
+        out.note(f"{run.id} was started before with this idempotency key: {run.url}")
+    else:
+        out.note(f"started {run.id}: {run.url}")
     if not args.wait:
-        show(run, out)
+        show(run, out, request_id=raw.request_id, idempotent_replayed=raw.idempotent_replayed)
         return Exit.OK
     out.on_interrupt = _interrupt_note(run.id, run.url)
     return await _wait(zof, run.id, args.timeout, out)
@@ -145,12 +149,14 @@ async def list_runs(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exi
 
 
 async def get(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
-    show(await zof.runs.get(args.run), out)
+    raw = await zof.runs.with_raw_response.get(args.run)
+    show(raw.parsed, out, request_id=raw.request_id)
     return Exit.OK
 
 
 async def cancel(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
-    show(await zof.runs.cancel(args.run), out)
+    raw = await zof.runs.with_raw_response.cancel(args.run)
+    show(raw.parsed, out, request_id=raw.request_id)
     return Exit.OK
 
 

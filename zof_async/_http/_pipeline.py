@@ -15,9 +15,9 @@ call ──► attempt ──► 2xx ──► consume the body (part of the att
 ```
 
 Each attempt waits at the client-wide 429 gate, takes a pool slot, and sends
-straight to the transport. This is the hot path of every fan-out, so it
-builds each URL once, reuses prepared headers and avoids generator-based
-context managers.
+straight to the transport. This is the hot path of every fan-out, so it builds
+each URL once, reuses prepared headers and avoids generator-based context
+managers. Hooks and the attempt's log line: `_hooks`, `_logs`.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ from .._exceptions import (
 )
 from .._logging import logger
 from ._channel import Channel, Lease
+from ._hooks import CallTrace
+from ._logs import log_attempt
 from ._redact import Redactor
 from ._retry import (
     Failure,
@@ -206,27 +208,42 @@ class Pipeline:
         *,
         hold: list[Lease] | None = None,
     ) -> T | Failure:
-        """The retry loop: attempt until a value, or return the failure given up on."""
-        settings, channel = self.settings, self.channel
+        """The retry loop: attempt until a value, or return the failure given up on.
+
+        Calls the hooks (`_hooks`) per attempt; a success goes to any `with_raw_response`.
+        """
+        settings, channel, redactor = self.settings, self.channel, self.redactor
+        hooks = settings.hooks if settings.hooks else None
         limit = settings.total_timeout if call.total_timeout is None else call.total_timeout
         started = anyio.current_time()
         deadline = started + limit if limit is not None else math.inf
         channel.budget.record_request(started)
-        retries = waits = attempt = 0
-        sent_at = started
+        retries = waits = 0
+        trace = CallTrace(started)
         while True:
-            result = await self._attempt(
-                request, call, deadline, consume, body_deadline, hold, attempt, sent_at
-            )
+            if hooks is not None:
+                await hooks.request(trace, request, redactor)
+            try:
+                result = await self._attempt(
+                    request, call, deadline, consume, body_deadline, hold, trace
+                )
+            except BaseException as exc:
+                if hooks is not None:
+                    await hooks.aborted(trace, request, redactor, exc)
+                raise
             if not isinstance(result, Failure):
+                if hooks is not None:
+                    await hooks.succeeded(trace, request, redactor)
+                if call.capture is not None:
+                    call.capture.record(trace, redactor)
                 return result
             failure = result
             if not body_deadline:  # the transfer's time is not the call's to spend
                 deadline += failure.consumed
-            self.redactor.exception(failure.error)
+            redactor.exception(failure.error)
             now = anyio.current_time()
             if failure.rate_limited:
-                channel.traffic.limited(call.meter, sent_at)
+                channel.traffic.limited(call.meter, trace.sent_at)
                 if failure.retry_after is not None:
                     reason = getattr(failure.error, "response", None)
                     channel.gate.close_until(now + failure.retry_after, reason)
@@ -247,27 +264,25 @@ class Pipeline:
             ):
                 decision = GiveUp("retry budget exhausted")
             response = getattr(failure.error, "response", None)
-            self._log(
-                request,
-                response.status_code
-                if isinstance(response, httpx.Response)
-                else type(failure.error.__cause__ or failure.error).__name__,
-                response.headers if isinstance(response, httpx.Response) else None,
-                attempt,
-                sent_at,
-                decision,
-            )
+            answer = response if isinstance(response, httpx.Response) else None
+            error = type(failure.error.__cause__ or failure.error).__name__
+            status = error if answer is None else answer.status_code
+            log_attempt(redactor, request, status, answer, trace, decision)
+            if hooks is not None:
+                retry_in = decision.delay if isinstance(decision, Retry) else None
+                why = error if answer is None else f"HTTP {status}"
+                await hooks.failed(trace, request, redactor, failure, retry_in=retry_in, reason=why)
             if isinstance(decision, GiveUp):
                 return failure
             if decision.kind == "wait":
                 waits += 1
             else:
                 retries += 1
-            attempt += 1
+            trace.attempt += 1
             channel.traffic.retried(call.meter)
             if decision.delay > 0:
                 await sleep(decision.delay)
-            sent_at = anyio.current_time()
+            trace.sent_at = anyio.current_time()
 
     async def _attempt(
         self,
@@ -277,13 +292,13 @@ class Pipeline:
         consume: Consume[T],
         body_deadline: bool,
         hold: list[Lease] | None,
-        attempt: int,
-        sent_at: float,
+        trace: CallTrace,
     ) -> T | Failure:
         """One attempt: gate, slot, gate again, send, consume (or classify the failure).
 
         The gate is checked again once a slot is taken: a request that queued
-        for a slot before a 429 arrived must not slip out after it.
+        for a slot before a 429 arrived must not slip out after it. The
+        answer is kept on `trace` (for hooks and `with_raw_response`).
         """
         if (held := await self._pass_gate(request, deadline)) is not None:
             return held
@@ -311,7 +326,7 @@ class Pipeline:
             with anyio.CancelScope(deadline=deadline) as scope:
                 response = await lease.transport.handle_async_request(request)
                 response.request = request
-                lease.response = response
+                lease.response = trace.response = response
                 if not response.is_success:
                     await response.aread()
                 elif body_deadline:
@@ -347,7 +362,7 @@ class Pipeline:
             raise
         if response.is_success:
             if logger.isEnabledFor(logging.DEBUG):
-                self._log(request, response.status_code, response.headers, attempt, sent_at, None)
+                log_attempt(self.redactor, request, response.status_code, response, trace, None)
             if hold is not None:
                 hold.append(lease)
             else:
@@ -388,35 +403,6 @@ class Pipeline:
             request=request,
         )
         return Failure(late, retryable=True, retry_after=closed_for)
-
-    def _log(
-        self,
-        request: httpx.Request,
-        status: int | str,
-        headers: httpx.Headers | None,
-        attempt: int,
-        started: float,
-        decision: Retry | GiveUp | None,
-    ) -> None:
-        failed = not (isinstance(status, int) and status < 400)
-        level = logging.INFO if failed else logging.DEBUG
-        if not logger.isEnabledFor(level):
-            return
-        request_id = headers.get("x-request-id", "") if headers is not None else None
-        logger.log(
-            level,
-            "%s -> %s request_id=%s attempt=%d elapsed=%.3fs%s",
-            describe(request),
-            status,
-            self.redactor.text(request_id) if request_id else request_id,
-            attempt + 1,
-            anyio.current_time() - started,
-            f" retry_in={decision.delay:.3f}s"
-            if isinstance(decision, Retry)
-            else f" giving up: {decision.reason}"
-            if isinstance(decision, GiveUp)
-            else "",
-        )
 
 
 def _deadline_exceeded(request: httpx.Request) -> APITimeoutError:

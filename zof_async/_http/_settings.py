@@ -8,13 +8,18 @@ the options of one call (`timeout=`, `max_retries=`, `extra_headers=`,
 from __future__ import annotations
 
 import platform
+from typing import TYPE_CHECKING
 
 import attrs
 import httpx
 
 from .._version import __version__
+from ._hooks import Hooks
 from ._retry import RetryPolicy
 from ._traffic import Meter
+
+if TYPE_CHECKING:
+    from ._exchange import Capture
 
 JSON = "application/json"
 
@@ -26,7 +31,8 @@ class Settings:
     """What a client (or a `with_options` copy) sends with, per call.
 
     The inputs as given, so `with_options` inherits exactly them; the key is
-    left out of the repr.
+    left out of the repr. `hooks` accumulate: a `with_options` copy calls the
+    client's hooks, then its own.
     """
 
     base_url: httpx.URL
@@ -36,6 +42,7 @@ class Settings:
     timeout: httpx.Timeout
     total_timeout: float | None
     retry: RetryPolicy
+    hooks: Hooks = attrs.field(factory=Hooks, eq=False)
 
     def headers(self) -> httpx.Headers:
         """The headers of every request: identity, defaults, then `Accept` and the key.
@@ -65,11 +72,13 @@ class Call:
             (`None`: the client's `total_timeout`).
         max_retries: Retries of this call (`None`: the client's policy).
         meter: Where this call's attempts are counted too (a fan-out's).
+        capture: Where the successful answer is recorded (`with_raw_response`).
     """
 
     total_timeout: float | None = None
     max_retries: int | None = None
     meter: Meter | None = None
+    capture: Capture | None = None
 
 
 DEFAULT_CALL = Call()

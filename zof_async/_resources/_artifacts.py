@@ -11,15 +11,26 @@ import anyio
 import httpx
 
 from .._exceptions import APIResponseValidationError
+from .._http._pipeline import Pipeline
 from .._models import Artifact
 from .._streaming._streams import TransportChunks, write_atomically
-from ._options import RequestOptions, Unpack, resolve
+from ._options import RequestOptions, Unpack
 from ._paths import path
+from ._raw import raw
 from ._resource import Resource
 
 
 class Artifacts(Resource):
-    """Operations on artifacts (`/artifacts`)."""
+    """Operations on artifacts (`/artifacts`).
+
+    Attributes:
+        with_raw_response: `download` returning a `RawResponse` (the size, and
+            the answer's status, headers, request id, retries and elapsed time).
+    """
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        super().__init__(pipeline)
+        self.with_raw_response = ArtifactsWithRawResponse(self)
 
     async def download(
         self,
@@ -43,7 +54,7 @@ class Artifacts(Resource):
         The content is fetched from `/artifacts/{id}/content` under the
         client's own base URL, so the API key is never sent elsewhere.
         """
-        resolved = resolve(options)
+        resolved = self._resolve(options)
         artifact_id = artifact.id if isinstance(artifact, Artifact) else artifact
         expected = artifact.size_bytes if isinstance(artifact, Artifact) else None
         route = path("/artifacts/{artifact_id}/content", artifact_id=artifact_id)
@@ -79,3 +90,10 @@ def _naming(exc: OSError, destination: str | os.PathLike[str]) -> OSError:
     reason = exc.strerror or os.strerror(code)
     # OSError(errno, ...) picks the subclass: FileNotFoundError, PermissionError, ...
     return OSError(code, reason, os.fspath(Path(destination)))
+
+
+class ArtifactsWithRawResponse:
+    """`zof.artifacts.with_raw_response`: `download` returning a `RawResponse`."""
+
+    def __init__(self, artifacts: Artifacts) -> None:
+        self.download = raw(artifacts.download)

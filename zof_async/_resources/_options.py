@@ -15,6 +15,7 @@ from typing import Any, TypedDict
 
 import attrs
 
+from .._http._exchange import Capture
 from .._http._settings import Call
 from .._http._traffic import Meter
 from . import _arguments as arguments
@@ -105,7 +106,11 @@ _REQUEST_KEYS = frozenset(RequestOptions.__annotations__) | frozenset(CallOption
 
 
 def resolve(
-    options: Mapping[str, Any], *, timeout: float | None = None, meter: Meter | None = None
+    options: Mapping[str, Any],
+    *,
+    timeout: float | None = None,
+    meter: Meter | None = None,
+    capture: Capture | None = None,
 ) -> Resolved:
     """Check `options` (a method's `**options`) and turn them into a `Resolved`.
 
@@ -130,7 +135,8 @@ def resolve(
             and all(isinstance(k, str) and isinstance(v, str) for k, v in given.items())
         ):
             raise TypeError(f"{name} must be a mapping of strings to strings")
-    return Resolved(Call(total_timeout=limit, max_retries=retries, meter=meter), headers, query)
+    call = Call(total_timeout=limit, max_retries=retries, meter=meter, capture=capture)
+    return Resolved(call, headers, query)
 
 
 def result_filters(filters: ResultFilters) -> dict[str, Any]:

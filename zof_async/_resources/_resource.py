@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import httpx
 
 from .._converter import decode
+from .._http._exchange import Capture
 from .._http._pipeline import Params, Pipeline
-from ._options import Resolved
+from ._options import Resolved, resolve
 
 T = TypeVar("T")
 
 
 class Resource:
-    """Base of `Runs`, `Results` and `Artifacts`: they send through one pipeline."""
+    """Base of `Runs`, `Results` and `Artifacts`: they send through one pipeline.
+
+    Attributes:
+        _capture: Where a `with_raw_response` copy of the resource has each
+            successful call's answer recorded (`None`: nowhere).
+    """
+
+    _capture: Capture | None = None
 
     def __init__(self, pipeline: Pipeline) -> None:
         self._pipeline = pipeline
+
+    def _resolve(self, options: Mapping[str, Any], **kwargs: Any) -> Resolved:
+        """The call's options checked (`resolve`), recorded where this copy captures."""
+        return resolve(options, capture=self._capture, **kwargs)
 
     def _build(
         self,

@@ -19,8 +19,9 @@ from .._streaming._pagination import Pager, collect
 from .._streaming._streams import ByteStream, write_atomically
 from . import _arguments as arguments
 from ._listing import listing, page_fetcher
-from ._options import ListingOptions, RequestOptions, ResultFilters, Unpack, resolve, result_filters
+from ._options import ListingOptions, RequestOptions, ResultFilters, Unpack, result_filters
 from ._paths import path
+from ._raw import raw
 from ._resource import Resource
 
 ExportFormat = Literal["csv", "json"]
@@ -48,15 +49,19 @@ class Results(Resource):
     Every method takes the per-call `RequestOptions` as keywords; listings
     also take the `ListingOptions`; listings and exports take the
     `ResultFilters` (`run_id=`, `status=`, `created_after=`, `created_before=`).
+
+    Attributes:
+        with_raw_response: `get` and `export_to` returning a `RawResponse`.
     """
 
     def __init__(self, pipeline: Pipeline, *, background: Background) -> None:
         super().__init__(pipeline)
         self._background = background
+        self.with_raw_response = ResultsWithRawResponse(self)
 
     async def get(self, result_id: str, **options: Unpack[RequestOptions]) -> Result:
         """Fetch one result (`GET /results/{id}`)."""
-        resolved = resolve(options)
+        resolved = self._resolve(options)
         route = path("/results/{result_id}", result_id=result_id)
         return await self._fetch(Result, self._build("GET", route, resolved), resolved)
 
@@ -111,7 +116,7 @@ class Results(Resource):
         """
         pipeline = self._pipeline
         meter = Meter()
-        resolved = resolve(options, meter=meter)
+        resolved = self._resolve(options, meter=meter)
 
         async def fetch(item: str | Result) -> tuple[Artifact, ...]:
             route = path("/results/{result_id}/artifacts", result_id=_result_id(item))
@@ -168,7 +173,7 @@ class Results(Resource):
         if format not in ("csv", "json"):
             raise ValueError("format must be 'csv' or 'json'")
         filters, options = _split(dict(kwargs))
-        resolved = resolve(options)
+        resolved = self._resolve(options)
         body: dict[str, Any] = {"format": format}
         for name, value in result_filters(filters).items():  # type: ignore[arg-type]
             if value is not None:
@@ -250,3 +255,11 @@ def _from_csv(row: dict[str, str]) -> dict[str, Any]:
     if out.get("duration_ms") is not None:
         out["duration_ms"] = int(out["duration_ms"])
     return out
+
+
+class ResultsWithRawResponse:
+    """`zof.results.with_raw_response`: the methods of `Results` that return a `RawResponse`."""
+
+    def __init__(self, results: Results) -> None:
+        self.get = raw(results.get)
+        self.export_to = raw(results.export_to)

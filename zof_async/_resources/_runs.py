@@ -19,8 +19,9 @@ from .._streaming._streams import LineStream
 from .._streaming._waiting import EVENTS_POLICY, PollRate, RunEvents, WaitPolicy, watch
 from . import _arguments as arguments
 from ._listing import listing
-from ._options import CallOptions, ListingOptions, RequestOptions, Unpack, resolve
+from ._options import CallOptions, ListingOptions, RequestOptions, Unpack
 from ._paths import path
+from ._raw import raw
 from ._resource import Resource
 
 DEFAULT_WAIT_TIMEOUT = 3600.0
@@ -33,12 +34,18 @@ class Runs(Resource):
     Every method takes the per-call `RequestOptions` as keywords (`timeout=`,
     `max_retries=`, `extra_headers=`, `extra_query=`); listings also take
     the `ListingOptions`.
+
+    Attributes:
+        with_raw_response: `create`, `get` and `cancel` returning a
+            `RawResponse` (the run, and the answer's status, headers, request
+            id, whether it was replayed, retries taken and elapsed time).
     """
 
     def __init__(self, pipeline: Pipeline, *, background: Background, poll_rate: PollRate) -> None:
         super().__init__(pipeline)
         self._background = background
         self._poll_rate = poll_rate
+        self.with_raw_response = RunsWithRawResponse(self)
 
     async def create(
         self,
@@ -66,7 +73,7 @@ class Runs(Resource):
         Raises:
             ValueError: Before any request, for arguments that cannot be valid.
         """
-        resolved = resolve(options)
+        resolved = self._resolve(options)
         body: dict[str, object] = {
             "project_id": arguments.text("project_id", project_id),
             "environment": arguments.text("environment", environment),
@@ -85,7 +92,7 @@ class Runs(Resource):
 
     async def get(self, run_id: str, **options: Unpack[RequestOptions]) -> Run:
         """Fetch a run with its summary and case outcomes (`GET /runs/{id}`)."""
-        resolved = resolve(options)
+        resolved = self._resolve(options)
         route = path("/runs/{run_id}", run_id=run_id)
         return await self._fetch(Run, self._build("GET", route, resolved), resolved)
 
@@ -97,7 +104,7 @@ class Runs(Resource):
         **options: Unpack[RequestOptions],
     ) -> Run:
         """Cancel a queued or running run; a finished one raises `ConflictError`."""
-        resolved = resolve(options)
+        resolved = self._resolve(options)
         route = path("/runs/{run_id}/cancel", run_id=run_id)
         key = arguments.idempotency_key(idempotency_key)
         request = self._build("POST", route, resolved, idempotency_key=key)
@@ -155,7 +162,7 @@ class Runs(Resource):
             APIResponseValidationError: On opening, if the answer is not
                 `text/plain` (nothing else is a log).
         """
-        resolved = resolve(options)
+        resolved = self._resolve(options)
         route = path("/runs/{run_id}/logs", run_id=run_id)
         request = self._build("GET", route, resolved, accept=LOG_TYPE)
         return LineStream(self._pipeline, request, resolved.call, expect=LOG_TYPE)
@@ -185,7 +192,7 @@ class Runs(Resource):
         """
         route = path("/runs/{run_id}", run_id=run_id)
         arguments.timeout(timeout)
-        resolved = resolve({"max_retries": 0, **options})
+        resolved = self._resolve({"max_retries": 0, **options})
         pipeline = self._pipeline
         pipeline.channel.pool.ensure_open()  # before the first poll's jittered wait
 
@@ -246,3 +253,16 @@ class Runs(Resource):
                 on_update(run)
         assert last is not None and last.is_terminal
         return last
+
+
+class RunsWithRawResponse:
+    """`zof.runs.with_raw_response`: the methods of `Runs` that return a `RawResponse`.
+
+    `wait_until_complete` is not among them: its run comes from many polls,
+    or from a webhook.
+    """
+
+    def __init__(self, runs: Runs) -> None:
+        self.create = raw(runs.create)
+        self.get = raw(runs.get)
+        self.cancel = raw(runs.cancel)

@@ -53,6 +53,9 @@ class Pager(BackgroundWork, Generic[T]):
             made with `cursor=pager.cursor, offset=pager.offset` continues
             with exactly the next item, neither re-reading nor skipping.
         offset: Items of that page already handed out.
+        last_request_id: The `X-Request-Id` of the page the pager is on (the
+            one holding the last item handed out); `None` before the first.
+            Each `Page` of `.pages()` carries its own as `Page.request_id`.
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class Pager(BackgroundWork, Generic[T]):
         self.cursor = cursor
         self.offset = offset
         self._page: Page[T] | None = None
+        self.last_request_id: str | None = None
         self._walk = PageWalk(fetch, cursor)  # shared by the prefetch task, one at a time
         self._exhausted = False
         self._closed = False
@@ -238,6 +242,7 @@ class Pager(BackgroundWork, Generic[T]):
         if page.next_cursor is None:
             self._drop_prefetcher()  # the last page: nothing more will come
         self.cursor = cursor
+        self.last_request_id = page.request_id
         return page
 
     def _start_prefetch(self) -> Prefetcher[T] | None:
