@@ -16,8 +16,8 @@ import random
 import anyio
 import httpx
 
-from .._exceptions import RateLimitError
-from ._retry import sleep
+from .._exceptions import APITimeoutError, RateLimitError, describe
+from ._retry import Failure, RetryPolicy, sleep
 
 
 class RateLimitGate:
@@ -81,3 +81,30 @@ class RateLimitGate:
             if not await sleep(remaining + jitter):
                 break  # sleeping is off (tests): the gate lets everything through
         return None
+
+
+async def pass_gate(
+    gate: RateLimitGate, policy: RetryPolicy, request: httpx.Request, deadline: float
+) -> Failure | None:
+    """Wait at the client-wide 429 gate; or, without sending, the failure of the attempt.
+
+    A `RateLimitError` when the gate stays closed longer than
+    `max_retry_after` (what the server would answer this request too, with
+    the remaining seconds as `retry_after` and the request id of the 429 that
+    closed it), an `APITimeoutError` when it opens only past the call's
+    deadline (loop time). Both are transient: `decide` gives up on them at
+    once, and a wait polls again later.
+    """
+    closed_for = await gate.wait(
+        max_jitter=policy.max_jitter, deadline=deadline, longest=policy.max_retry_after
+    )
+    if closed_for is None:
+        return None
+    if closed_for > policy.max_retry_after and gate.reason is not None:
+        held = gate.held(request, closed_for, f"max_retry_after ({policy.max_retry_after:g} s)")
+        return Failure(held, retryable=True, retry_after=closed_for)
+    late = APITimeoutError(
+        f"{describe(request)}: rate limited (Retry-After) past this call's deadline",
+        request=request,
+    )
+    return Failure(late, retryable=True, retry_after=closed_for)

@@ -44,6 +44,7 @@ from .._exceptions import (
 )
 from .._logging import logger
 from ._channel import Channel, Lease
+from ._gate import pass_gate
 from ._hooks import CallTrace
 from ._logs import log_attempt
 from ._redact import Redactor
@@ -284,6 +285,9 @@ class Pipeline:
                 await sleep(decision.delay)
             trace.sent_at = anyio.current_time()
 
+    async def _gate(self, request: httpx.Request, deadline: float) -> Failure | None:
+        return await pass_gate(self.channel.gate, self.settings.retry, request, deadline)
+
     async def _attempt(
         self,
         request: httpx.Request,
@@ -300,14 +304,14 @@ class Pipeline:
         for a slot before a 429 arrived must not slip out after it. The
         answer is kept on `trace` (for hooks and `with_raw_response`).
         """
-        if (held := await self._pass_gate(request, deadline)) is not None:
+        if (held := await self._gate(request, deadline)) is not None:
             return held
         pool = self.channel.pool
         lease = Lease(pool, await pool.acquire())
         consuming = False  # `consume` may raise OSError of its own (a full disk)
         consumed_from = math.inf
         try:
-            if (held := await self._pass_gate(request, deadline)) is not None:
+            if (held := await self._gate(request, deadline)) is not None:
                 await lease.release()
                 return held
             if deadline != math.inf:
@@ -377,32 +381,6 @@ class Pipeline:
             retry_after=retry_after,
             rate_limited=status == 429,
         )
-
-    async def _pass_gate(self, request: httpx.Request, deadline: float) -> Failure | None:
-        """Wait at the client-wide 429 gate; or, without sending, the failure of the attempt.
-
-        A `RateLimitError` when the gate stays closed longer than
-        `max_retry_after` (what the server would answer this request too, with
-        the remaining seconds as `retry_after` and the request id of the 429
-        that closed it), an `APITimeoutError` when it opens only past this
-        call's deadline. Both are transient: `decide` gives up on them at once,
-        and a wait polls again later.
-        """
-        policy = self.settings.retry
-        gate = self.channel.gate
-        closed_for = await gate.wait(
-            max_jitter=policy.max_jitter, deadline=deadline, longest=policy.max_retry_after
-        )
-        if closed_for is None:
-            return None
-        if closed_for > policy.max_retry_after and gate.reason is not None:
-            held = gate.held(request, closed_for, f"max_retry_after ({policy.max_retry_after:g} s)")
-            return Failure(held, retryable=True, retry_after=closed_for)
-        late = APITimeoutError(
-            f"{describe(request)}: rate limited (Retry-After) past this call's deadline",
-            request=request,
-        )
-        return Failure(late, retryable=True, retry_after=closed_for)
 
 
 def _deadline_exceeded(request: httpx.Request) -> APITimeoutError:
