@@ -56,10 +56,12 @@ from ._retry import (
     sleep,
 )
 from ._settings import DEFAULT_CALL, JSON, Call, Settings
+from ._urls import UrlBuilder, bodiless_request
 
 T = TypeVar("T")
 Params = Mapping[str, str | int | list[str] | None]
 Consume = Callable[[httpx.Response], Awaitable[T]]
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # httpx adds `Content-Length: 0`
 
 
 async def _read(response: httpx.Response) -> httpx.Response:
@@ -73,8 +75,10 @@ class Pipeline:
     def __init__(self, settings: Settings, channel: Channel) -> None:
         self.settings = settings
         self.channel = channel
-        self._base = str(settings.base_url).rstrip("/")
+        self._urls = UrlBuilder(settings.base_url)
         self._headers = settings.headers()
+        # What httpx sends for a bodiless request: `Host` first, then ours.
+        self._host_headers = httpx.Headers([(b"Host", self._urls.netloc), *self._headers.raw])
         self._timeouts = settings.timeout.as_dict()
         bounded = [value for value in self._timeouts.values() if value is not None]
         unbounded = len(bounded) < len(self._timeouts)
@@ -95,14 +99,14 @@ class Pipeline:
     ) -> httpx.Request:
         """Build the request once; retries resend this same object.
 
-        `path` must already be encoded (see `_paths`); the URL is assembled as
-        text and parsed once. `accept` is what the endpoint's answer needs
-        (zof-api.md, "Content negotiation"): JSON unless said otherwise. A
-        POST always carries an `Idempotency-Key` (a uuid4 unless given), the
-        same on every retry. `extra_headers` and `extra_query` are added
-        last: they override the SDK's (but `Authorization` stays the key's).
+        `path` must already be encoded (see `_paths`); the URL is built from
+        the base URL parsed once (see `_urls`). `accept` is what the
+        endpoint's answer needs (zof-api.md, "Content negotiation"): JSON
+        unless said otherwise. A POST always carries an `Idempotency-Key` (a
+        uuid4 unless given), the same on every retry. `extra_headers` and
+        `extra_query` are added last: they override the SDK's (but
+        `Authorization` stays the key's).
         """
-        url = self._base + path
         query = [
             (k, ",".join(v) if isinstance(v, list) else str(v))
             for k, v in (params or {}).items()
@@ -110,9 +114,14 @@ class Pipeline:
         ]
         if extra_query:
             query += [(k, str(v)) for k, v in extra_query.items()]
-        if query:
-            url += "?" + urlencode(query)
-        headers = self._headers
+        url, from_base = self._urls.url(path, urlencode(query) if query else None)
+        bodiless = (
+            from_base
+            and json is None
+            and method not in _BODY_METHODS
+            and not (extra_headers and any(name.lower() == "host" for name in extra_headers))
+        )
+        headers = self._host_headers if bodiless else self._headers
         content = None
         if json is not None or method == "POST" or accept != JSON or extra_headers:
             headers = headers.copy()
@@ -126,7 +135,10 @@ class Pipeline:
             for name, value in (extra_headers or {}).items():
                 if name.lower() != "authorization":
                     headers[name] = value
-        request = httpx.Request(method, url, headers=headers, content=content)
+        if bodiless:
+            request = bodiless_request(method, url, headers)
+        else:
+            request = httpx.Request(method, url, headers=headers, content=content)
         request.extensions = {"timeout": self._timeouts}
         return request
 
