@@ -44,6 +44,7 @@ from .._exceptions import (
 )
 from .._logging import logger
 from ._channel import Channel, Lease
+from ._clock import loop_time
 from ._redact import Redactor
 from ._retry import (
     Failure,
@@ -218,7 +219,7 @@ class Pipeline:
         """The retry loop: attempt until a value, or return the failure given up on."""
         settings, channel = self.settings, self.channel
         limit = settings.total_timeout if call.total_timeout is None else call.total_timeout
-        started = anyio.current_time()
+        started = loop_time()
         deadline = started + limit if limit is not None else math.inf
         channel.budget.record_request(started)
         retries = waits = attempt = 0
@@ -231,7 +232,7 @@ class Pipeline:
                 return result
             failure = result
             self.redactor.exception(failure.error)
-            now = anyio.current_time()
+            now = loop_time()
             if failure.rate_limited:
                 channel.traffic.limited(call.meter, sent_at)
                 if failure.retry_after is not None:
@@ -274,7 +275,7 @@ class Pipeline:
             channel.traffic.retried(call.meter)
             if decision.delay > 0:
                 await sleep(decision.delay)
-            sent_at = anyio.current_time()
+            sent_at = loop_time()
 
     async def _attempt(
         self,
@@ -298,7 +299,7 @@ class Pipeline:
         try:
             await self._pass_gate(request, deadline)
             if deadline != math.inf:
-                remaining = deadline - anyio.current_time()
+                remaining = deadline - loop_time()
                 if remaining <= 0:
                     await lease.release()
                     return Failure(_deadline_exceeded(request), retryable=True)
@@ -372,8 +373,10 @@ class Pipeline:
                 429 that closed it.
             APITimeoutError: It opens only past this call's deadline.
         """
-        policy = self.settings.retry
         gate = self.channel.gate
+        if gate.never_closed:
+            return
+        policy = self.settings.retry
         closed_for = await gate.wait(
             max_jitter=policy.max_jitter, deadline=deadline, longest=policy.max_retry_after
         )

@@ -23,7 +23,6 @@ from collections.abc import Callable
 
 import anyio
 import httpx
-import sniffio
 
 from .._exceptions import ClientClosedError, ConfigurationError
 from ._tls import ssl_context
@@ -158,8 +157,10 @@ _CLOSED = "the client is closed; open a new AsyncZof"
 
 def _current_runtime() -> object:
     """The running event loop (asyncio) or run (trio), as an identity to compare."""
-    if sniffio.current_async_library() == "asyncio":
+    try:
         return asyncio.get_running_loop()
+    except RuntimeError:  # no asyncio loop running: trio
+        pass
     import trio
 
     return trio.lowlevel.current_trio_token()
