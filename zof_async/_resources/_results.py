@@ -115,11 +115,16 @@ class Results(Resource):
 
         async def fetch(item: str | Result) -> tuple[Artifact, ...]:
             route = path("/results/{result_id}/artifacts", result_id=_result_id(item))
-            # Almost always one page: a Pager would cost more than the request.
+            # Almost always one page: a Pager would cost more than the request,
+            # and a page walk more than the page; further pages are walked
+            # (with every cursor check) only when the first hands a cursor on.
             fetch_page = page_fetcher(
                 pipeline, route, Artifact, params={}, limit=1000, options=resolved
             )
-            return tuple(await collect(fetch_page))
+            first = await fetch_page(None)
+            if first.next_cursor is None:
+                return first.items
+            return first.items + tuple(await collect(fetch_page, first.next_cursor))
 
         def outcome(
             item: str | Result, value: tuple[Artifact, ...] | None, error: Exception | None
