@@ -7,7 +7,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from contextlib import aclosing
 from typing import Any, Literal
 
-from .._converter import converter
+from .. import _converter
 from .._exceptions import APIResponseValidationError
 from .._http._pipeline import Pipeline
 from .._http._traffic import Meter
@@ -231,7 +231,9 @@ class Results(Resource):
                         f"the {format} export does not parse: {exc}", response=stream.response
                     ) from exc
                 try:
-                    result = converter.structure(_from_csv(row) if format == "csv" else row, Result)
+                    result = _converter.converter.structure(
+                        _from_csv(row) if format == "csv" else row, Result
+                    )
                 except Exception as exc:
                     assert stream.response is not None
                     raise APIResponseValidationError(

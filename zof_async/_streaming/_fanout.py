@@ -25,15 +25,17 @@ import math
 import sys
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 import attrs
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .._exceptions import AuthenticationError, PermissionDeniedError, ZofError
 from .._http._traffic import Meter, Traffic
 from ._background import Background, BackgroundWork, cancel_when_dropped
+
+if TYPE_CHECKING:  # loaded with the first stream made, not on import
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import ExceptionGroup
