@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -9,7 +11,7 @@ from zof_async import AsyncZof, NotFoundError
 
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])]
 
-PAGE = {"data": [], "next_cursor": None, "has_more": False}
+PAGE: dict[str, Any] = {"data": [], "next_cursor": None, "has_more": False}
 
 
 async def test_every_response_is_closed_once_handled() -> None:

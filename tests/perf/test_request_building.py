@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -40,7 +41,7 @@ BASES = [
     "http://bücher.example/v1",
     "https://api.example.com:443/v1",
 ]
-ARTIFACTS = {"data": [], "next_cursor": None, "has_more": False}
+ARTIFACTS: dict[str, Any] = {"data": [], "next_cursor": None, "has_more": False}
 
 
 def _segment(value: str) -> str:
