@@ -20,6 +20,7 @@ import functools
 import importlib
 import json
 import re
+import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 # The shape the API sends: UTC, whole or microsecond seconds. For it (checked
 # whole), `fromisoformat` gives what `rfc3339.parse` does, in a fifth of the time.
 _UTC_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{6})?Z", re.ASCII)
+_FROMISOFORMAT_TAKES_Z = sys.version_info >= (3, 11)  # and gives `timezone.utc` for it
 
 
 def _structure_datetime(value: Any, _: type) -> datetime:
@@ -49,10 +51,26 @@ def _structure_datetime(value: Any, _: type) -> datetime:
         raise TypeError(f"expected an RFC 3339 string, got {type(value).__name__}")
     if _UTC_SECONDS.fullmatch(value):
         try:
+            if _FROMISOFORMAT_TAKES_Z:  # the same datetime, UTC, without the slice and replace
+                return datetime.fromisoformat(value)
             return datetime.fromisoformat(value[:-1]).replace(tzinfo=timezone.utc)
         except ValueError:
             pass  # a leap second or a day that does not exist: rfc3339 says which
     return rfc3339.parse(value)
+
+
+def _structure_optional_str(value: Any, _: Any) -> str | None:
+    """`str | None` in one call (cattrs would wrap `_structure_str` in its Optional hook)."""
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _structure_optional_int(value: Any, _: Any) -> int | None:
+    """`int | None` in one call, as `_structure_optional_str`."""
+    if value is None:
+        return None
+    return _structure_int(value, int)
 
 
 def _structure_str(value: Any, _: type) -> str:
@@ -70,7 +88,9 @@ def _structure_int(value: Any, _: type) -> int:
 def _structure_enum(value: Any, cls: type[_OpenEnum]) -> _OpenEnum:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
-    return cls(value)
+    # A documented value: the member itself, as `cls(value)` would look it up.
+    member = cls._value2member_map_.get(value)
+    return cls(value) if member is None else member  # type: ignore[return-value]
 
 
 def _structure_event(value: Any, _: type) -> WebhookEvent:
@@ -111,8 +131,15 @@ def _converters() -> tuple[cattrs.Converter, cattrs.Converter]:
         each.register_structure_hook(_OpenEnum, _structure_enum)
         each.register_structure_hook(str, _structure_str)
         each.register_structure_hook(int, _structure_int)
+        each.register_structure_hook_func(_is(str | None), _structure_optional_str)
+        each.register_structure_hook_func(_is(int | None), _structure_optional_int)
         each.register_structure_hook(WebhookEvent, _structure_event)
     return detailed, fast
+
+
+def _is(wanted: Any) -> Callable[[Any], bool]:
+    """A cattrs predicate: the type is `wanted` (`str | None` and `Optional[str]` alike)."""
+    return lambda given: bool(given == wanted)
 
 
 def __getattr__(name: str) -> Any:
