@@ -9,19 +9,9 @@ async with AsyncZof() as zof:
 ```
 """
 
-import contextlib
-import inspect
-from typing import is_typeddict
-
-import attrs
-
 from ._client import (
     AsyncZof as AsyncZof,
     ClientStats as ClientStats,
-)
-from ._data._arrow import (
-    to_arrow as to_arrow,
-    to_pandas as to_pandas,
 )
 from ._exceptions import (
     APIConnectionError as APIConnectionError,
@@ -57,11 +47,16 @@ from ._models import (
     RunStatus as RunStatus,
     RunSummary as RunSummary,
 )
+from ._public import name_public_objects as _name_public_objects
 from ._resources._options import (
     CallOptions as CallOptions,
     ListingOptions as ListingOptions,
     RequestOptions as RequestOptions,
     ResultFilters as ResultFilters,
+)
+from ._streaming._arrow import (
+    to_arrow as to_arrow,
+    to_pandas as to_pandas,
 )
 from ._streaming._fanout import (
     FanOut as FanOut,
@@ -150,25 +145,4 @@ __all__ = [
 
 # The public names are documented (and shown in reprs and tracebacks) as
 # `zof_async.X`, not as the private module each is defined in.
-def _own_public_names() -> None:
-    """Name each public class and function `zof_async.X`, as it is documented.
-
-    String annotations are resolved against the defining module first (attrs
-    caches them), so nothing later looks them up in this one. TypedDicts
-    keep their module: `typing.get_type_hints` reads it.
-    """
-    for name in __all__:
-        obj = globals()[name]
-        if not (isinstance(obj, type) or inspect.isfunction(obj)):
-            continue  # a constant (EVENTS_POLICY) keeps its class's name
-        if not getattr(obj, "__module__", "").startswith("zof_async."):
-            continue
-        if isinstance(obj, type) and is_typeddict(obj):
-            continue
-        if attrs.has(obj):
-            attrs.resolve_types(obj)
-        with contextlib.suppress(AttributeError, TypeError):  # not settable
-            obj.__module__ = __name__
-
-
-_own_public_names()
+_name_public_objects(globals(), __all__)

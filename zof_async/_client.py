@@ -267,7 +267,9 @@ class AsyncZof:
         flight (default `max_connections`), fewer while the API answers 429,
         outcomes as they complete or in input order (`ordered=True`). A
         `ZofError` raised by `fn` becomes that input's outcome; a 401/403 or
-        any other exception stops everything and is raised.
+        any other exception stops everything and is raised. Its `.stats`
+        count every request of the client while it runs (`fn` may send
+        anything), and any 429 among them lowers its concurrency.
         """
         return FanOut(
             fn,

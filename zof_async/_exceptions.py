@@ -130,15 +130,17 @@ class APIStatusError(ZofError):
         self.request_id = response.headers.get("x-request-id")
         self.response = response
         where = describe(response.request) if response._request is not None else "request"
-        parts = [f"{where} -> {self.status_code}"]
-        if code:
-            parts.append(code)
-        detail = ": ".join(parts) + f": {message}"
-        if param:
-            detail += f" (param: {param})"
+        super().__init__(f"{where} -> {self.status_code}: {self.detail}")
+
+    @property
+    def detail(self) -> str:
+        """`code: message (param: ...) [request_id: ...]`, what the API said, for people."""
+        text = f"{self.code}: {self.message}" if self.code else self.message
+        if self.param:
+            text += f" (param: {self.param})"
         if self.request_id:
-            detail += f" [request_id: {self.request_id}]"
-        super().__init__(detail)
+            text += f" [request_id: {self.request_id}]"
+        return text
 
 
 class BadRequestError(APIStatusError):

@@ -23,26 +23,16 @@ starts at this one's `ZofDatasource.created_before`.
 
 from __future__ import annotations
 
-import concurrent.futures
-import functools
-import logging
 import os
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-import anyio
-import attrs
 import ray
 import ray.data
-import sniffio
-from ray.data import Datasource, ReadTask
-from ray.data.block import BlockMetadata
 
-from ._client import AsyncZof
-from ._data._arrow import results_schema, runs_schema
-from ._data._partition import Kind, ListingQuery, Slice, plan, to_micros
-from ._data._ray_tasks import Key, Settings, artifacts_of_batch, read_partition
+from ._data._ray_plan import ZofDatasource, datasource, scopes
+from ._data._ray_tasks import Key, Settings, artifacts_of_batch
 from ._resources import _arguments as query
 
 __all__ = [
@@ -53,78 +43,6 @@ __all__ = [
     "results_datasource",
     "runs_datasource",
 ]
-
-log = logging.getLogger("zof_async.ray")
-T = TypeVar("T")
-_PROBE_HOURS = 20  # the oldest item is looked for up to 2**20 hours (120 years) back
-
-
-class ZofDatasource(Datasource):  # type: ignore[misc]
-    """A Ray Data datasource over `GET /results` or `GET /runs`.
-
-    Attributes:
-        query: The filters, with `created_before` fixed (see the module).
-        created_before: Where this read ends: the next read of a live
-            listing starts here (`created_after=`).
-    """
-
-    def __init__(
-        self,
-        listing: ListingQuery,
-        *,
-        settings: Settings,
-        parallelism: int | None,
-        oldest: datetime | None,
-    ) -> None:
-        super().__init__()
-        assert listing.created_before is not None
-        self.query = listing
-        self._settings = settings
-        self._parallelism = parallelism
-        self._oldest = oldest
-
-    @property
-    def created_before(self) -> datetime:
-        assert self.query.created_before is not None
-        return self.query.created_before
-
-    def get_name(self) -> str:
-        return "ZofResults" if self.query.kind == "results" else "ZofRuns"
-
-    def estimate_inmemory_data_size(self) -> int | None:
-        return None
-
-    def plan(self, parallelism: int) -> tuple[tuple[Slice, ...], ...]:
-        """The slices each read task reads (`parallelism=` wins over Ray's number)."""
-        return plan(self.query, self._parallelism or parallelism, oldest=self._oldest)
-
-    def get_read_tasks(
-        self,
-        parallelism: int,
-        per_task_row_limit: int | None = None,
-        data_context: Any = None,
-    ) -> list[ReadTask]:
-        if self._parallelism is None:  # Ray's default is sized for files: two tasks a CPU
-            cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
-            parallelism = max(1, min(parallelism, 2 * cpus))
-        schema = results_schema() if self.query.kind == "results" else runs_schema()
-        return [
-            ReadTask(
-                functools.partial(read_partition, slices, self._settings),
-                BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None, input_files=None),
-                schema=schema,
-                per_task_row_limit=per_task_row_limit,
-            )
-            for slices in self.plan(parallelism)
-        ]
-
-    def __repr__(self) -> str:
-        q = self.query
-        return (
-            f"ZofDatasource(kind={q.kind!r}, scopes={q.scopes!r}, status={q.status!r}, "
-            f"created_after={q.created_after}, created_before={q.created_before}, "
-            f"base_url={self._settings.base_url!r}, api_key={self._settings.key!r})"
-        )
 
 
 def results_datasource(
@@ -141,9 +59,9 @@ def results_datasource(
     max_retries: int | None = None,
 ) -> ZofDatasource:
     """The datasource `read_results` reads; see there. Plans on the driver now."""
-    scopes = _scopes("run_id", run_id)
-    return _datasource(
-        "results", scopes, status, created_after, created_before, parallelism,
+    ids = scopes("run_id", run_id)
+    return datasource(
+        "results", ids, status, created_after, created_before, parallelism,
         api_key, base_url, page_size, block_rows, max_retries,
     )  # fmt: skip
 
@@ -162,9 +80,9 @@ def runs_datasource(
     max_retries: int | None = None,
 ) -> ZofDatasource:
     """The datasource `read_runs` reads; see `read_results`."""
-    scopes = _scopes("project_id", project_id)
-    return _datasource(
-        "runs", scopes, status, created_after, created_before, parallelism,
+    ids = scopes("project_id", project_id)
+    return datasource(
+        "runs", ids, status, created_after, created_before, parallelism,
         api_key, base_url, page_size, block_rows, max_retries,
     )  # fmt: skip
 
@@ -293,130 +211,3 @@ def _read(
     return ray.data.read_datasource(
         source, override_num_blocks=parallelism, concurrency=concurrency, **read_options
     )
-
-
-def _scopes(name: str, value: str | Sequence[str] | None) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return (query.text(name, value),)
-    values = tuple(query.text(f"{name}[]", v) for v in value)
-    if not values:
-        raise ValueError(f"{name} must name at least one id")
-    return values
-
-
-def _bound(name: str, value: datetime | str | None) -> datetime | None:
-    """A bound as an aware datetime, refusing what a datetime cannot hold exactly."""
-    text = query.timestamp(name, value)
-    if text is None:
-        return None
-    seconds, _, fraction = text[:-1].partition(".")
-    if fraction[6:].strip("0"):
-        raise ValueError(f"{name} is finer than a microsecond: a partitioned read cannot split it")
-    micros = fraction[:6].ljust(6, "0") if fraction else "000000"
-    return datetime.fromisoformat(f"{seconds}.{micros}+00:00")
-
-
-def _datasource(
-    kind: Kind,
-    scopes: tuple[str, ...] | None,
-    status: query.Statuses,
-    created_after: datetime | str | None,
-    created_before: datetime | str | None,
-    parallelism: int | None,
-    api_key: str | None,
-    base_url: str | None,
-    page_size: int,
-    block_rows: int,
-    max_retries: int | None,
-) -> ZofDatasource:
-    if parallelism is not None and (
-        isinstance(parallelism, bool) or not isinstance(parallelism, int) or parallelism < 1
-    ):
-        raise ValueError(f"parallelism must be a positive integer or None, got {parallelism!r}")
-    if isinstance(block_rows, bool) or not isinstance(block_rows, int) or block_rows < 1:
-        raise ValueError("block_rows must be a positive integer")
-    query.page_size(page_size)
-    listing = ListingQuery(
-        kind=kind,
-        scopes=scopes,
-        status=None if (s := query.statuses(status)) is None else tuple(s),
-        created_after=_bound("created_after", created_after),
-        created_before=_bound("created_before", created_before),
-    )
-    if listing.created_before is not None and listing.created_before > datetime.now(timezone.utc):
-        raise ValueError(
-            "created_before is in the future: that window is still filling, so tasks "
-            "reading it at different times would disagree; omit created_before to fix "
-            "the upper bound when the read starts"
-        )
-    # The driver's settings travel with the tasks (workers on other machines
-    # do not share its environment); without any, each worker uses its own.
-    driver_key = api_key or os.environ.get("ZOF_API_KEY") or None
-    settings = Settings(
-        key=Key(driver_key),
-        base_url=base_url or os.environ.get("ZOF_BASE_URL") or None,
-        page_size=page_size,
-        block_rows=block_rows,
-        max_retries=max_retries,
-    )
-    oldest = None
-    if driver_key is not None:
-        listing, oldest = _run_outside_any_loop(_probe, listing, settings)
-    elif listing.created_before is None or listing.created_after is None:
-        raise ValueError(
-            "without created_before and created_after the read is planned with a "
-            "request, which needs a key on the driver: pass api_key= or set ZOF_API_KEY"
-        )
-    log.info(
-        "planned a read of %s in [%s, %s)", kind, listing.created_after, listing.created_before
-    )
-    return ZofDatasource(listing, settings=settings, parallelism=parallelism, oldest=oldest)
-
-
-def _run_outside_any_loop(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """`anyio.run(fn, *args)`, in a thread of its own if this one runs an event loop.
-
-    `read_results` is called from plain code and from notebooks alike (whose
-    thread already runs asyncio).
-    """
-    try:
-        sniffio.current_async_library()
-    except sniffio.AsyncLibraryNotFoundError:
-        return anyio.run(fn, *args)
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="zof-plan") as pool:
-        return pool.submit(anyio.run, fn, *args).result()
-
-
-async def _probe(listing: ListingQuery, settings: Settings) -> tuple[ListingQuery, datetime | None]:
-    """On the driver, before any task: check the key; fix the upper bound; find the oldest item.
-
-    The upper bound of a live query is just after the newest item that exists
-    now: everything older exists already, and anything created later is newer.
-    """
-    async with AsyncZof(api_key=settings.key.reveal(), base_url=settings.base_url) as zof:
-        resource = zof.results if listing.kind == "results" else zof.runs
-        scope = listing.scopes[0] if listing.scopes and len(listing.scopes) == 1 else None
-        filters: dict[str, Any] = {listing.scope_name: scope, "status": listing.status}
-
-        async def first(**bounds: Any) -> Any:
-            async for item in resource.list(page_size=1, prefetch=0, **filters, **bounds):
-                return item
-            return None
-
-        newest = await first()  # also checks the key before any task starts
-        if listing.created_before is None:
-            fixed = listing.created_after or datetime(1970, 1, 1, tzinfo=timezone.utc)
-            if newest is not None:
-                fixed = max(fixed, newest.created_at + timedelta(microseconds=1))
-            listing = attrs.evolve(listing, created_before=fixed)
-        if listing.created_after is not None:
-            return listing, None
-        upper = listing.created_before
-        assert upper is not None
-        for power in range(_PROBE_HOURS + 1):
-            bound = upper - timedelta(hours=2**power)
-            if to_micros(bound) <= 0 or await first(created_before=bound) is None:
-                return listing, bound
-        return listing, None

@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 from zof_async import AsyncZof
-from zof_async._data._arrow import artifacts_schema
+from zof_async._streaming._arrow import artifacts_schema
 
 from .conftest import RAY_WARNINGS, T0, served_emulator
 

@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 from zof_async import AsyncZof
-from zof_async._data._arrow import results_schema, runs_schema
+from zof_async._streaming._arrow import results_schema, runs_schema
 
 from .conftest import RAY_WARNINGS, ROWS, Served, serve
 

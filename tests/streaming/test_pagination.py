@@ -411,3 +411,31 @@ async def test_checkpoint_resumes_exactly_while_new_results_push_the_first_page(
     assert first + rest == before
     rest_again = [r.id async for r in zof.results.list(page_size=8, resume=again)]
     assert first + rest_again == before
+
+
+async def test_next_page_hands_out_whole_pages_and_moves_the_checkpoint(
+    router: respx.MockRouter,
+) -> None:
+    """next_page() returns each whole page once, None at the end, and moves the cursor."""
+    pages = {None: ("a", "p1"), "p1": ("b", None)}
+    router.get("/results").mock(
+        side_effect=lambda r: httpx.Response(
+            200,
+            json={
+                "data": [_result(pages[r.url.params.get("cursor")][0])],
+                "next_cursor": pages[r.url.params.get("cursor")][1],
+                "has_more": pages[r.url.params.get("cursor")][1] is not None,
+            },
+        )
+    )
+    async with client(router) as zof:
+        pager = zof.results.list(page_size=1)
+        first = await pager.next_page()
+        assert first is not None and [r.id for r in first.items] == ["a"]
+        assert pager.cursor == "p1" and pager.offset == 0
+        second = await pager.next_page()
+        assert second is not None and [r.id for r in second.items] == ["b"]
+        assert await pager.next_page() is None and pager.exhausted
+        mid = zof.results.list(page_size=1, prefetch=0)
+        await mid.__anext__()  # the first page's only item: the page is finished
+        assert (await mid.next_page()) is not None

@@ -140,14 +140,7 @@ class Output:
     def error(self, exc: BaseException) -> Exit:
         """Print an error without a traceback and return its exit code."""
         if isinstance(exc, APIStatusError):
-            parts = [f"error: HTTP {exc.status_code}"]
-            if exc.code:
-                parts.append(exc.code)
-            line = ": ".join(parts) + f": {exc.message}"
-            if exc.param:
-                line += f" (param: {exc.param})"
-            if exc.request_id:
-                line += f" [request_id: {exc.request_id}]"
+            line = f"error: HTTP {exc.status_code}: {exc.detail}"
             payload = {
                 "error": {
                     "status": exc.status_code, "code": exc.code, "message": exc.message,

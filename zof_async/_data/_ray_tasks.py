@@ -18,7 +18,7 @@ import attrs
 from .._client import AsyncZof
 from .._exceptions import APIConnectionError, InternalServerError, RateLimitError, ZofError
 from .._models import Result, Run
-from ._arrow import artifacts_table, table
+from .._streaming._arrow import artifacts_table, table
 from ._partition import Slice
 
 log = logging.getLogger("zof_async.ray")

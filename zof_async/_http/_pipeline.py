@@ -66,7 +66,10 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # httpx adds `Content-Lengt
 
 
 async def _read(response: httpx.Response) -> httpx.Response:
-    await response.aread()
+    try:
+        await response.aread()
+    except (OSError, EOFError) as exc:  # a transport that does not map its errors
+        raise httpx.ReadError(f"{type(exc).__name__}: {exc}", request=response.request) from exc
     return response
 
 
@@ -108,13 +111,13 @@ class Pipeline:
         `extra_query` are added last: they override the SDK's (but
         `Authorization` stays the key's).
         """
-        query = [
-            (k, ",".join(v) if isinstance(v, list) else str(v))
+        query = {
+            k: ",".join(v) if isinstance(v, list) else str(v)
             for k, v in (params or {}).items()
             if v is not None
-        ]
+        }
         if extra_query:
-            query += [(k, str(v)) for k, v in extra_query.items()]
+            query.update(extra_query)
         url, from_base = self._urls.url(path, urlencode(query) if query else None)
         bodiless = (
             from_base
@@ -231,6 +234,8 @@ class Pipeline:
             if not isinstance(result, Failure):
                 return result
             failure = result
+            if not body_deadline:  # the transfer's time is not the call's to spend
+                deadline += failure.consumed
             self.redactor.exception(failure.error)
             now = loop_time()
             if failure.rate_limited:
@@ -293,11 +298,16 @@ class Pipeline:
         The gate is checked again once a slot is taken: a request that queued
         for a slot before a 429 arrived must not slip out after it.
         """
-        await self._pass_gate(request, deadline)
+        if (held := await self._pass_gate(request, deadline)) is not None:
+            return held
         pool = self.channel.pool
         lease = Lease(pool, await pool.acquire())
+        consuming = False  # `consume` may raise OSError of its own (a full disk)
+        consumed_from = math.inf
         try:
-            await self._pass_gate(request, deadline)
+            if (held := await self._pass_gate(request, deadline)) is not None:
+                await lease.release()
+                return held
             if deadline != math.inf:
                 remaining = deadline - loop_time()
                 if remaining <= 0:
@@ -311,7 +321,6 @@ class Pipeline:
                         }
                     }
             self.channel.traffic.sent(call.meter)
-            consuming = False  # `consume` may raise OSError of its own (a full disk)
             with anyio.CancelScope(deadline=deadline) as scope:
                 response = await lease.transport.handle_async_request(request)
                 response.request = request
@@ -325,15 +334,19 @@ class Pipeline:
                 await lease.release()
                 return Failure(_deadline_exceeded(request), retryable=True)
             if response.is_success and not body_deadline:
-                consuming = True
+                consuming, consumed_from = True, anyio.current_time()
                 value = await consume(response)
         except (httpx.RequestError, OSError, EOFError) as exc:
             await lease.release()
-            if consuming and not isinstance(exc, httpx.RequestError | EOFError):
-                raise
+            if consuming and not isinstance(exc, httpx.RequestError):
+                raise  # the consumer's own error (its transport errors are httpx's)
             error = transport_error(request, exc)
             error.__cause__ = exc
-            return Failure(error, retryable=is_retryable_exception(exc))
+            return Failure(
+                error,
+                retryable=is_retryable_exception(exc),
+                consumed=max(0.0, anyio.current_time() - consumed_from),
+            )
         except RuntimeError as exc:
             await lease.release()
             if "loop" not in str(exc).lower():
@@ -363,32 +376,33 @@ class Pipeline:
             rate_limited=status == 429,
         )
 
-    async def _pass_gate(self, request: httpx.Request, deadline: float) -> None:
-        """Wait at the client-wide 429 gate, or fail at once without sending.
+    async def _pass_gate(self, request: httpx.Request, deadline: float) -> Failure | None:
+        """Wait at the client-wide 429 gate; or, without sending, the failure of the attempt.
 
-        Raises:
-            RateLimitError: The gate stays closed longer than `max_retry_after`:
-                what the server would answer this request too, with the
-                remaining seconds as `retry_after` and the request id of the
-                429 that closed it.
-            APITimeoutError: It opens only past this call's deadline.
+        A `RateLimitError` when the gate stays closed longer than
+        `max_retry_after` (what the server would answer this request too, with
+        the remaining seconds as `retry_after` and the request id of the 429
+        that closed it), an `APITimeoutError` when it opens only past this
+        call's deadline. Both are transient: `decide` gives up on them at once,
+        and a wait polls again later.
         """
         gate = self.channel.gate
         if gate.never_closed:
-            return
+            return None
         policy = self.settings.retry
         closed_for = await gate.wait(
             max_jitter=policy.max_jitter, deadline=deadline, longest=policy.max_retry_after
         )
         if closed_for is None:
-            return
+            return None
         if closed_for > policy.max_retry_after and gate.reason is not None:
             held = gate.held(request, closed_for, f"max_retry_after ({policy.max_retry_after:g} s)")
-            raise self.redactor.exception(held)
-        raise APITimeoutError(
+            return Failure(held, retryable=True, retry_after=closed_for)
+        late = APITimeoutError(
             f"{describe(request)}: rate limited (Retry-After) past this call's deadline",
             request=request,
         )
+        return Failure(late, retryable=True, retry_after=closed_for)
 
     def _log(
         self,

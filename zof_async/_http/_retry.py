@@ -112,12 +112,15 @@ class Failure:
             module docstring); `is_retryable_status` or `is_retryable_exception`.
         retry_after: The server's `Retry-After`, in seconds, if it sent one.
         rate_limited: Whether the answer was a 429.
+        consumed: Seconds the attempt spent reading a body outside the
+            call's deadline (a download) before it broke.
     """
 
     error: ZofError
     retryable: bool
     retry_after: float | None = None
     rate_limited: bool = False
+    consumed: float = 0.0
 
 
 @attrs.frozen
@@ -296,7 +299,7 @@ class TestingSwitch:
         _Sleeping.enabled = not self.previous
 
 
-def set_testing(enabled: bool = True) -> TestingSwitch:
+def set_testing(enabled: bool | TestingSwitch = True) -> TestingSwitch:
     """Turn every backoff and `Retry-After` sleep off (`True`) or back on.
 
     For tests: retries still happen, in the same order and number, without

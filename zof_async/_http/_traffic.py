@@ -49,7 +49,7 @@ class Traffic:
         try:
             yield meter
         finally:
-            self._watchers.remove(meter)
+            self._watchers = [each for each in self._watchers if each is not meter]
 
     def _meters(self, meter: Meter | None) -> list[Meter]:
         return self._watchers if meter is None else [meter, *self._watchers]

@@ -12,7 +12,7 @@ import httpx
 
 from .._exceptions import APIResponseValidationError
 from .._models import Artifact
-from .._streaming._streams import write_atomically
+from .._streaming._streams import TransportChunks, write_atomically
 from ._options import RequestOptions, Unpack, resolve
 from ._paths import path
 from ._resource import Resource
@@ -61,7 +61,7 @@ class Artifacts(Resource):
                         response=response,
                     )
 
-            async with aclosing(response.aiter_bytes()) as chunks:  # type: ignore[type-var]
+            async with aclosing(TransportChunks(response)) as chunks:
                 return await write_atomically(destination, chunks, check=check)
 
         try:

@@ -8,7 +8,8 @@ from .._converter import decode_page
 from .._http._pipeline import Params, Pipeline
 from .._models import Page
 from .._streaming._background import Background
-from .._streaming._pagination import Fetch, Pager, decode_checkpoint
+from .._streaming._page_walk import Fetch
+from .._streaming._pagination import Pager, decode_checkpoint
 from . import _arguments as arguments
 from ._options import ListingOptions, Resolved, resolve
 

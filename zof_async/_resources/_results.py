@@ -205,41 +205,46 @@ class Results(Resource):
         async with self.export(format=format, **kwargs) as stream:
             return await write_atomically(destination, stream, on_chunk=on_progress)
 
-    async def export_rows(
+    def export_rows(
         self, *, format: ExportFormat = "json", **kwargs: Unpack[ExportArgs]
     ) -> AsyncIterator[Result]:
         """Iterate the exported rows as `Result`s as they arrive, in constant memory.
 
-        Takes the `ResultFilters` and per-call `RequestOptions` as `export` does.
+        Takes the `ResultFilters` and per-call `RequestOptions` as `export`
+        does, checked here, before anything is sent.
 
         Raises:
             APIResponseValidationError: If the answer is not in the format
                 asked for (its Content-Type), does not parse as one, or holds
                 a row that is not a `Result`; it carries the request id.
         """
-        stream = self.export(format=format, **kwargs)
-        parse = json_array_items if format == "json" else csv_records
-        async with stream, aclosing(parse(stream)) as rows:
-            while True:
-                try:
-                    row = await rows.__anext__()
-                except StopAsyncIteration:
-                    break
-                except ValueError as exc:  # not JSON / CSV (UnicodeDecodeError included)
-                    assert stream.response is not None
-                    raise APIResponseValidationError(
-                        f"the {format} export does not parse: {exc}", response=stream.response
-                    ) from exc
-                try:
-                    result = _converter.converter.structure(
-                        _from_csv(row) if format == "csv" else row, Result
-                    )
-                except Exception as exc:
-                    assert stream.response is not None
-                    raise APIResponseValidationError(
-                        f"an exported row is not a Result: {exc}", response=stream.response
-                    ) from exc
-                yield result
+        return _rows(self.export(format=format, **kwargs), format)
+
+
+async def _rows(stream: ByteStream, format: ExportFormat) -> AsyncIterator[Result]:
+    """The rows of an opened-on-demand export stream, as `Result`s."""
+    parse = json_array_items if format == "json" else csv_records
+    async with stream, aclosing(parse(stream)) as rows:
+        while True:
+            try:
+                row = await rows.__anext__()
+            except StopAsyncIteration:
+                break
+            except ValueError as exc:  # not JSON / CSV (UnicodeDecodeError included)
+                assert stream.response is not None
+                raise APIResponseValidationError(
+                    f"the {format} export does not parse: {exc}", response=stream.response
+                ) from exc
+            try:
+                result = _converter.converter.structure(
+                    _from_csv(row) if format == "csv" else row, Result
+                )
+            except Exception as exc:
+                assert stream.response is not None
+                raise APIResponseValidationError(
+                    f"an exported row is not a Result: {exc}", response=stream.response
+                ) from exc
+            yield result
 
 
 def _result_id(item: str | Result) -> str:

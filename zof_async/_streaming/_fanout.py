@@ -68,9 +68,11 @@ class FanOutStats:
         started: Inputs handed to a worker.
         completed: Outcomes handed to the caller.
         failed: Outcomes that carry an error.
-        requests: HTTP requests this fan-out sent, retries included.
+        requests: HTTP requests this fan-out sent, retries included. For
+            `zof.map`, whose function may send anything, every request the
+            client sent while the fan-out ran.
         retries: Of those, retries.
-        rate_limited: 429 responses received.
+        rate_limited: Of those, 429 responses received.
         concurrency: Calls currently allowed in flight (the adaptive limit).
         peak_in_flight: The most calls that were in flight at once.
     """
@@ -329,9 +331,12 @@ class FanOut(BackgroundWork, Generic[I, R, O]):
         meter: Meter | None = None,
         traffic: Traffic | None = None,
     ) -> None:
-        """Args: as `zof.map`, plus where requests are counted: `meter`, the
-        one every call of `fn` names (exact), or else `traffic`, the client's,
-        watched while the fan-out runs."""
+        """A fan-out of `fn` over `inputs`; see `zof.map` for the arguments.
+
+        Requests are counted on `meter` when every call of `fn` names it (an
+        exact count, as `bulk_artifacts` does), else on all of `traffic` (the
+        client's) while the fan-out runs.
+        """
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self._engine = _Engine(

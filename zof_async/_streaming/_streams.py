@@ -159,6 +159,32 @@ async def _closing(body: AsyncIterator[T]) -> AsyncGenerator[T, None]:
             yield chunk
 
 
+class TransportChunks:
+    """A response body's chunks, a transport's raw `OSError` or `EOFError` as `httpx.ReadError`.
+
+    So whoever writes them to a file can tell a broken connection (an httpx
+    error, retried) from a failing disk (an `OSError`, the caller's).
+    """
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._chunks = response.aiter_bytes()
+        self._request = response.request
+
+    def __aiter__(self) -> TransportChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await self._chunks.__anext__()
+        except (OSError, EOFError) as exc:
+            message = f"{type(exc).__name__}: {exc}"
+            raise httpx.ReadError(message, request=self._request) from exc
+
+    async def aclose(self) -> None:
+        """Close the body's iterator (an httpx async generator)."""
+        await self._chunks.aclose()  # type: ignore[attr-defined]
+
+
 async def write_atomically(
     path: str | os.PathLike[str],
     chunks: AsyncIterable[bytes],

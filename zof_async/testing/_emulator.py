@@ -7,58 +7,23 @@ what tests and users drive: clients, serving, webhooks, data building.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import datetime
-from typing import Any, Generic, TypeVar, overload
 
 import httpx
 
 from ._app import App
 from ._clock import Clock, ManualClock
-from ._cursor import CursorCodec
-from ._faults import Faults
-from ._lifecycle import Lifecycle, RunScript
-from ._records import ApiKey, Org, Project, Run, Suite
+from ._lifecycle import RunScript
+from ._records import Run
 from ._seed import SeedKeys, seed_default
-from ._state import State, StoredResponse
-from ._stats import Stats
-from ._store import Store
+from ._state import State
 from ._webhooks import WebhookAttempt, WebhookFaults, WebhookSender, delivering
 
 __all__ = ["Emulator"]
 
-T = TypeVar("T")
 
-
-class _OnState(Generic[T]):
-    """An `Emulator` attribute that lives on its `State`: reads and writes go there.
-
-    So `emulator.stats = Stats(...)` or `emulator.app_url = ...` reaches the
-    app at once, as when these were the emulator's own attributes.
-    """
-
-    def __set_name__(self, owner: type[Any], name: str) -> None:
-        self._name = name
-
-    @overload
-    def __get__(self, obj: None, owner: type[Any]) -> _OnState[T]: ...
-
-    @overload
-    def __get__(self, obj: Emulator, owner: type[Any]) -> T: ...
-
-    def __get__(self, obj: Emulator | None, owner: type[Any]) -> T | _OnState[T]:
-        if obj is None:
-            return self
-        value: T = getattr(obj.state, self._name)
-        return value
-
-    def __set__(self, obj: Emulator, value: T) -> None:
-        setattr(obj.state, self._name, value)
-
-
-class Emulator:
+class Emulator(State):
     """A faithful, stateful, in-memory implementation of the Zof API.
 
     Use it in-process through `transport()` (no sockets) or over real HTTP on
@@ -76,24 +41,14 @@ class Emulator:
             run is not finished; `None` to send none.
         app_url: Where run `url`s point (the Zof Console).
 
+    An emulator is the `State` its ASGI app serves (data and services: the
+    store, clock, faults, stats, webhooks, and the methods that build data),
+    plus the ways to reach that app.
+
     Attributes:
-        state: The data and services (`State`) the app serves.
-        app: The ASGI application over `state`.
+        app: The ASGI application over this state.
         keys: The seeded organizations' API keys.
     """
-
-    clock: _OnState[Clock] = _OnState()
-    lock: _OnState[threading.RLock] = _OnState()
-    store: _OnState[Store] = _OnState()
-    lifecycle: _OnState[Lifecycle] = _OnState()
-    cursors: _OnState[CursorCodec] = _OnState()
-    faults: _OnState[Faults] = _OnState()
-    stats: _OnState[Stats] = _OnState()
-    idempotency: _OnState[dict[tuple[str, str], StoredResponse]] = _OnState()
-    run_script: _OnState[RunScript] = _OnState()
-    poll_hint: _OnState[int | None] = _OnState()
-    app_url: _OnState[str] = _OnState()
-    webhooks: _OnState[WebhookSender] = _OnState()
 
     def __init__(
         self,
@@ -107,12 +62,12 @@ class Emulator:
     ) -> None:
         if data not in ("default", "minimal", "empty"):
             raise ValueError("data must be 'default', 'minimal' or 'empty'")
-        self.state = State(
+        super().__init__(
             clock=clock, seed=seed, run_script=run_script, poll_hint=poll_hint, app_url=app_url
         )
-        self.app = App(self.state)
-        with self.state.lock:
-            self.keys: SeedKeys = seed_default(self.state, data)
+        self.app = App(self)
+        with self.lock:
+            self.keys: SeedKeys = seed_default(self, data)
 
     # -- what tests and users drive --------------------------------------------------
 
@@ -198,7 +153,7 @@ class Emulator:
 
     def script_next_run(self, script: RunScript | None = None, /, **fields: object) -> None:
         """Make the next run created follow `script` (or a `RunScript(**fields)`)."""
-        self.state.scripts.append(script or RunScript(**fields))  # type: ignore[arg-type]
+        self.scripts.append(script or RunScript(**fields))  # type: ignore[arg-type]
 
     def advance(self, seconds: float) -> None:
         """Advance a `ManualClock` by `seconds`."""
@@ -216,67 +171,3 @@ class Emulator:
         """Every run of an organization (for assertions such as "exactly one run")."""
         with self.lock:
             return [r for r in self.store.runs.values() if r.org_id == org_id]
-
-    # -- building data ---------------------------------------------------------------
-
-    def add_org(self, org_id: str, *, name: str = "", environments: set[str] | None = None) -> Org:
-        """Add an organization; staging and production are always available."""
-        return self.state.add_org(org_id, name=name, environments=environments)
-
-    def add_key(self, org_id: str, role: str = "admin", *, secret: str | None = None) -> str:
-        """Add an API key with `role` to `org_id` and return its secret."""
-        return self.state.add_key(org_id, role, secret=secret)
-
-    def revoke_key(self, secret: str) -> None:
-        """Revoke a key: it answers 401 from now on."""
-        self.state.revoke_key(secret)
-
-    def add_project(
-        self, org_id: str, project_id: str, *, name: str = "", cases: int | list[str] = 0
-    ) -> Project:
-        """Add a project with test cases (a count, or explicit ids)."""
-        return self.state.add_project(org_id, project_id, name=name, cases=cases)
-
-    def add_suite(
-        self, project_id: str, suite_id: str, case_ids: list[str], *, name: str = ""
-    ) -> Suite:
-        """Add a suite of cases of `project_id`."""
-        return self.state.add_suite(project_id, suite_id, case_ids, name=name)
-
-    def add_run(
-        self,
-        project_id: str,
-        *,
-        cases: list[str] | None = None,
-        suite_id: str | None = None,
-        environment: str = "staging",
-        created_at: datetime | None = None,
-        script: RunScript | None = None,
-    ) -> Run:
-        """Start a run directly (no HTTP), optionally in the past.
-
-        A run created in the past with a short script is already finished by
-        now: that is how historical data is made.
-        """
-        return self.state.add_run(
-            project_id,
-            cases=cases,
-            suite_id=suite_id,
-            environment=environment,
-            created_at=created_at,
-            script=script,
-        )
-
-    # -- what the application uses, kept for callers of the facade ------------------
-
-    def next_script(self) -> RunScript:
-        """The script of the next run created (see `State.next_script`)."""
-        return self.state.next_script()
-
-    def new_request_id(self) -> str:
-        """A fresh `X-Request-Id` (see `State.new_request_id`)."""
-        return self.state.new_request_id()
-
-    def authenticate(self, header: str | None) -> ApiKey:
-        """The key an `Authorization` header names (see `State.authenticate`)."""
-        return self.state.authenticate(header)

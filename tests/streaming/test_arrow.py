@@ -11,7 +11,7 @@ import pytest
 
 import zof_async
 from zof_async import AsyncZof, Result, ResultStatus, Run
-from zof_async._data._arrow import results_schema, runs_schema, table
+from zof_async._streaming._arrow import results_schema, runs_schema, table
 from zof_async.testing import Emulator, ManualClock
 
 pa = pytest.importorskip("pyarrow", reason="the pyarrow extra is not installed")

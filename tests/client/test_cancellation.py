@@ -75,3 +75,23 @@ async def test_random_cancellations_leave_the_client_healthy() -> None:
     assert cancelled > ROUNDS // 4
     assert completed > ROUNDS // 10
     print(f"{ROUNDS} rounds: {cancelled} cancelled, {completed} completed")
+
+
+def test_a_client_entered_and_left_in_two_tasks_still_closes() -> None:
+    """pytest-asyncio runs a fixture's setup and teardown in two tasks: the client copes."""
+    import asyncio
+
+    from tests.helpers import SMOKE
+    from zof_async.testing import Emulator
+
+    async def main() -> int:
+        emulator = Emulator(data="minimal")
+        zof = AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport())
+        await asyncio.ensure_future(zof.__aenter__())  # the fixture's setup, one task
+        await zof.runs.create(**SMOKE)
+        runs = [run async for run in zof.runs.list(page_size=2, prefetch=1)]
+        await asyncio.ensure_future(zof.__aexit__(None, None, None))  # its teardown, another
+        assert zof.is_closed
+        return len(runs)
+
+    assert asyncio.run(main()) > 0

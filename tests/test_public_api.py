@@ -1,0 +1,62 @@
+"""The public surface: one door (`zof_async`), every name in `__all__`, each named `zof_async.X`."""
+
+from __future__ import annotations
+
+import inspect
+import types
+from typing import is_typeddict
+
+import zof_async
+from tests.helpers import run_json as run_data
+
+
+def test_all_is_exactly_the_public_names_and_sorted() -> None:
+    """`__all__` lists every public name of the package and nothing else, sorted."""
+    public = {
+        name
+        for name, value in vars(zof_async).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert set(zof_async.__all__) == public | {"__version__"}
+    assert zof_async.__all__ == sorted(zof_async.__all__)
+    assert len(zof_async.__all__) == len(set(zof_async.__all__))
+
+
+def test_public_classes_and_functions_say_they_are_zof_async() -> None:
+    """Reprs, tracebacks and docs show `zof_async.X`, not the private module defining it."""
+    for name in zof_async.__all__:
+        obj = getattr(zof_async, name)
+        if (inspect.isclass(obj) and not is_typeddict(obj)) or inspect.isfunction(obj):
+            assert obj.__module__ == "zof_async", name
+
+
+def test_models_still_decode_after_their_module_is_renamed() -> None:
+    """String annotations were resolved where they were written, so models still structure."""
+    from zof_async._converter import converter
+
+    batch = converter.structure(
+        {"result_id": "res_1", "artifacts": None, "error": None}, zof_async.ArtifactBatch
+    )
+    assert batch.result_id == "res_1"
+    assert repr(zof_async.NotFoundError).startswith("<class 'zof_async.NotFoundError'")
+
+
+def test_type_hints_and_subclasses_of_renamed_classes_still_resolve() -> None:
+    """get_type_hints works on every public class, and a user's subclass of a model structures."""
+    import typing
+
+    import attrs
+
+    from zof_async._converter import converter
+
+    for name in zof_async.__all__:
+        obj = getattr(zof_async, name)
+        if inspect.isclass(obj):
+            typing.get_type_hints(obj)
+
+    @attrs.frozen
+    class LabelledRun(zof_async.Run):
+        label: str = "mine"
+
+    mine = converter.structure(run_data(), LabelledRun)
+    assert mine.label == "mine" and mine.id == converter.structure(run_data(), zof_async.Run).id
