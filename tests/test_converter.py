@@ -127,3 +127,24 @@ def test_invalid_json_fails_with_the_standard_library_error() -> None:
     """A body that is not JSON raises json.JSONDecodeError, orjson installed or not."""
     with pytest.raises(json.JSONDecodeError):
         loads(b"<html>")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("logs_ref", 5), ("failure_summary", ["x"]), ("duration_ms", True), ("duration_ms", 1.5)],
+)
+def test_optional_fields_refuse_the_wrong_type(field: str, value: object) -> None:
+    """`str | None` and `int | None` fields take null or their type, nothing else."""
+    body = {**RESULT, field: value}
+    with pytest.raises(APIResponseValidationError, match=field):
+        decode(response(json.dumps(body).encode()), Result)
+
+
+def test_optional_fields_and_known_values_decode_as_before() -> None:
+    """Nulls stay None, values keep their type, a known status is its member, times are UTC."""
+    body = {**RESULT, "duration_ms": 7, "logs_ref": None, "failure_summary": "boom"}
+    result = decode(response(json.dumps(body).encode()), Result)
+    assert (result.duration_ms, result.logs_ref, result.failure_summary) == (7, None, "boom")
+    assert result.status is ResultStatus.PASSED
+    assert result.created_at == datetime(2026, 11, 22, 10, tzinfo=timezone.utc)
+    assert result.created_at.tzinfo is timezone.utc

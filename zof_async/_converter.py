@@ -20,11 +20,11 @@ import functools
 import importlib
 import json
 import re
+import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import cattrs
 import httpx
 
 from . import _rfc3339 as rfc3339
@@ -35,14 +35,15 @@ from ._webhooks._events import RunCompletedEvent, UnknownWebhookEvent, WebhookEv
 
 T = TypeVar("T")
 
-converter = cattrs.Converter(forbid_extra_keys=False, detailed_validation=True)
-# Same hooks, no detailed validation: the first try of every response.
-_fast = cattrs.Converter(forbid_extra_keys=False, detailed_validation=False)
+if TYPE_CHECKING:
+    import cattrs
 
+    converter: cattrs.Converter  # made on first use: see `__getattr__`
 
 # The shape the API sends: UTC, whole or microsecond seconds. For it (checked
 # whole), `fromisoformat` gives what `rfc3339.parse` does, in a fifth of the time.
 _UTC_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{6})?Z", re.ASCII)
+_FROMISOFORMAT_TAKES_Z = sys.version_info >= (3, 11)  # and gives `timezone.utc` for it
 
 
 def _structure_datetime(value: Any, _: type) -> datetime:
@@ -50,10 +51,26 @@ def _structure_datetime(value: Any, _: type) -> datetime:
         raise TypeError(f"expected an RFC 3339 string, got {type(value).__name__}")
     if _UTC_SECONDS.fullmatch(value):
         try:
+            if _FROMISOFORMAT_TAKES_Z:  # the same datetime, UTC, without the slice and replace
+                return datetime.fromisoformat(value)
             return datetime.fromisoformat(value[:-1]).replace(tzinfo=timezone.utc)
         except ValueError:
             pass  # a leap second or a day that does not exist: rfc3339 says which
     return rfc3339.parse(value)
+
+
+def _structure_optional_str(value: Any, _: Any) -> str | None:
+    """`str | None` in one call (cattrs would wrap `_structure_str` in its Optional hook)."""
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _structure_optional_int(value: Any, _: Any) -> int | None:
+    """`int | None` in one call, as `_structure_optional_str`."""
+    if value is None:
+        return None
+    return _structure_int(value, int)
 
 
 def _structure_str(value: Any, _: type) -> str:
@@ -71,16 +88,9 @@ def _structure_int(value: Any, _: type) -> int:
 def _structure_enum(value: Any, cls: type[_OpenEnum]) -> _OpenEnum:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
-    return cls(value)
-
-
-for _converter in (converter, _fast):
-    _converter.register_structure_hook(datetime, _structure_datetime)
-    # More specific than `str` for singledispatch, so the open enums (str
-    # subclasses) get their own hook and keep unknown values as pseudo-members.
-    _converter.register_structure_hook(_OpenEnum, _structure_enum)
-    _converter.register_structure_hook(str, _structure_str)
-    _converter.register_structure_hook(int, _structure_int)
+    # A documented value: the member itself, as `cls(value)` would look it up.
+    member = cls._value2member_map_.get(value)
+    return cls(value) if member is None else member  # type: ignore[return-value]
 
 
 def _structure_event(value: Any, _: type) -> WebhookEvent:
@@ -94,15 +104,50 @@ def _structure_event(value: Any, _: type) -> WebhookEvent:
     if kind == "run.completed":
         if not isinstance(data, dict):
             raise TypeError("run.completed needs a 'data' object")
-        run = converter.structure(data.get("object"), Run)
+        run = _converters()[0].structure(data.get("object"), Run)
         return RunCompletedEvent(id=event_id, type=kind, created_at=created_at, run=run)
     return UnknownWebhookEvent(
         id=event_id, type=kind, created_at=created_at, data=data if isinstance(data, dict) else {}
     )
 
 
-converter.register_structure_hook(WebhookEvent, _structure_event)
-_fast.register_structure_hook(WebhookEvent, _structure_event)
+@functools.cache
+def _converters() -> tuple[cattrs.Converter, cattrs.Converter]:
+    """`converter`, and its twin without detailed validation, made once on first use.
+
+    cattrs takes longer to import than the rest of the SDK: a program that
+    never decodes a response (a webhook receiver's cold start aside) never
+    loads it.
+    """
+    import cattrs
+
+    detailed = cattrs.Converter(forbid_extra_keys=False, detailed_validation=True)
+    # Same hooks, no detailed validation: the first try of every response.
+    fast = cattrs.Converter(forbid_extra_keys=False, detailed_validation=False)
+    for each in (detailed, fast):
+        each.register_structure_hook(datetime, _structure_datetime)
+        # More specific than `str` for singledispatch, so the open enums (str
+        # subclasses) get their own hook and keep unknown values as pseudo-members.
+        each.register_structure_hook(_OpenEnum, _structure_enum)
+        each.register_structure_hook(str, _structure_str)
+        each.register_structure_hook(int, _structure_int)
+        each.register_structure_hook_func(_is(str | None), _structure_optional_str)
+        each.register_structure_hook_func(_is(int | None), _structure_optional_int)
+        each.register_structure_hook(WebhookEvent, _structure_event)
+    return detailed, fast
+
+
+def _is(wanted: Any) -> Callable[[Any], bool]:
+    """A cattrs predicate: the type is `wanted` (`str | None` and `Optional[str]` alike)."""
+    return lambda given: bool(given == wanted)
+
+
+def __getattr__(name: str) -> Any:
+    """`converter`, the one with detailed validation, made on first use."""
+    if name == "converter":
+        return _converters()[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 try:
     orjson: Any = importlib.import_module("orjson")
@@ -127,7 +172,7 @@ def loads(content: bytes) -> Any:
 @functools.cache
 def _structurer(model: Any) -> Callable[[Any, Any], Any]:
     """The structure function for `model`, generated once with the cheapest settings."""
-    return _fast.get_structure_hook(model)
+    return _converters()[1].get_structure_hook(model)
 
 
 def _structure(value: Any, model: Any) -> Any:
@@ -135,7 +180,7 @@ def _structure(value: Any, model: Any) -> Any:
     try:
         return _structurer(model)(value, model)
     except Exception:
-        return converter.structure(value, model)
+        return _converters()[0].structure(value, model)
 
 
 def decode(response: httpx.Response, model: type[T]) -> T:
@@ -162,7 +207,8 @@ def decode_page(response: httpx.Response, model: type[T]) -> Page[T]:
         try:
             items = tuple([structure(item, model) for item in body["data"]])
         except Exception:  # again, item by item, for the error that names the bad field
-            items = tuple([converter.structure(item, model) for item in body["data"]])
+            detailed = _converters()[0]
+            items = tuple([detailed.structure(item, model) for item in body["data"]])
         request_id = response.headers.get("x-request-id")
         if request_id is not None:
             request_id = Redactor.for_request(response._request).text(request_id)
@@ -179,6 +225,8 @@ def decode_page(response: httpx.Response, model: type[T]) -> Page[T]:
 
 
 def _describe(model: type, exc: Exception, prefix: str = "") -> str:
+    import cattrs
+
     name = getattr(model, "__name__", str(model))
     if isinstance(exc, cattrs.ClassValidationError):
         reasons = "; ".join(cattrs.transform_error(exc))

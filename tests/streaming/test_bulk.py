@@ -360,6 +360,58 @@ async def test_artifact_cursors_that_cycle_fail_that_item(router: respx.MockRout
     assert len(router.calls) == 3
 
 
+async def test_artifacts_over_several_pages_are_walked_in_order(router: respx.MockRouter) -> None:
+    """A first page that hands a cursor on: every further page is fetched with it, in order."""
+    following = {None: "p2", "p2": "p3", "p3": None}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        cursor = request.url.params.get("cursor")
+        n = {None: 0, "p2": 1, "p3": 2}[cursor]
+        return httpx.Response(
+            200,
+            json={
+                "data": [artifact(ARTIFACTS.search(request.url.path)[1], n)],  # type: ignore[index]
+                "next_cursor": following[cursor],
+                "has_more": following[cursor] is not None,
+            },
+        )
+
+    router.get(path__regex=ARTIFACTS.pattern).mock(side_effect=handler)
+    async with client(router) as zof:
+        batches = [b async for b in zof.results.bulk_artifacts(["res_1", "res_2"], ordered=True)]
+    assert [b.result_id for b in batches] == ["res_1", "res_2"]
+    for batch in batches:
+        assert batch.ok
+        assert batch.artifacts is not None
+        assert [a.id for a in batch.artifacts] == [f"art_{batch.result_id}_{n}" for n in range(3)]
+    for result_id in ("res_1", "res_2"):
+        cursors = [
+            c.request.url.params.get("cursor")
+            for c in router.calls
+            if f"/{result_id}/" in c.request.url.path
+        ]
+        assert cursors == [None, "p2", "p3"]
+
+
+async def test_a_cursor_repeated_by_the_second_page_fails_that_item(
+    router: respx.MockRouter,
+) -> None:
+    """The first page's cursor handed back again by the next: PaginationError, no third fetch."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, json={"data": [artifact("res_1")], "next_cursor": "same", "has_more": True}
+        )
+
+    router.get(path__regex=ARTIFACTS.pattern).mock(side_effect=handler)
+    async with client(router) as zof:
+        with anyio.fail_after(5):
+            (batch,) = [b async for b in zof.results.bulk_artifacts(["res_1"])]
+    assert isinstance(batch.error, PaginationError)
+    assert batch.artifacts is None
+    assert [c.request.url.params.get("cursor") for c in router.calls] == [None, "same"]
+
+
 async def test_result_objects_are_accepted(busy: Emulator, zof: AsyncZof) -> None:
     """Result objects as inputs: one batch per result, by its id."""
     results: list[Result] = []

@@ -18,7 +18,6 @@ The transport holds the SDK's promises that a general adapter does not:
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import ssl
 from collections.abc import AsyncIterator
@@ -28,6 +27,7 @@ import httpx
 import sniffio
 
 from .._exceptions import ConfigurationError
+from ._clock import running_loop
 from ._tls import ssl_context
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 # aiohttp with the package would cost every user its import time).
 _URL: Any = None
 _ClientError: Any = None
+_TimeoutError: Any = None  # asyncio's, set with the others once asyncio runs
 
 #: Bodies up to this size, with a `Content-Length`, are read in one go.
 _READ_AT_ONCE = 1 << 20
@@ -100,14 +101,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._ssl = ssl
         self._connector_options = {"limit": 0, "ttl_dns_cache": 300, **connector_options}
         self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop: Any = None  # the asyncio loop the session belongs to
 
     def _open(self) -> aiohttp.ClientSession:
-        try:  # the hot path: the session of this loop, with no library detection
-            if self._session is not None and self._loop is asyncio.get_running_loop():
-                return self._session
-        except RuntimeError:
-            pass  # no asyncio loop running: trio, told apart below
+        # The hot path: the session of this loop, with no library detection.
+        if self._session is not None and self._loop is running_loop():
+            return self._session
+        import asyncio
+
         import aiohttp
 
         if sniffio.current_async_library() != "asyncio":
@@ -122,10 +123,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 "this client was opened in another event loop; create one client per event "
                 "loop (for example inside the coroutine that asyncio.run() runs)"
             )
-        global _URL, _ClientError
+        global _URL, _ClientError, _TimeoutError
         from yarl import URL
 
-        _URL, _ClientError = URL, aiohttp.ClientError
+        _URL, _ClientError, _TimeoutError = URL, aiohttp.ClientError, asyncio.TimeoutError
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(ssl=self._ssl, **self._connector_options),
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -162,7 +163,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 proxy=self._proxy,
                 timeout=self._timeout(request),
             )
-        except (_ClientError, OSError, asyncio.TimeoutError) as exc:
+        except (_ClientError, OSError, _TimeoutError) as exc:
             error = _mapped(exc, request, connecting=True)
         else:
             response_headers = [(k, v) for k, v in response.raw_headers]
@@ -179,7 +180,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 )
             try:
                 content = await response.read()
-            except (_ClientError, OSError, asyncio.TimeoutError) as exc:
+            except (_ClientError, OSError, _TimeoutError) as exc:
                 error = _mapped(exc, request, connecting=False)
             else:
                 read = httpx.Response(
@@ -229,7 +230,7 @@ class _ResponseStream(httpx.AsyncByteStream):
                 chunk = await chunks.__anext__()
             except StopAsyncIteration:
                 return
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+            except (aiohttp.ClientError, OSError, _TimeoutError) as exc:
                 error = _mapped(exc, self._request, connecting=False)
             else:
                 yield chunk
@@ -261,7 +262,7 @@ def _mapped(
         return httpx.ConnectError(f"could not connect to {where}: {exc.strerror or 'refused'}")
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return httpx.ConnectTimeout(f"connecting to {where} timed out")
-    if isinstance(exc, aiohttp.SocketTimeoutError | asyncio.TimeoutError):
+    if isinstance(exc, aiohttp.SocketTimeoutError | _TimeoutError):
         return httpx.ReadTimeout(f"reading from {where} timed out")
     if isinstance(exc, aiohttp.ClientResponseError):
         return httpx.RemoteProtocolError(f"{where} did not answer with valid HTTP")

@@ -43,7 +43,12 @@ class Lease:
         try:
             response = self.response
             if response is not None:
-                if response.is_stream_consumed:
+                if type(response.stream) is httpx.ByteStream:
+                    # A body in memory (read, or answered whole): closing it is
+                    # only the flag, without httpx's context manager or a
+                    # shielded scope.
+                    response.is_closed = True
+                elif response.is_stream_consumed:
                     await response.aclose()
                 else:  # a body left mid-way must still be closed, even when cancelled
                     with anyio.CancelScope(shield=True):

@@ -32,6 +32,11 @@ class RateLimitGate:
         self._rng = rng
         self.reason: httpx.Response | None = None
 
+    @property
+    def never_closed(self) -> bool:
+        """Whether no 429 ever closed the gate (then `wait` returns at once)."""
+        return self._until == -math.inf
+
     def close_until(self, when: float, reason: httpx.Response | None = None) -> None:
         """Hold every request until `when` (loop time); never shortens a closure."""
         if when > self._until:

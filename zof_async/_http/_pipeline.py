@@ -22,15 +22,12 @@ managers. Hooks and the attempt's log line: `_hooks`, `_logs`.
 
 from __future__ import annotations
 
-import json as jsonlib
 import logging
 import math
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
-from urllib.parse import urlencode
+from typing import TypeVar
 
 import anyio
 import httpx
@@ -44,10 +41,12 @@ from .._exceptions import (
 )
 from .._logging import logger
 from ._channel import Channel, Lease
+from ._clock import loop_time
 from ._gate import pass_gate
 from ._hooks import CallTrace
 from ._logs import log_attempt
 from ._redact import Redactor
+from ._requests import RequestBuilder
 from ._retry import (
     Failure,
     GiveUp,
@@ -58,10 +57,9 @@ from ._retry import (
     parse_retry_after,
     sleep,
 )
-from ._settings import DEFAULT_CALL, JSON, Call, Settings
+from ._settings import DEFAULT_CALL, Call, Settings
 
 T = TypeVar("T")
-Params = Mapping[str, str | int | list[str] | None]
 Consume = Callable[[httpx.Response], Awaitable[T]]
 
 
@@ -79,62 +77,12 @@ class Pipeline:
     def __init__(self, settings: Settings, channel: Channel) -> None:
         self.settings = settings
         self.channel = channel
-        self._base = str(settings.base_url).rstrip("/")
-        self._headers = settings.headers()
+        self.build = RequestBuilder(settings).build
         self._timeouts = settings.timeout.as_dict()
         bounded = [value for value in self._timeouts.values() if value is not None]
         unbounded = len(bounded) < len(self._timeouts)
         self._longest_timeout = math.inf if unbounded or not bounded else max(bounded)
         self.redactor = Redactor([settings.api_key])
-
-    def build(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Params | None = None,
-        json: Any = None,
-        idempotency_key: str | None = None,
-        accept: str = JSON,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, str] | None = None,
-    ) -> httpx.Request:
-        """Build the request once; retries resend this same object.
-
-        `path` must already be encoded (see `_paths`); the URL is assembled as
-        text and parsed once. `accept` is what the endpoint's answer needs
-        (zof-api.md, "Content negotiation"): JSON unless said otherwise. A
-        POST always carries an `Idempotency-Key` (a uuid4 unless given), the
-        same on every retry. `extra_headers` and `extra_query` are added
-        last: they override the SDK's (but `Authorization` stays the key's).
-        """
-        url = self._base + path
-        query = {
-            k: ",".join(v) if isinstance(v, list) else str(v)
-            for k, v in (params or {}).items()
-            if v is not None
-        }
-        if extra_query:
-            query.update(extra_query)
-        if query:
-            url += "?" + urlencode(query)
-        headers = self._headers
-        content = None
-        if json is not None or method == "POST" or accept != JSON or extra_headers:
-            headers = headers.copy()
-            if accept != JSON:
-                headers["Accept"] = accept
-            if json is not None:
-                content = jsonlib.dumps(json, separators=(",", ":")).encode()
-                headers["Content-Type"] = "application/json"
-            if method == "POST":
-                headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
-            for name, value in (extra_headers or {}).items():
-                if name.lower() != "authorization":
-                    headers[name] = value
-        request = httpx.Request(method, url, headers=headers, content=content)
-        request.extensions = {"timeout": self._timeouts}
-        return request
 
     async def send(self, request: httpx.Request, call: Call = DEFAULT_CALL) -> httpx.Response:
         """Send with retries; return the response with its body read.
@@ -216,7 +164,7 @@ class Pipeline:
         settings, channel, redactor = self.settings, self.channel, self.redactor
         hooks = settings.hooks if settings.hooks else None
         limit = settings.total_timeout if call.total_timeout is None else call.total_timeout
-        started = anyio.current_time()
+        started = loop_time()
         deadline = started + limit if limit is not None else math.inf
         channel.budget.record_request(started)
         retries = waits = 0
@@ -242,7 +190,7 @@ class Pipeline:
             if not body_deadline:  # the transfer's time is not the call's to spend
                 deadline += failure.consumed
             redactor.exception(failure.error)
-            now = anyio.current_time()
+            now = loop_time()
             if failure.rate_limited:
                 channel.traffic.limited(call.meter, trace.sent_at)
                 if failure.retry_after is not None:
@@ -283,10 +231,13 @@ class Pipeline:
             channel.traffic.retried(call.meter)
             if decision.delay > 0:
                 await sleep(decision.delay)
-            trace.sent_at = anyio.current_time()
+            trace.sent_at = loop_time()
 
     async def _gate(self, request: httpx.Request, deadline: float) -> Failure | None:
-        return await pass_gate(self.channel.gate, self.settings.retry, request, deadline)
+        gate = self.channel.gate
+        if gate.never_closed:  # the hot path: no clock read, no await
+            return None
+        return await pass_gate(gate, self.settings.retry, request, deadline)
 
     async def _attempt(
         self,
@@ -315,7 +266,7 @@ class Pipeline:
                 await lease.release()
                 return held
             if deadline != math.inf:
-                remaining = deadline - anyio.current_time()
+                remaining = deadline - loop_time()
                 if remaining <= 0:
                     await lease.release()
                     return Failure(_deadline_exceeded(request), retryable=True)
@@ -340,7 +291,7 @@ class Pipeline:
                 await lease.release()
                 return Failure(_deadline_exceeded(request), retryable=True)
             if response.is_success and not body_deadline:
-                consuming, consumed_from = True, anyio.current_time()
+                consuming, consumed_from = True, loop_time()
                 value = await consume(response)
         except (httpx.RequestError, OSError, EOFError) as exc:
             await lease.release()
@@ -351,7 +302,7 @@ class Pipeline:
             return Failure(
                 error,
                 retryable=is_retryable_exception(exc),
-                consumed=max(0.0, anyio.current_time() - consumed_from),
+                consumed=max(0.0, loop_time() - consumed_from),
             )
         except RuntimeError as exc:
             await lease.release()

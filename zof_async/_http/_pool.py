@@ -17,15 +17,14 @@ for one keeping 100 alive (figures vary from run to run; the ranking did not).
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from collections.abc import Callable
 
 import anyio
 import httpx
-import sniffio
 
 from .._exceptions import ClientClosedError, ConfigurationError
+from ._clock import running_loop
 from ._tls import ssl_context
 
 TransportFactory = Callable[[], httpx.AsyncBaseTransport]
@@ -158,8 +157,9 @@ _CLOSED = "the client is closed; open a new AsyncZof"
 
 def _current_runtime() -> object:
     """The running event loop (asyncio) or run (trio), as an identity to compare."""
-    if sniffio.current_async_library() == "asyncio":
-        return asyncio.get_running_loop()
+    loop = running_loop()
+    if loop is not None:
+        return loop
     import trio
 
     return trio.lowlevel.current_trio_token()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 
@@ -45,9 +46,7 @@ def _context(verify: ssl.SSLContext | str | bool, *, trust_env: bool) -> ssl.SSL
         elif trust_env and os.path.isdir(os.environ.get("SSL_CERT_DIR", "")):
             verify = os.environ["SSL_CERT_DIR"]
         else:
-            import certifi
-
-            return ssl.create_default_context(cafile=certifi.where())
+            return _certifi_context()
     if not isinstance(verify, str):
         raise ValueError(f"verify must be a bool, a path or an ssl.SSLContext, not {verify!r}")
     if os.path.isdir(verify):
@@ -55,3 +54,17 @@ def _context(verify: ssl.SSLContext | str | bool, *, trust_env: bool) -> ssl.SSL
     if os.path.isfile(verify):
         return ssl.create_default_context(cafile=verify)
     raise ValueError(f"no CA bundle file or directory at {verify!r}")
+
+
+@functools.cache
+def _certifi_context() -> ssl.SSLContext:
+    """The default context (the certifi bundle), made once per process.
+
+    Loading the bundle takes ~15 ms, as long as thousands of requests; a
+    client made per task or per worker would pay it every time. Sharing one
+    context between clients is what `ssl` allows (it is only read once made)
+    and what aiohttp does with its own default.
+    """
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())

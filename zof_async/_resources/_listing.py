@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TypeVar
 
 from .._converter import decode_page
-from .._http._pipeline import Params, Pipeline
+from .._http._pipeline import Pipeline
+from .._http._requests import Params
 from .._models import Page
 from .._streaming._background import Background
 from .._streaming._page_walk import Fetch

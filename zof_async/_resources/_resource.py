@@ -9,7 +9,8 @@ import httpx
 
 from .._converter import decode
 from .._http._exchange import Capture
-from .._http._pipeline import Params, Pipeline
+from .._http._pipeline import Pipeline
+from .._http._requests import Params
 from ._options import Resolved, resolve
 
 T = TypeVar("T")

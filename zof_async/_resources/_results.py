@@ -7,7 +7,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from contextlib import aclosing
 from typing import Any, Literal
 
-from .._converter import converter
+from .. import _converter
 from .._exceptions import APIResponseValidationError
 from .._http._pipeline import Pipeline
 from .._http._traffic import Meter
@@ -120,11 +120,16 @@ class Results(Resource):
 
         async def fetch(item: str | Result) -> tuple[Artifact, ...]:
             route = path("/results/{result_id}/artifacts", result_id=_result_id(item))
-            # Almost always one page: a Pager would cost more than the request.
+            # Almost always one page: a Pager would cost more than the request,
+            # and a page walk more than the page; further pages are walked
+            # (with every cursor check) only when the first hands a cursor on.
             fetch_page = page_fetcher(
                 pipeline, route, Artifact, params={}, limit=1000, options=resolved
             )
-            return tuple(await collect(fetch_page))
+            first = await fetch_page(None)
+            if first.next_cursor is None:
+                return first.items
+            return first.items + tuple(await collect(fetch_page, first.next_cursor))
 
         def outcome(
             item: str | Result, value: tuple[Artifact, ...] | None, error: Exception | None
@@ -236,7 +241,9 @@ async def _rows(stream: ByteStream, format: ExportFormat) -> AsyncIterator[Resul
                     f"the {format} export does not parse: {exc}", response=stream.response
                 ) from exc
             try:
-                result = converter.structure(_from_csv(row) if format == "csv" else row, Result)
+                result = _converter.converter.structure(
+                    _from_csv(row) if format == "csv" else row, Result
+                )
             except Exception as exc:
                 assert stream.response is not None
                 raise APIResponseValidationError(

@@ -25,15 +25,17 @@ import math
 import sys
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 import attrs
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .._exceptions import AuthenticationError, PermissionDeniedError, ZofError
 from .._http._traffic import Meter, Traffic
 from ._background import Background, BackgroundWork, cancel_when_dropped
+
+if TYPE_CHECKING:  # loaded with the first stream made, not on import
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import ExceptionGroup
@@ -96,6 +98,15 @@ class AdaptiveLimit:
         self._last_decrease = -math.inf
         self._changed = anyio.Event()
         self._waiting = 0
+
+    def try_acquire(self) -> bool:
+        """Take room for one more call if there is some now, without waiting."""
+        if self.in_flight >= int(self.limit):
+            return False
+        self.in_flight += 1
+        if self.in_flight > self.peak:
+            self.peak = self.in_flight
+        return True
 
     async def acquire(self) -> None:
         """Wait for room for one more call."""
@@ -218,42 +229,53 @@ class _Engine(Generic[I, R, O]):
             self._receive.close()
         self._released.set()
 
+    def _take_now(self) -> tuple[int, I] | None:
+        """The next input of a plain iterator and its index; `None` at the end."""
+        try:
+            item = next(self._source)  # type: ignore[arg-type]
+        except StopIteration:
+            return None
+        index = self._next_index
+        self._next_index += 1
+        return index, item
+
     async def _take(self) -> tuple[int, I] | None:
-        """The next input and its index; `None` when the inputs are exhausted."""
+        """The next input of an async iterator and its index; `None` at the end."""
         source = self._source
-        if isinstance(source, Iterator):
+        assert source is not None and not isinstance(source, Iterator)
+        async with self._pull_lock:  # an async iterator serves one caller at a time
             try:
-                item = next(source)
-            except StopIteration:
+                item = await anext(source)
+            except StopAsyncIteration:
                 return None
-        else:
-            assert source is not None
-            async with self._pull_lock:  # an async iterator serves one caller at a time
-                try:
-                    item = await anext(source)
-                except StopAsyncIteration:
-                    return None
         index = self._next_index
         self._next_index += 1
         return index, item
 
     async def _worker(self) -> None:
-        assert self._send is not None
+        send = self._send
+        assert send is not None
+        limit, counts, ordered = self.limit, self.counts, self._ordered
+        plain = isinstance(self._source, Iterator)  # no lock, no checkpoint to pull
         try:
-            while (taken := await self._take()) is not None:
+            while (taken := self._take_now() if plain else await self._take()) is not None:
                 index, item = taken
-                if self._ordered:
-                    while index >= self._next_out + 2 * self.limit.cap:
+                if ordered:
+                    while index >= self._next_out + 2 * limit.cap:
                         await self._flushed.wait()
-                await self.limit.acquire()
-                self.counts["started"] += 1
+                if not limit.try_acquire():
+                    await limit.acquire()
+                counts["started"] += 1
                 result = await self._call(item)
                 if result is None:
                     return
-                if self._ordered:
+                if ordered:
                     await self._emit_in_order(index, result)
                 else:
-                    await self._emit(result)
+                    try:  # wait (a checkpoint) only when the buffer is full
+                        send.send_nowait(result)
+                    except anyio.WouldBlock:
+                        await send.send(result)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             self._stop.cancel()  # the caller stopped listening
 

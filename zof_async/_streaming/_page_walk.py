@@ -10,13 +10,15 @@ from __future__ import annotations
 import hashlib
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .._exceptions import PaginationError
 from .._models import Page
+
+if TYPE_CHECKING:  # loaded with the first stream made, not on import
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 T = TypeVar("T")
 Fetch = Callable[[str | None], Awaitable[Page[T]]]

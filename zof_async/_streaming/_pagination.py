@@ -322,9 +322,13 @@ class _Pages(Generic[T]):
         await self._pager.__aexit__(exc_type, exc, tb)
 
 
-async def collect(fetch: Fetch[T]) -> list[T]:
-    """Every item of a listing, without a pager (for short listings fetched by the thousand)."""
-    walk, items = PageWalk(fetch, None), list[T]()
+async def collect(fetch: Fetch[T], cursor: str | None = None) -> list[T]:
+    """Every item of a listing from `cursor` on, without a pager (for short listings).
+
+    `cursor` is where a walk already under way goes on (the `next_cursor` of
+    its first page): it counts as seen, as it would in that walk.
+    """
+    walk, items = PageWalk(fetch, cursor), list[T]()
     while (step := await walk.next()) is not None:
         items.extend(step[1].items)
     return items

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, Union
 
-from .._converter import converter
+from .. import _converter
 from .._exceptions import WebhookVerificationError
 from ._events import WebhookEvent
 
@@ -171,7 +171,7 @@ def parse(payload: bytes | str) -> WebhookEvent:
     except (ValueError, UnicodeDecodeError):
         raise WebhookVerificationError("the body is not JSON", reason="invalid_payload") from None
     try:
-        event: WebhookEvent = converter.structure(document, WebhookEvent)
+        event: WebhookEvent = _converter.converter.structure(document, WebhookEvent)
     except Exception as exc:
         raise WebhookVerificationError(
             f"the body is not a valid event: {_why(exc)}", reason="invalid_payload"

@@ -1,0 +1,22 @@
+"""`import zof_async` loads only what building a client needs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+DEFERRED = ["cattrs", "asyncio", "anyio.streams.memory", "aiohttp", "pyarrow", "uvicorn"]
+
+
+def test_import_defers_what_a_first_request_or_an_extra_loads() -> None:
+    """cattrs, asyncio, memory streams and the extras load on first use, not on import."""
+    code = f"import json, sys, zof_async; print(json.dumps([m for m in {DEFERRED!r} if m in sys.modules]))"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert json.loads(out.stdout) == []

@@ -1,0 +1,31 @@
+"""The running event loop and its clock, found on the hot path without asking which library runs.
+
+`anyio.current_time()` finds the running library (sniffio) on every call
+before it reads the clock; the pipeline reads it at least twice a request.
+asyncio is looked up rather than imported: a program running on it has it
+loaded already, and `import zof_async` should not load it for one on trio.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import anyio
+
+
+def running_loop() -> Any:
+    """The running asyncio event loop, or `None` (none running: trio, or no loop)."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return None
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def loop_time() -> float:
+    """`anyio.current_time()`: on asyncio its loop's `time()`, read directly, else anyio's."""
+    loop = running_loop()
+    return anyio.current_time() if loop is None else float(loop.time())
