@@ -25,7 +25,7 @@ from ._resources._artifacts import Artifacts
 from ._resources._results import Results
 from ._resources._runs import Runs
 from ._streaming._background import Background
-from ._streaming._fanout import FanOut, Outcome
+from ._streaming._fanout import Engine, FanOut, Outcome
 from ._streaming._waiting import PollRate
 from ._webhooks._verify import ENV_SECRET, Secret, Webhooks
 
@@ -303,15 +303,15 @@ class AsyncZof:
         count every request of the client while it runs (`fn` may send
         anything), and any 429 among them lowers its concurrency.
         """
-        return FanOut(
+        engine = Engine(
             fn,
             inputs,
             concurrency=self.max_connections if concurrency is None else concurrency,
             ordered=ordered,
-            background=self._background,
             outcome=Outcome,
             traffic=self._pipeline.channel.traffic,
         )
+        return FanOut(engine, background=self._background)
 
     async def __aenter__(self) -> AsyncZof:
         if self._owns_pool:

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from ._settings import JSON, Settings
+from ._settings import DEFAULT_CALL, JSON, Call, Settings
 from ._urls import UrlBuilder, bodiless_request
 
 Params = Mapping[str, str | int | list[str] | None]
@@ -36,8 +36,7 @@ class RequestBuilder:
         json: Any = None,
         idempotency_key: str | None = None,
         accept: str = JSON,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, str] | None = None,
+        call: Call = DEFAULT_CALL,
     ) -> httpx.Request:
         """Build the request once; retries resend this same object.
 
@@ -46,9 +45,10 @@ class RequestBuilder:
         endpoint's answer needs (zof-api.md, "Content negotiation"): JSON
         unless said otherwise. A POST always carries an `Idempotency-Key` (a
         uuid4 unless given), the same on every retry. `extra_headers` and
-        `extra_query` are added last: they override the SDK's (but
+        `extra_query` (the call's) are added last: they override the SDK's (but
         `Authorization` stays the key's).
         """
+        extra_headers, extra_query = call.extra_headers, call.extra_query
         query = {
             k: ",".join(v) if isinstance(v, list) else str(v)
             for k, v in (params or {}).items()

@@ -8,6 +8,7 @@ the options of one call (`timeout=`, `max_retries=`, `extra_headers=`,
 from __future__ import annotations
 
 import platform
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import attrs
@@ -73,12 +74,16 @@ class Call:
         max_retries: Retries of this call (`None`: the client's policy).
         meter: Where this call's attempts are counted too (a fan-out's).
         capture: Where the successful answer is recorded (`with_raw_response`).
+        extra_headers: Headers added to the SDK's (never `Authorization`).
+        extra_query: Query parameters added to (or replacing) the SDK's.
     """
 
     total_timeout: float | None = None
     max_retries: int | None = None
     meter: Meter | None = None
     capture: Capture | None = None
+    extra_headers: Mapping[str, str] | None = None
+    extra_query: Mapping[str, str] | None = None
 
 
 DEFAULT_CALL = Call()

@@ -54,11 +54,11 @@ class Artifacts(Resource):
         The content is fetched from `/artifacts/{id}/content` under the
         client's own base URL, so the API key is never sent elsewhere.
         """
-        resolved = self._resolve(options)
+        call = self._resolve(options)
         artifact_id = artifact.id if isinstance(artifact, Artifact) else artifact
         expected = artifact.size_bytes if isinstance(artifact, Artifact) else None
         route = path("/artifacts/{artifact_id}/content", artifact_id=artifact_id)
-        request = self._build("GET", route, resolved, accept="*/*")
+        request = self._pipeline.build("GET", route, call=call, accept="*/*")
 
         async def save(response: httpx.Response) -> int:
             def check(size: int) -> None:
@@ -77,7 +77,7 @@ class Artifacts(Resource):
 
         try:
             await anyio.Path(destination).parent.mkdir(parents=True, exist_ok=True)
-            return await self._pipeline.consume(request, save, resolved.call, body_deadline=False)
+            return await self._pipeline.consume(request, save, call, body_deadline=False)
         except APIResponseValidationError as exc:
             raise self._pipeline.redactor.exception(exc) from None
         except OSError as exc:

@@ -7,12 +7,13 @@ from typing import TypeVar
 from .._converter import decode_page
 from .._http._pipeline import Pipeline
 from .._http._requests import Params
+from .._http._settings import Call
 from .._models import Page
 from .._streaming._background import Background
 from .._streaming._page_walk import Fetch
 from .._streaming._pagination import Pager, decode_checkpoint
 from . import _arguments as arguments
-from ._options import ListingOptions, Resolved, resolve
+from ._options import ListingOptions, resolve
 
 T = TypeVar("T")
 
@@ -35,7 +36,7 @@ def listing(
     """
     walk = {key: options[key] for key in _WALK_KEYS if key in options}  # type: ignore[literal-required]
     per_call = {key: value for key, value in options.items() if key not in _WALK_KEYS}
-    resolved = resolve(per_call)
+    call = resolve(per_call)
     limit = arguments.page_size(walk.get("page_size", 100))
     cursor = walk.get("cursor")
     offset = walk.get("offset", 0)
@@ -48,7 +49,7 @@ def listing(
     if cursor is not None and (not isinstance(cursor, str) or not cursor):
         raise ValueError("cursor must be a non-empty string (a next_cursor of this listing)")
     return Pager(
-        page_fetcher(pipeline, path, model, params=params, limit=limit, options=resolved),
+        page_fetcher(pipeline, path, model, params=params, limit=limit, options=call),
         background=background,
         prefetch=walk.get("prefetch"),
         cursor=cursor,
@@ -65,7 +66,7 @@ def page_fetcher(
     *,
     params: Params,
     limit: int,
-    options: Resolved,
+    options: Call,
 ) -> Fetch[T]:
     """Fetches one page of `GET path` (with `params`) at a cursor, as `model`s."""
 
@@ -74,9 +75,8 @@ def page_fetcher(
             "GET",
             path,
             params={**params, "limit": limit, "cursor": cursor},
-            extra_headers=options.extra_headers,
-            extra_query=options.extra_query,
+            call=options,
         )
-        return decode_page(await pipeline.send(request, options.call), model)
+        return decode_page(await pipeline.send(request, options), model)
 
     return fetch

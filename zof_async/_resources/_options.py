@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypedDict
 
-import attrs
-
 from .._http._exchange import Capture
 from .._http._settings import Call
 from .._http._traffic import Meter
@@ -93,15 +91,6 @@ class ResultFilters(TypedDict, total=False):
     created_before: datetime | str | None
 
 
-@attrs.frozen
-class Resolved:
-    """Per-call options, checked: what the pipeline's `build` and `Call` take."""
-
-    call: Call
-    extra_headers: Mapping[str, str] | None
-    extra_query: Mapping[str, str] | None
-
-
 _REQUEST_KEYS = frozenset(RequestOptions.__annotations__) | frozenset(CallOptions.__annotations__)
 
 
@@ -111,8 +100,8 @@ def resolve(
     timeout: float | None = None,
     meter: Meter | None = None,
     capture: Capture | None = None,
-) -> Resolved:
-    """Check `options` (a method's `**options`) and turn them into a `Resolved`.
+) -> Call:
+    """Check `options` (a method's `**options`) and turn them into the call's `Call`.
 
     Raises:
         TypeError: For an option no method takes (a typo), or a wrong type.
@@ -135,8 +124,14 @@ def resolve(
             and all(isinstance(k, str) and isinstance(v, str) for k, v in given.items())
         ):
             raise TypeError(f"{name} must be a mapping of strings to strings")
-    call = Call(total_timeout=limit, max_retries=retries, meter=meter, capture=capture)
-    return Resolved(call, headers, query)
+    return Call(
+        total_timeout=limit,
+        max_retries=retries,
+        meter=meter,
+        capture=capture,
+        extra_headers=headers,
+        extra_query=query,
+    )
 
 
 def result_filters(filters: ResultFilters) -> dict[str, Any]:

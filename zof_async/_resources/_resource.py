@@ -1,4 +1,4 @@
-"""What every resource does per call: build one request, send it, decode the answer."""
+"""What every resource does per call: check its options, send one request, decode the answer."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import httpx
 from .._converter import decode
 from .._http._exchange import Capture
 from .._http._pipeline import Pipeline
-from .._http._requests import Params
-from ._options import Resolved, resolve
+from .._http._settings import Call
+from ._options import resolve
 
 T = TypeVar("T")
 
@@ -29,32 +29,10 @@ class Resource:
     def __init__(self, pipeline: Pipeline) -> None:
         self._pipeline = pipeline
 
-    def _resolve(self, options: Mapping[str, Any], **kwargs: Any) -> Resolved:
+    def _resolve(self, options: Mapping[str, Any], **kwargs: Any) -> Call:
         """The call's options checked (`resolve`), recorded where this copy captures."""
         return resolve(options, capture=self._capture, **kwargs)
 
-    def _build(
-        self,
-        method: str,
-        path: str,
-        options: Resolved,
-        *,
-        params: Params | None = None,
-        json: Any = None,
-        idempotency_key: str | None = None,
-        accept: str = "application/json",
-    ) -> httpx.Request:
-        return self._pipeline.build(
-            method,
-            path,
-            params=params,
-            json=json,
-            idempotency_key=idempotency_key,
-            accept=accept,
-            extra_headers=options.extra_headers,
-            extra_query=options.extra_query,
-        )
-
-    async def _fetch(self, model: type[T], request: httpx.Request, options: Resolved) -> T:
+    async def _fetch(self, model: type[T], request: httpx.Request, call: Call) -> T:
         """Send `request` with the call's options; the answer as a `model`."""
-        return decode(await self._pipeline.send(request, options.call), model)
+        return decode(await self._pipeline.send(request, call), model)

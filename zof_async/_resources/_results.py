@@ -14,7 +14,7 @@ from .._http._traffic import Meter
 from .._models import Artifact, ArtifactBatch, Result
 from .._streaming._background import Background
 from .._streaming._export_formats import csv_records, json_array_items
-from .._streaming._fanout import FanOut
+from .._streaming._fanout import Engine, FanOut
 from .._streaming._pagination import Pager, collect
 from .._streaming._streams import ByteStream, write_atomically
 from . import _arguments as arguments
@@ -61,9 +61,9 @@ class Results(Resource):
 
     async def get(self, result_id: str, **options: Unpack[RequestOptions]) -> Result:
         """Fetch one result (`GET /results/{id}`)."""
-        resolved = self._resolve(options)
+        call = self._resolve(options)
         route = path("/results/{result_id}", result_id=result_id)
-        return await self._fetch(Result, self._build("GET", route, resolved), resolved)
+        return await self._fetch(Result, self._pipeline.build("GET", route, call=call), call)
 
     def list(self, **kwargs: Unpack[ListArgs]) -> Pager[Result]:
         """Iterate results, newest first (`GET /results`); see `Pager`.
@@ -116,7 +116,7 @@ class Results(Resource):
         """
         pipeline = self._pipeline
         meter = Meter()
-        resolved = self._resolve(options, meter=meter)
+        call = self._resolve(options, meter=meter)
 
         async def fetch(item: str | Result) -> tuple[Artifact, ...]:
             route = path("/results/{result_id}/artifacts", result_id=_result_id(item))
@@ -124,7 +124,7 @@ class Results(Resource):
             # and a page walk more than the page; further pages are walked
             # (with every cursor check) only when the first hands a cursor on.
             fetch_page = page_fetcher(
-                pipeline, route, Artifact, params={}, limit=1000, options=resolved
+                pipeline, route, Artifact, params={}, limit=1000, options=call
             )
             first = await fetch_page(None)
             if first.next_cursor is None:
@@ -136,17 +136,17 @@ class Results(Resource):
         ) -> ArtifactBatch:
             return ArtifactBatch(result_id=_result_id(item), artifacts=value, error=error)
 
-        return FanOut(
+        engine = Engine(
             fetch,
             results,
             concurrency=pipeline.channel.pool.max_connections
             if concurrency is None
             else concurrency,
             ordered=ordered,
-            background=self._background,
             outcome=outcome,
             meter=meter,
         )
+        return FanOut(engine, background=self._background)
 
     def export(
         self,
@@ -178,17 +178,16 @@ class Results(Resource):
         if format not in ("csv", "json"):
             raise ValueError("format must be 'csv' or 'json'")
         filters, options = _split(dict(kwargs))
-        resolved = self._resolve(options)
+        call = self._resolve(options)
         body: dict[str, Any] = {"format": format}
         for name, value in result_filters(filters).items():  # type: ignore[arg-type]
             if value is not None:
                 body[name] = value
         media_type = EXPORT_TYPES[format]
-        request = self._build(
-            "POST", "/results/export", resolved, json=body,
+        request = self._pipeline.build("POST", "/results/export", call=call, json=body,
             idempotency_key=arguments.idempotency_key(idempotency_key), accept=media_type,
         )  # fmt: skip
-        return ByteStream(self._pipeline, request, resolved.call, expect=media_type)
+        return ByteStream(self._pipeline, request, call, expect=media_type)
 
     async def export_to(
         self,

@@ -73,7 +73,7 @@ class Runs(Resource):
         Raises:
             ValueError: Before any request, for arguments that cannot be valid.
         """
-        resolved = self._resolve(options)
+        call = self._resolve(options)
         body: dict[str, object] = {
             "project_id": arguments.text("project_id", project_id),
             "environment": arguments.text("environment", environment),
@@ -87,14 +87,14 @@ class Runs(Resource):
         else:
             body["test_suite_id"] = arguments.text("test_suite_id", test_suite_id)
         key = arguments.idempotency_key(idempotency_key)
-        request = self._build("POST", "/runs", resolved, json=body, idempotency_key=key)
-        return await self._fetch(Run, request, resolved)
+        request = self._pipeline.build("POST", "/runs", call=call, json=body, idempotency_key=key)
+        return await self._fetch(Run, request, call)
 
     async def get(self, run_id: str, **options: Unpack[RequestOptions]) -> Run:
         """Fetch a run with its summary and case outcomes (`GET /runs/{id}`)."""
-        resolved = self._resolve(options)
+        call = self._resolve(options)
         route = path("/runs/{run_id}", run_id=run_id)
-        return await self._fetch(Run, self._build("GET", route, resolved), resolved)
+        return await self._fetch(Run, self._pipeline.build("GET", route, call=call), call)
 
     async def cancel(
         self,
@@ -104,11 +104,11 @@ class Runs(Resource):
         **options: Unpack[RequestOptions],
     ) -> Run:
         """Cancel a queued or running run; a finished one raises `ConflictError`."""
-        resolved = self._resolve(options)
+        call = self._resolve(options)
         route = path("/runs/{run_id}/cancel", run_id=run_id)
         key = arguments.idempotency_key(idempotency_key)
-        request = self._build("POST", route, resolved, idempotency_key=key)
-        return await self._fetch(Run, request, resolved)
+        request = self._pipeline.build("POST", route, call=call, idempotency_key=key)
+        return await self._fetch(Run, request, call)
 
     def list(
         self,
@@ -162,10 +162,10 @@ class Runs(Resource):
             APIResponseValidationError: On opening, if the answer is not
                 `text/plain` (nothing else is a log).
         """
-        resolved = self._resolve(options)
+        call = self._resolve(options)
         route = path("/runs/{run_id}/logs", run_id=run_id)
-        request = self._build("GET", route, resolved, accept=LOG_TYPE)
-        return LineStream(self._pipeline, request, resolved.call, expect=LOG_TYPE)
+        request = self._pipeline.build("GET", route, call=call, accept=LOG_TYPE)
+        return LineStream(self._pipeline, request, call, expect=LOG_TYPE)
 
     def watch(
         self,
@@ -192,15 +192,15 @@ class Runs(Resource):
         """
         route = path("/runs/{run_id}", run_id=run_id)
         arguments.timeout(timeout)
-        resolved = self._resolve({"max_retries": 0, **options})
+        per_poll = self._resolve({"max_retries": 0, **options})
         pipeline = self._pipeline
         pipeline.channel.pool.ensure_open()  # before the first poll's jittered wait
 
         async def poll(remaining: float | None) -> tuple[Run, httpx.Headers] | Failure:
-            call = resolved.call
+            call = per_poll
             if remaining is not None:
                 call = attrs.evolve(call, total_timeout=remaining)
-            outcome = await pipeline.attempt(self._build("GET", route, resolved), call)
+            outcome = await pipeline.attempt(pipeline.build("GET", route, call=call), call)
             if isinstance(outcome, Failure):
                 return outcome
             return decode(outcome, Run), outcome.headers

@@ -138,7 +138,7 @@ class AdaptiveLimit:
             self._changed = anyio.Event()
 
 
-class _Engine(Generic[I, R, O]):
+class Engine(Generic[I, R, O]):
     """The running part of a fan-out: `concurrency` workers sharing the inputs.
 
     A fixed set of workers each pull the next input, call the function and
@@ -156,9 +156,21 @@ class _Engine(Generic[I, R, O]):
         concurrency: int,
         ordered: bool,
         outcome: Callable[[I, R | None, ZofError | None], O],
-        meter: Meter,
-        traffic: Traffic | None,
+        meter: Meter | None = None,
+        traffic: Traffic | None = None,
     ) -> None:
+        """The engine of a fan-out of `fn` over `inputs`; see `zof.map` for the arguments.
+
+        Requests are counted on `meter` when every call of `fn` names it (an
+        exact count, as `bulk_artifacts` does), else on all of `traffic` (the
+        client's) while the fan-out runs.
+        """
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if meter is None:
+            meter = Meter()
+        else:
+            traffic = None
         self._fn = fn
         self._inputs = inputs
         self._ordered = ordered
@@ -319,35 +331,8 @@ class _Engine(Generic[I, R, O]):
 class FanOut(BackgroundWork, Generic[I, R, O]):
     """An async iterator of outcomes, one per input, as they complete (or in order)."""
 
-    def __init__(
-        self,
-        fn: Callable[[I], Awaitable[R]],
-        inputs: Iterable[I] | AsyncIterable[I],
-        *,
-        concurrency: int,
-        ordered: bool,
-        background: Background,
-        outcome: Callable[[I, R | None, ZofError | None], O],
-        meter: Meter | None = None,
-        traffic: Traffic | None = None,
-    ) -> None:
-        """A fan-out of `fn` over `inputs`; see `zof.map` for the arguments.
-
-        Requests are counted on `meter` when every call of `fn` names it (an
-        exact count, as `bulk_artifacts` does), else on all of `traffic` (the
-        client's) while the fan-out runs.
-        """
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-        self._engine = _Engine(
-            fn,
-            inputs,
-            concurrency=concurrency,
-            ordered=ordered,
-            outcome=outcome,
-            meter=Meter() if meter is None else meter,
-            traffic=traffic if meter is None else None,
-        )
+    def __init__(self, engine: Engine[I, R, O], *, background: Background) -> None:
+        self._engine = engine
         self._receive: MemoryObjectReceiveStream[O] | None = None  # made when started
         self._init_background(background)
         self._completed = 0
