@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
+import trio.testing
 
 from tests.helpers import SMOKE
 from tests.resources.seam import Seam, client, emulator_with_runs
@@ -141,3 +143,58 @@ async def test_log_records_carry_structured_fields(caplog: pytest.LogCaptureFixt
     ]
     assert records[1].request_id == seam.request_ids[-1]  # type: ignore[attr-defined]
     assert all(r.elapsed >= 0 for r in records)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "anyio_backend", [("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})]
+)
+async def test_a_call_cancelled_in_its_backoff_still_gets_a_final_response() -> None:
+    """Cancelled between attempts: the last on_response is final, so a span can close."""
+    import anyio
+    import httpx
+
+    from tests.helpers import BASE, KEY
+    from zof_async import AsyncZof
+    from zof_async.testing import set_testing
+
+    seen: list[tuple[int, bool, str | None]] = []
+
+    def down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"error": {"code": "down", "message": "down"}})
+
+    with set_testing(False):  # a real backoff, to be cancelled in
+        async with AsyncZof(
+            api_key=KEY,
+            base_url=BASE,
+            transport=httpx.MockTransport(down),
+            on_response=lambda v: seen.append((v.attempt, v.final, v.error)),
+        ) as zof:
+            with anyio.move_on_after(0.3):
+                await zof.runs.get("run_1")
+    assert [final for _, final, _ in seen[:-1]] == [False] * (len(seen) - 1)
+    assert seen[-1][1] is True and seen[-1][2] == "Cancelled"  # trio's cancellation
+
+
+async def test_a_body_that_fails_after_a_2xx_is_reported_with_its_answer(tmp_path: Path) -> None:
+    """A download short of its size: the final view has the 200, its request id, and the error."""
+    import httpx
+
+    from tests.helpers import BASE, KEY
+    from zof_async import APIResponseValidationError, AsyncZof
+
+    seen: list[ResponseView] = []
+
+    def short(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=b"abc", headers={"x-request-id": "req_42", "content-length": "10"}
+        )
+
+    async with AsyncZof(
+        api_key=KEY, base_url=BASE, transport=httpx.MockTransport(short), on_response=seen.append
+    ) as zof:
+        with pytest.raises(APIResponseValidationError):
+            await zof.artifacts.download("art_1", tmp_path / "a.bin")
+    assert len(seen) == 1
+    view = seen[0]
+    assert (view.status, view.request_id, view.final) == (200, "req_42", True)
+    assert view.error is not None and not view.ok

@@ -100,8 +100,11 @@ class ResponseView:
 
     @property
     def ok(self) -> bool:
-        """Whether the attempt got a 2xx answer."""
-        return self.status is not None and 200 <= self.status < 300
+        """Whether the attempt got a 2xx answer and nothing went wrong after it.
+
+        An answer whose body then broke, or did not decode, is not ok.
+        """
+        return self.error is None and self.status is not None and 200 <= self.status < 300
 
 
 OnRequest = Callable[[RequestView], object]
@@ -313,7 +316,8 @@ class Hooks:
         if not self.on_response:
             return
         with anyio.move_on_after(1.0, shield=True):
-            await self.response(trace, request, redactor, response=None, error=exc, final=True)
+            answer = trace.response  # the attempt's answer, if one came (a body that broke)
+            await self.response(trace, request, redactor, response=answer, error=exc, final=True)
 
 
 H = TypeVar("H", bound=Callable[..., object])

@@ -43,7 +43,7 @@ from .._logging import logger
 from ._channel import Channel, Lease
 from ._clock import loop_time
 from ._gate import pass_gate
-from ._hooks import CallTrace
+from ._hooks import CallTrace, Hooks
 from ._logs import log_attempt
 from ._redact import Redactor
 from ._requests import RequestBuilder
@@ -161,25 +161,39 @@ class Pipeline:
 
         Calls the hooks (`_hooks`) per attempt; a success goes to any `with_raw_response`.
         """
+        hooks = self.settings.hooks if self.settings.hooks else None
+        trace = CallTrace(loop_time())
+        if hooks is None:
+            return await self._loop(request, call, consume, body_deadline, hold, trace, None)
+        try:
+            return await self._loop(request, call, consume, body_deadline, hold, trace, hooks)
+        except BaseException as exc:  # cancelled in an attempt, a backoff or a hook
+            await hooks.aborted(trace, request, self.redactor, exc)
+            raise
+
+    async def _loop(
+        self,
+        request: httpx.Request,
+        call: Call,
+        consume: Consume[T],
+        body_deadline: bool,
+        hold: list[Lease] | None,
+        trace: CallTrace,
+        hooks: Hooks | None,
+    ) -> T | Failure:
         settings, channel, redactor = self.settings, self.channel, self.redactor
-        hooks = settings.hooks if settings.hooks else None
         limit = settings.total_timeout if call.total_timeout is None else call.total_timeout
-        started = loop_time()
+        started = trace.started
         deadline = started + limit if limit is not None else math.inf
         channel.budget.record_request(started)
         retries = waits = 0
-        trace = CallTrace(started)
         while True:
             if hooks is not None:
                 await hooks.request(trace, request, redactor)
-            try:
-                result = await self._attempt(
-                    request, call, deadline, consume, body_deadline, hold, trace
-                )
-            except BaseException as exc:
-                if hooks is not None:
-                    await hooks.aborted(trace, request, redactor, exc)
-                raise
+            trace.response = None
+            result = await self._attempt(
+                request, call, deadline, consume, body_deadline, hold, trace
+            )
             if not isinstance(result, Failure):
                 if hooks is not None:
                     await hooks.succeeded(trace, request, redactor)
