@@ -57,3 +57,23 @@ async def test_no_hook_payload_log_field_or_repr_holds_the_key(
     everything = "\n".join(shown)
     assert KEY not in everything
     assert "authorization" not in everything.lower()
+
+
+async def test_a_key_passed_in_a_query_is_scrubbed_even_percent_encoded() -> None:
+    """A key with `+/=` sent in extra_query shows in no view, encoded or not."""
+    import httpx
+
+    from tests.helpers import BASE
+    from zof_async import AsyncZof, RequestView
+
+    key = "zof_key+with/odd=chars"
+    seen: list[RequestView] = []
+
+    def ok(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": [], "next_cursor": None, "has_more": False})
+
+    async with AsyncZof(
+        api_key=key, base_url=BASE, transport=httpx.MockTransport(ok), on_request=seen.append
+    ) as zof:
+        assert [r async for r in zof.runs.list(extra_query={"echo": key})] == []
+    assert seen and all("key" not in view.url and "%2B" not in view.url for view in seen)

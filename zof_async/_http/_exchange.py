@@ -47,7 +47,9 @@ class RawResponse(Generic[T]):
             not created again.
         retries_taken: Attempts before the successful one (0: the first
             attempt succeeded), so the server saw `retries_taken + 1` requests.
-        elapsed: Seconds the whole call took, retries and backoff included.
+        elapsed: Seconds the call took, retries and backoff included, until
+            its value was ready: for `export_to`, until the export's answer
+            began (its body is then written); for `download`, with the transfer.
     """
 
     parsed: T

@@ -291,6 +291,8 @@ class Pipeline:
                             for key, value in self._timeouts.items()
                         }
                     }
+                elif request.extensions["timeout"] != self._timeouts:  # shrunk by an attempt
+                    request.extensions = {"timeout": self._timeouts}
             self.channel.traffic.sent(call.meter)
             with anyio.CancelScope(deadline=deadline) as scope:
                 response = await lease.transport.handle_async_request(request)

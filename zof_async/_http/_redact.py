@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
 
 import httpx
 
@@ -45,7 +46,9 @@ class Redactor:
     __slots__ = ("_secrets",)
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+        # A secret also as it shows in a URL: percent-encoded (an id or query value).
+        forms = {form for s in secrets if s for form in (s, quote(s, safe=""), quote_plus(s))}
+        self._secrets = tuple(sorted(forms, key=len, reverse=True))
 
     def holds_secret(self, text: str) -> bool:
         """Whether `text` shows a secret or a bearer token."""
