@@ -34,7 +34,15 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_TOTAL_TIMEOUT = 120.0
 DEFAULT_MAX_CONNECTIONS = 100
 
-_UNSET: Any = object()
+
+class _Unset:
+    """The default of a `with_options` argument that keeps the client's setting."""
+
+    def __repr__(self) -> str:
+        return "<the client's>"
+
+
+_UNSET: Any = _Unset()
 I = TypeVar("I")  # noqa: E741
 R = TypeVar("R")
 

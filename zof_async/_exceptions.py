@@ -100,7 +100,7 @@ class APIResponseValidationError(ZofError):
         super().__init__(message)
         self.response = response
         self.status_code = response.status_code
-        self.request_id = response.headers.get("x-request-id")
+        self.request_id: str | None = response.headers.get("x-request-id")
 
 
 class APIStatusError(ZofError):
@@ -127,7 +127,7 @@ class APIStatusError(ZofError):
         self.code = code
         self.message = message
         self.param = param
-        self.request_id = response.headers.get("x-request-id")
+        self.request_id: str | None = response.headers.get("x-request-id")
         self.response = response
         where = describe(response.request) if response._request is not None else "request"
         super().__init__(f"{where} -> {self.status_code}: {self.detail}")

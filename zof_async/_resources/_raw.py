@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
@@ -40,5 +41,13 @@ def raw(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[RawResponse[
         recording._capture = holder
         value: T = await getattr(recording, name)(*args, **kwargs)
         return holder.result(value)
+
+    # What `help()` and `inspect.signature` show: the method's parameters, this return.
+    signature = inspect.signature(method)
+    result = signature.return_annotation
+    returned = getattr(result, "__name__", result)
+    with_metadata.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        return_annotation=f"RawResponse[{returned}]"
+    )
 
     return with_metadata

@@ -380,8 +380,9 @@ class FanOut(BackgroundWork, Generic[I, R, O]):
         self._started = True
         if not (self._own.available or self._background.available):
             raise RuntimeError(
-                "a fan-out needs a task group: use `async with AsyncZof() as zof:` "
-                "or `async with zof.map(...) as outcomes:`"
+                "a fan-out needs a task group: use `async with AsyncZof() as zof:`, or "
+                "enter the fan-out itself (`async with zof.results.bulk_artifacts(...) as "
+                "outcomes:`, `async with zof.map(...) as outcomes:`)"
             )
         self._receive = self._engine.open()
         self._start_work(self._engine.run)

@@ -261,7 +261,8 @@ class Pager(BackgroundWork, Generic[T]):
         if not has_group:
             raise RuntimeError(
                 f"prefetch={depth} needs a task group: use `async with AsyncZof() as zof:` "
-                "or `async with zof....list(...) as pager:`, or pass prefetch=0"
+                "or enter the pager (`async with zof.results.list(...) as pager:`), "
+                "or pass prefetch=0"
             )
         prefetcher = Prefetcher(self._walk, depth)
         if not self._start_work(prefetcher.run):  # pragma: no cover - checked just above

@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
 from typing import Generic, TypeVar
+
+if sys.version_info >= (3, 11):
+    from typing import Self
+else:  # pragma: no cover
+    from typing_extensions import Self
 
 import anyio
 import httpx
@@ -87,7 +93,7 @@ class _Stream(Generic[T]):
             await self.aclose()
             raise self._refusal
 
-    def __aiter__(self) -> _Stream[T]:
+    def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> T:
@@ -119,7 +125,7 @@ class _Stream(Generic[T]):
                 if stack is not None:
                     await stack.aclose()
 
-    async def __aenter__(self) -> _Stream[T]:
+    async def __aenter__(self) -> Self:
         await self.open()
         return self
 
