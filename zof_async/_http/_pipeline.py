@@ -77,8 +77,9 @@ class Pipeline:
     def __init__(self, settings: Settings, channel: Channel) -> None:
         self.settings = settings
         self.channel = channel
-        self.build = RequestBuilder(settings).build
-        self._timeouts = settings.timeout.as_dict()
+        requests = RequestBuilder(settings)
+        self.build = requests.build
+        self._timeouts = requests.timeouts  # the very dict each built request carries
         bounded = [value for value in self._timeouts.values() if value is not None]
         unbounded = len(bounded) < len(self._timeouts)
         self._longest_timeout = math.inf if unbounded or not bounded else max(bounded)
@@ -291,7 +292,7 @@ class Pipeline:
                             for key, value in self._timeouts.items()
                         }
                     }
-                elif request.extensions["timeout"] != self._timeouts:  # shrunk by an attempt
+                elif request.extensions["timeout"] is not self._timeouts:  # shrunk by an attempt
                     request.extensions = {"timeout": self._timeouts}
             self.channel.traffic.sent(call.meter)
             with anyio.CancelScope(deadline=deadline) as scope:

@@ -25,7 +25,8 @@ class RequestBuilder:
         self._headers = settings.headers()
         # What httpx sends for a bodiless request: `Host` first, then ours.
         self._host_headers = httpx.Headers([(b"Host", self._urls.netloc), *self._headers.raw])
-        self._timeouts = settings.timeout.as_dict()
+        self.timeouts = settings.timeout.as_dict()
+        """Every request's per-attempt timeouts (httpx's `timeout` extension)."""
 
     def build(
         self,
@@ -81,5 +82,5 @@ class RequestBuilder:
             request = bodiless_request(method, url, headers)
         else:
             request = httpx.Request(method, url, headers=headers, content=content)
-        request.extensions = {"timeout": self._timeouts}
+        request.extensions = {"timeout": self.timeouts}
         return request
