@@ -91,7 +91,7 @@ class ResultFilters(TypedDict, total=False):
     created_before: datetime | str | None
 
 
-_REQUEST_KEYS = frozenset(RequestOptions.__annotations__) | frozenset(CallOptions.__annotations__)
+_REQUEST_KEYS = frozenset(RequestOptions.__annotations__)  # CallOptions' keys included
 
 
 def resolve(
