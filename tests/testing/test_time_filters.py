@@ -115,3 +115,19 @@ async def test_the_sdk_sends_bounds_exactly(ticks: Emulator) -> None:
             r.id async for r in zof.results.list(created_after=T0 + timedelta(seconds=6 * STEP))
         ]
         assert listed[0] in aware and len(aware) == 6
+
+
+async def test_every_served_created_at_is_the_instant_the_filters_compare() -> None:
+    """At float clock times, each item's served created_at is its bound: after includes, before excludes."""
+    clock = ManualClock(T0)
+    emulator = Emulator(data="minimal", clock=clock)
+    for _ in range(40):
+        clock.advance(0.8738835)  # float instants whose microseconds round either way
+        emulator.add_run("proj_abc123")
+    async with emulator.client() as http:
+        page = (await http.get("/runs", params={"limit": 1000})).json()
+        assert len(page["data"]) == 40
+        for run in page["data"]:
+            at = run["created_at"]
+            assert run["id"] in await ids(http, "/runs", created_after=at), at
+            assert run["id"] not in await ids(http, "/runs", created_before=at), at
