@@ -61,3 +61,16 @@ def test_type_hints_and_subclasses_of_renamed_classes_still_resolve() -> None:
 
     mine = converter.structure(run_data(), LabelledRun)
     assert mine.label == "mine" and mine.id == converter.structure(run_data(), zof_async.Run).id
+
+
+def test_listings_name_their_filters_in_their_signatures() -> None:
+    """help() and IDEs show each listing's filters as keyword-only parameters, not a **kwargs."""
+    zof = zof_async.AsyncZof(api_key="zof_test_signature")
+    for method, filters in (
+        (zof.runs.list, ["project_id", "status", "created_after", "created_before"]),
+        (zof.results.list, ["run_id", "status", "created_after", "created_before"]),
+    ):
+        params = inspect.signature(method).parameters
+        named = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        assert named == filters, method
+        assert params[filters[0]].default is None

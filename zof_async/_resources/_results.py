@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from contextlib import aclosing
+from datetime import datetime
 from typing import Any, Literal
 
 from .. import _converter
@@ -30,10 +31,6 @@ EXPORT_TYPES: dict[str, str] = {"csv": "text/csv", "json": "application/json"}
 
 class ExportArgs(ResultFilters, RequestOptions, total=False):
     """The result filters and the per-call options, as one `**kwargs` type."""
-
-
-class ListArgs(ResultFilters, ListingOptions, total=False):
-    """The result filters and the listing options, as one `**kwargs` type."""
 
 
 def _split(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -65,17 +62,31 @@ class Results(Resource):
         route = path("/results/{result_id}", result_id=result_id)
         return await self._fetch(Result, self._pipeline.build("GET", route, call=call), call)
 
-    def list(self, **kwargs: Unpack[ListArgs]) -> Pager[Result]:
-        """Iterate results, newest first (`GET /results`); see `Pager`.
+    def list(
+        self,
+        *,
+        run_id: str | None = None,
+        status: arguments.Statuses = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        **options: Unpack[ListingOptions],
+    ) -> Pager[Result]:
+        """Iterate results, newest first (`GET /results`); see `Pager` and `ListingOptions`.
 
         Args:
-            **kwargs: `ResultFilters`, `ListingOptions` (page size, prefetch,
-                where to resume) and per-call `RequestOptions` for every page.
+            run_id: Only results of this run.
+            status: Only results in this status, or any of these statuses.
+            created_after: Only results created at or after this instant.
+            created_before: Only results created before this instant.
+            **options: `ListingOptions` (page size, prefetch, where to resume)
+                and per-call `RequestOptions`, applied to every page.
         """
-        filters, options = _split(dict(kwargs))
+        filters = ResultFilters(
+            run_id=run_id, status=status, created_after=created_after, created_before=created_before
+        )
         return listing(
             self._pipeline, self._background, "/results", Result,
-            params=result_filters(filters), options=options,  # type: ignore[arg-type]
+            params=result_filters(filters), options=options,
         )  # fmt: skip
 
     def artifacts(self, result_id: str, **options: Unpack[ListingOptions]) -> Pager[Artifact]:
