@@ -413,6 +413,33 @@ async def test_checkpoint_resumes_exactly_while_new_results_push_the_first_page(
     assert first + rest_again == before
 
 
+@pytest.mark.parametrize("page_size", [8, 1000])
+async def test_a_checkpoint_after_the_last_item_resumes_to_nothing(
+    busy: Emulator, zof: AsyncZof, page_size: int
+) -> None:
+    """Saving a checkpoint after every item works on the last one; it resumes to nothing."""
+    everything = [r.id async for r in zof.results.list(page_size=page_size)]
+    pager = zof.results.list(page_size=page_size)
+    seen: list[str] = []
+    checkpoints: list[str] = []
+    async for result in pager:
+        seen.append(result.id)
+        checkpoints.append(pager.checkpoint)  # the crash-safe loop's pattern
+    assert seen == everything and pager.exhausted
+    checkpoints.append(pager.checkpoint)
+    busy.script_next_run(RunScript(queue_seconds=0, duration_seconds=1))
+    await zof.runs.create(
+        project_id="proj_abc", environment="staging", test_suite_id="suite_pr_smoke"
+    )
+    busy.advance(5)  # newer results: a finished listing stays finished
+    for checkpoint in checkpoints[-2:]:
+        done = zof.results.list(page_size=page_size, resume=checkpoint)
+        assert [r.id async for r in done] == [] and done.exhausted
+        assert [r.id async for r in zof.results.list(resume=done.checkpoint)] == []
+    before_last = zof.results.list(page_size=page_size, resume=checkpoints[-3])
+    assert [r.id async for r in before_last] == everything[-1:]
+
+
 async def test_next_page_hands_out_whole_pages_and_moves_the_checkpoint(
     router: respx.MockRouter,
 ) -> None:

@@ -42,10 +42,11 @@ def listing(
     offset = walk.get("offset", 0)
     resume = walk.get("resume")
     after = None
+    finished = False
     if resume is not None:
         if cursor is not None or offset:
             raise ValueError("give resume= or cursor=/offset=, not both")
-        cursor, offset, after = decode_checkpoint(resume)
+        cursor, offset, after, finished = decode_checkpoint(resume)
     if cursor is not None and (not isinstance(cursor, str) or not cursor):
         raise ValueError("cursor must be a non-empty string (a next_cursor of this listing)")
     return Pager(
@@ -55,6 +56,7 @@ def listing(
         cursor=cursor,
         offset=offset,
         after=after,
+        finished=finished,
         model=model,
     )
 

@@ -67,6 +67,7 @@ class Pager(BackgroundWork, Generic[T]):
         cursor: str | None = None,
         offset: int = 0,
         after: str | None = None,
+        finished: bool = False,
         model: type[Any] | None = None,
     ) -> None:
         if prefetch is not None and (
@@ -84,7 +85,7 @@ class Pager(BackgroundWork, Generic[T]):
         self._page: Page[T] | None = None
         self.last_request_id: str | None = None
         self._walk = PageWalk(fetch, cursor)  # shared by the prefetch task, one at a time
-        self._exhausted = False
+        self._exhausted = finished  # resumed from a finished listing's checkpoint
         self._closed = False
         # The last item handed out; a resumed pager starts at its checkpoint's.
         self._last_id: str | None = after
@@ -171,11 +172,14 @@ class Pager(BackgroundWork, Generic[T]):
 
         Continues with exactly the next item, neither re-reading nor skipping
         any item that existed when this pager started, even on the first page,
-        which items created since push down.
+        which items created since push down. Taken after the last item, it
+        resumes to an empty listing: items created since are newer than
+        where the listing ended.
         """
+        state: list[Any]
         if self._exhausted:
-            raise ValueError("the listing is exhausted: there is nothing to resume")
-        if self._seek_by_anchor:  # still looking for the last item: the same checkpoint
+            state = [None, 0, None, True]
+        elif self._seek_by_anchor:  # still looking for the last item: the same checkpoint
             state = [None, self._resume_offset, self._after]
         else:
             state = [
@@ -335,13 +339,16 @@ async def collect(fetch: Fetch[T], cursor: str | None = None) -> list[T]:
     return items
 
 
-def decode_checkpoint(checkpoint: str) -> tuple[str | None, int, str | None]:
+def decode_checkpoint(checkpoint: str) -> tuple[str | None, int, str | None, bool]:
+    """`(cursor, offset, after, finished)` out of a `Pager.checkpoint`."""
     try:
-        cursor, offset, after = json.loads(base64.urlsafe_b64decode(checkpoint.encode()))
+        cursor, offset, after, *end = json.loads(base64.urlsafe_b64decode(checkpoint.encode()))
     except (ValueError, TypeError, binascii.Error):
         raise ValueError("resume= must be a Pager.checkpoint of this listing") from None
+    if end not in ([], [True]):
+        raise ValueError("resume= must be a Pager.checkpoint of this listing")
     if not (cursor is None or isinstance(cursor, str)) or not isinstance(offset, int) or offset < 0:
         raise ValueError("resume= must be a Pager.checkpoint of this listing")
     if not (after is None or isinstance(after, str)):
         raise ValueError("resume= must be a Pager.checkpoint of this listing")
-    return cursor, offset, after
+    return cursor, offset, after, bool(end)
