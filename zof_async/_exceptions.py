@@ -28,6 +28,7 @@ raises and from the chain of exceptions behind it (`_redact`).
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -57,7 +58,16 @@ __all__ = [
 
 
 class ZofError(Exception):
-    """Base class of every error raised by zof-async."""
+    """Base class of every error raised by zof-async.
+
+    Errors pickle (for multiprocessing, Ray tasks, caches) with their text,
+    fields and notes; a request they carry is pickled without its
+    `Authorization` header, so the bytes never hold the key.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {name: _keyless(value) for name, value in vars(self).items()}
+        return (_rebuild, (type(self), self.args, state))
 
 
 class ConfigurationError(ZofError, ValueError):
@@ -216,6 +226,30 @@ class WebhookVerificationError(ZofError):
     def __init__(self, message: str, *, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+def _rebuild(cls: type[ZofError], args: tuple[Any, ...], state: dict[str, Any]) -> ZofError:
+    """An unpickled error: its class, its args and its fields, without calling `__init__`."""
+    error = cls.__new__(cls, *args)
+    error.args = args  # OSError's __new__ (WaitTimeoutError is a TimeoutError) drops them
+    error.__dict__.update(state)
+    return error
+
+
+def _keyless(value: Any) -> Any:
+    """A copy of a request, or of a response's request, without `Authorization`."""
+    if isinstance(value, httpx.Request):
+        request = copy.copy(value)  # without its stream and extensions, as httpx pickles
+        request.headers = httpx.Headers(
+            [(k, v) for k, v in value.headers.raw if k.lower() != b"authorization"]
+        )
+        return request
+    if isinstance(value, httpx.Response):
+        response = copy.copy(value)
+        if value._request is not None:
+            response.request = _keyless(value._request)
+        return response
+    return value
 
 
 def describe(request: httpx.Request) -> str:
