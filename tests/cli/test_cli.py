@@ -298,3 +298,21 @@ def test_request_ids_in_json_and_on_verbose(
     assert zof("--verbose", "runs", "get", first["id"]) == 0
     err = capsys.readouterr().err
     assert re.search(r"GET \S+/runs/run_\w+ -> 200 \[request_id: req_\w+\] attempt 1", err)
+
+
+@pytest.mark.parametrize(
+    ("group", "says"),
+    [
+        ("runs", "start, inspect and wait for runs"),
+        ("results", "list, export and fetch artifacts of results"),
+        ("webhooks", "receive and check webhooks in development"),
+    ],
+)
+def test_each_command_group_says_what_it_is_for(
+    group: str, says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`zof <group> --help` opens with what the group does, as `zof --help` lists it."""
+    with pytest.raises(SystemExit) as done:
+        zof(group, "--help")
+    assert done.value.code == 0
+    assert capsys.readouterr().out.split("\n\n")[1].strip() == says

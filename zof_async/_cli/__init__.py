@@ -87,6 +87,14 @@ def add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> No
     )
 
 
+def _group(
+    groups: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """A command group whose `--help` opens with what it is for."""
+    parser = groups.add_parser(name, help=help, description=help)
+    return parser.add_subparsers(dest="command", required=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -123,9 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    runs = groups.add_parser("runs", help="start, inspect and wait for runs").add_subparsers(
-        dest="command", required=True
-    )
+    runs = _group(groups, "runs", "start, inspect and wait for runs")
     p = command(runs, "start", "runs.start", "start a run (and with --wait, gate on its outcome)",
                 "zof runs start --project proj_abc --environment staging --suite suite_pr_smoke --wait")  # fmt: skip
     p.add_argument("--project", required=True)
@@ -162,9 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--follow", action="store_true", help="keep printing until the run finishes")
     p.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)
 
-    results = groups.add_parser(
-        "results", help="list, export and fetch artifacts of results"
-    ).add_subparsers(dest="command", required=True)
+    results = _group(groups, "results", "list, export and fetch artifacts of results")
     p = command(
         results,
         "list",

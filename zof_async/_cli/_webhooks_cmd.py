@@ -34,7 +34,9 @@ HOST = "127.0.0.1"
 def register(groups: Any, formatter: type[argparse.HelpFormatter]) -> None:
     """Add `webhooks listen` to the `zof` parser."""
     webhooks = groups.add_parser(
-        "webhooks", help="receive and check webhooks in development"
+        "webhooks",
+        help="receive and check webhooks in development",
+        description="receive and check webhooks in development",
     ).add_subparsers(dest="command", required=True)
     p = webhooks.add_parser(
         "listen",
