@@ -300,6 +300,23 @@ def test_request_ids_in_json_and_on_verbose(
     assert re.search(r"GET \S+/runs/run_\w+ -> 200 \[request_id: req_\w+\] attempt 1", err)
 
 
+def test_start_and_wait_in_json_carries_the_create_request_id(
+    served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`runs start --wait --json` ends with the run plus the create's request id and replay flag."""
+    emulator, _ = served
+    emulator.script_next_run(RunScript(queue_seconds=0, duration_seconds=0.2))
+    assert zof("--json", "--verbose", "runs", "start", *SMOKE, "--wait", "--timeout", "30s") == 0
+    captured = capsys.readouterr()
+    last = json.loads(captured.out.splitlines()[-1])
+    sent = [json.loads(line)["request"] for line in captured.err.splitlines()]
+    created = [r["request_id"] for r in sent if r["method"] == "POST" and r["status"] == 201]
+    assert len(created) == 1 and len(sent) > 1  # the create, then the polls
+    assert last["status"] == "passed"
+    assert last["request_id"] == created[0]
+    assert last["idempotent_replayed"] is False
+
+
 @pytest.mark.parametrize(
     ("group", "says"),
     [

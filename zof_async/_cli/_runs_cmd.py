@@ -80,11 +80,12 @@ async def start(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
         out.note(f"{run.id} was started before with this idempotency key: {run.url}")
     else:
         out.note(f"started {run.id}: {run.url}")
+    created = {"request_id": raw.request_id, "idempotent_replayed": raw.idempotent_replayed}
     if not args.wait:
-        show(run, out, request_id=raw.request_id, idempotent_replayed=raw.idempotent_replayed)
+        show(run, out, **created)
         return Exit.OK
     out.on_interrupt = _interrupt_note(run.id, run.url)
-    return await _wait(zof, run.id, args.timeout, out)
+    return await _wait(zof, run.id, args.timeout, out, **created)
 
 
 async def wait(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
@@ -92,17 +93,20 @@ async def wait(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
     return await _wait(zof, args.run, args.timeout, out)
 
 
-async def _wait(zof: AsyncZof, run_id: str, timeout: float | None, out: Output) -> Exit:
+async def _wait(
+    zof: AsyncZof, run_id: str, timeout: float | None, out: Output, **metadata: object
+) -> Exit:
+    """Wait for the run and show where it ended, with `metadata` (the create's request id)."""
     try:
         run = await follow(zof, run_id, timeout, out)
     except WaitTimeoutError as exc:
         out.on_interrupt = None
         out.error(exc)
         if exc.run is not None:
-            show(exc.run, out)
+            show(exc.run, out, **metadata)
         return Exit.TIMEOUT
     out.on_interrupt = None
-    show(run, out)
+    show(run, out, **metadata)
     return RUN_EXIT.get(run.status.value, Exit.ERROR)
 
 
