@@ -96,5 +96,5 @@ def bodiless_request(method: str, url: httpx.URL, headers: httpx.Headers) -> htt
     POST, PUT and PATCH, which must not come here.
     """
     request = httpx.Request(method, url, headers=headers, stream=_EMPTY)
-    request.read()
+    request._content = b""  # what `request.read()` stores, without its walk of the stream
     return request
