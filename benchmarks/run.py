@@ -105,42 +105,54 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def fan_out(n: int, rounds: int, memory_rounds: int) -> dict[str, Any]:
+def fan_out(
+    n: int,
+    rounds: int,
+    memory_rounds: int,
+    *,
+    clients: list[str] = FANOUT_CLIENTS,
+    latencies: tuple[float, ...] = (0.0, 0.05),
+    concurrencies: tuple[int, ...] = (100, 256),
+) -> dict[str, Any]:
     """Every client in one process per server latency, in interleaved rounds.
 
     Per client and setting the row holds the median over the rounds of CPU
     µs/request, wall time and requests/s. The hand-written httpx client sends
     a fifth of the requests (it is ~20x slower); its figures are per request.
+    With `memory_rounds=0` the heap per request is not measured.
     """
     rows: list[dict[str, Any]] = []
     memory: dict[str, Any] = {}
     sizes = {"httpx": max(n // 5, 100)}
-    for latency in (0.0, 0.05):
+    for latency in latencies:
         with server(results=n, latency=latency) as base_url:
             measured = client(
                 "all", "rounds", kind="fanout", base_url=base_url, n=n, rounds=rounds,
-                concurrencies=[100, 256], clients=FANOUT_CLIENTS, sizes=sizes,
+                concurrencies=list(concurrencies), clients=clients, sizes=sizes,
             )  # fmt: skip
-            if latency:  # requests held in flight by the server's latency
+            if latency and memory_rounds:  # requests held in flight by the server's latency
                 memory = client(
                     "all", "memory", base_url=base_url, concurrency=256,
                     rounds=memory_rounds, clients=MEMORY_CLIENTS,
                 )  # fmt: skip
         if "error" in measured:
             raise SystemExit(f"fan-out at {latency * 1000:.0f} ms failed: {measured['error']}")
-        for concurrency in (100, 256):
-            for name in FANOUT_CLIENTS:
+        for concurrency in concurrencies:
+            for name in clients:
                 runs = measured.get(name, {}).get(str(concurrency), [])
                 row = _fan_out_row(runs, latency, concurrency)
                 row.update(latency_ms=latency * 1000, concurrency=concurrency, client=name)
                 rows.append(row)
+                rounds_cpu = row.get("cpu_us_rounds", "")
                 print(
-                    f"  fan-out {latency * 1000:>3.0f} ms c{concurrency:<3} {name:<24} {_brief(row)}",
+                    f"  fan-out {latency * 1000:>3.0f} ms c{concurrency:<3} {name:<24} "
+                    f"{_brief(row)} {rounds_cpu}",
                     flush=True,
                 )
     if "error" not in memory:
         memory = {name: _median(values) for name, values in memory.items()}
-    print(f"  heap per in-flight request (tracemalloc, c256 at 50 ms): {memory}", flush=True)
+    if memory_rounds:
+        print(f"  heap per in-flight request (tracemalloc, c256 at 50 ms): {memory}", flush=True)
     return {"rows": rows, "memory_per_request": memory, "rounds": rounds}
 
 
@@ -267,7 +279,26 @@ def main() -> None:
         "--only",
         help="re-run these sections (waiting,fanout,paginate,imports,faults) into results.json",
     )
+    parser.add_argument(
+        "--fanout",
+        metavar="CLIENTS",
+        help="only the fan-out of these comma-separated clients (e.g. 'aiohttp,zof-aiohttp'), "
+        "at --latency-ms and --concurrency; prints the rows, writes nothing",
+    )
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="with --fanout")
+    parser.add_argument("--concurrency", type=int, default=100, help="with --fanout")
+    parser.add_argument("--rounds", type=int, default=3, help="with --fanout")
     args = parser.parse_args()
+    if args.fanout:
+        names = [name.strip() for name in args.fanout.split(",")]
+        unknown = sorted(set(names) - set(FANOUT_CLIENTS))
+        if unknown:
+            raise SystemExit(f"unknown fan-out clients {unknown}; known: {FANOUT_CLIENTS}")
+        fan_out(
+            1000 if args.quick else 10_000, args.rounds, 0, clients=names,
+            latencies=(args.latency_ms / 1000,), concurrencies=(args.concurrency,),
+        )  # fmt: skip
+        return
     sizes = (
         {
             "fanout": 600,

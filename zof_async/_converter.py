@@ -209,7 +209,7 @@ def decode_page(response: httpx.Response, model: type[T]) -> Page[T]:
         except Exception:  # again, item by item, for the error that names the bad field
             detailed = _converters()[0]
             items = tuple([detailed.structure(item, model) for item in body["data"]])
-        request_id = response.headers.get("x-request-id")
+        request_id = _request_id(response.headers)
         if request_id is not None:
             request_id = Redactor.for_request(response._request).text(request_id)
         return Page(
@@ -222,6 +222,19 @@ def decode_page(response: httpx.Response, model: type[T]) -> Page[T]:
         error = APIResponseValidationError(_describe(model, exc, "page of "), response=response)
         error.__cause__ = exc
     raise Redactor.for_request(response._request).exception(error)
+
+
+def _request_id(headers: httpx.Headers) -> str | None:
+    """`headers.get("x-request-id")`, without judging every header's encoding first.
+
+    httpx decodes a value in the encoding all of the headers fit (ASCII first);
+    an ASCII value reads the same in any of them, so only another asks httpx.
+    """
+    found = [value for name, value in headers.raw if name.lower() == b"x-request-id"]
+    if not found:
+        return None
+    joined = b", ".join(found)
+    return joined.decode("ascii") if joined.isascii() else headers.get("x-request-id")
 
 
 def _describe(model: type, exc: Exception, prefix: str = "") -> str:

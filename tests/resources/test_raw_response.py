@@ -5,9 +5,11 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
+import httpx
 import pytest
+import respx
 
-from tests.helpers import SMOKE
+from tests.helpers import BASE, KEY, SMOKE, client as helpers_client
 from tests.resources.seam import Seam, client, emulator_with_runs
 from zof_async import AsyncZof
 
@@ -133,3 +135,26 @@ async def test_concurrent_raw_calls_each_report_their_own_answer() -> None:
     assert set(got) == {run.id for run in runs}
     assert len(set(got.values())) == 5  # five answers, five request ids
     assert set(got.values()) <= set(seam.request_ids)
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"),
+    [
+        ([b"req_1"], "req_1"),
+        ([b"req_1", b"req_2"], "req_1, req_2"),
+        (["req_é".encode()], "req_é"),
+        ([b"req_" + KEY.encode()], "req_<redacted>"),
+    ],
+)
+async def test_a_pages_request_id_reads_as_httpx_reads_the_header(
+    respx_mock: respx.MockRouter, sent: list[bytes], read: str
+) -> None:
+    """Page.request_id: repeated values joined, UTF-8 decoded, the key scrubbed."""
+    page = {"data": [], "next_cursor": None, "has_more": False}
+    headers = [(b"content-type", b"application/json"), *((b"x-request-id", v) for v in sent)]
+    respx_mock.get(f"{BASE}/results").mock(
+        return_value=httpx.Response(200, headers=headers, json=page)
+    )
+    async with helpers_client(respx_mock) as zof:
+        pages = [p async for p in zof.results.list(prefetch=0).pages()]
+    assert [p.request_id for p in pages] == [read]

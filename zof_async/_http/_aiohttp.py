@@ -166,7 +166,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         except (_ClientError, OSError, _TimeoutError) as exc:
             error = _mapped(exc, request, connecting=True)
         else:
-            response_headers = [(k, v) for k, v in response.raw_headers]
+            response_headers = response.raw_headers  # (bytes, bytes) pairs, as httpx keeps them
             extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
             if response.reason:
                 extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")

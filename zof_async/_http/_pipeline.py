@@ -248,12 +248,6 @@ class Pipeline:
                 await sleep(decision.delay)
             trace.sent_at = loop_time()
 
-    async def _gate(self, request: httpx.Request, deadline: float) -> Failure | None:
-        gate = self.channel.gate
-        if gate.never_closed:  # the hot path: no clock read, no await
-            return None
-        return await pass_gate(gate, self.settings.retry, request, deadline)
-
     async def _attempt(
         self,
         request: httpx.Request,
@@ -270,14 +264,22 @@ class Pipeline:
         for a slot before a 429 arrived must not slip out after it. The
         answer is kept on `trace` (for hooks and `with_raw_response`).
         """
-        if (held := await self._gate(request, deadline)) is not None:
+        channel, retry = self.channel, self.settings.retry
+        gate = channel.gate  # `never_closed`, the hot path: no clock read, no await
+        if (
+            not gate.never_closed
+            and (held := await pass_gate(gate, retry, request, deadline)) is not None
+        ):
             return held
-        pool = self.channel.pool
+        pool = channel.pool
         lease = Lease(pool, await pool.acquire())
         consuming = False  # `consume` may raise OSError of its own (a full disk)
         consumed_from = math.inf
         try:
-            if (held := await self._gate(request, deadline)) is not None:
+            if (
+                not gate.never_closed
+                and (held := await pass_gate(gate, retry, request, deadline)) is not None
+            ):
                 await lease.release()
                 return held
             if deadline != math.inf:
@@ -294,7 +296,7 @@ class Pipeline:
                     }
                 elif request.extensions["timeout"] is not self._timeouts:  # shrunk by an attempt
                     request.extensions = {"timeout": self._timeouts}
-            self.channel.traffic.sent(call.meter)
+            channel.traffic.sent(call.meter)
             with anyio.CancelScope(deadline=deadline) as scope:
                 response = await lease.transport.handle_async_request(request)
                 response.request = request

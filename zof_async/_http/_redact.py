@@ -11,6 +11,7 @@ changed reliably.
 
 from __future__ import annotations
 
+import functools
 import re
 import traceback
 from collections.abc import Iterable
@@ -65,11 +66,15 @@ class Redactor:
 
     @classmethod
     def for_request(cls, request: httpx.Request | None) -> Redactor:
-        """A redactor for the key a request was sent with (its `Authorization`)."""
+        """A redactor for the key a request was sent with (its `Authorization`).
+
+        Read from the raw headers and made once per key (see `_for_authorization`):
+        every page decoded scrubs its request id with it.
+        """
         if request is None:
-            return cls(())
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        return cls([token] if scheme.lower() == "bearer" else ())
+            return _for_authorization(b"")
+        found = [value for name, value in request.headers.raw if name.lower() == b"authorization"]
+        return _for_authorization(b", ".join(found))
 
     def exception(self, exc: BaseException) -> BaseException:
         """Scrub `exc` and its chain in place; return `exc` for `raise`.
@@ -119,3 +124,13 @@ class Redactor:
                 exc.param = self.text(exc.param)
             if exc.request_id is not None:
                 exc.request_id = self.text(exc.request_id)
+
+
+@functools.lru_cache(maxsize=16)
+def _for_authorization(value: bytes) -> Redactor:
+    """The redactor of a raw `Authorization` value: its bearer token, if it is one.
+
+    A `Redactor` never changes once made, so one per key serves every request.
+    """
+    scheme, _, token = value.decode("latin-1").partition(" ")
+    return Redactor([token] if scheme.lower() == "bearer" else ())

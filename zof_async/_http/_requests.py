@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json as jsonlib
 import uuid
 from collections.abc import Mapping
@@ -57,7 +58,7 @@ class RequestBuilder:
         }
         if extra_query:
             query.update(extra_query)
-        url, from_base = self._urls.url(path, urlencode(query) if query else None)
+        url, from_base = self._urls.url(path, _encoded(tuple(query.items())) if query else None)
         bodiless = (
             from_base
             and json is None
@@ -84,3 +85,9 @@ class RequestBuilder:
             request = httpx.Request(method, url, headers=headers, content=content)
         request.extensions = {"timeout": self.timeouts}
         return request
+
+
+@functools.lru_cache(maxsize=128)
+def _encoded(query: tuple[tuple[str, str], ...]) -> str:
+    """`urlencode(query)`, once per query: most repeat (`limit=1000` on every fan-out item)."""
+    return urlencode(query)

@@ -8,7 +8,11 @@ cannot reach another endpoint.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
+
+# Unreserved characters but `.`: `quote(value, safe="")` leaves them as they are.
+_PLAIN = re.compile(r"[A-Za-z0-9_~-]+", re.ASCII)
 
 
 def segment(name: str, value: object) -> str:
@@ -20,6 +24,8 @@ def segment(name: str, value: object) -> str:
     """
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    if _PLAIN.fullmatch(value):  # what `quote` keeps as is (ids mostly are): nothing to do
+        return value
     if not value:
         raise ValueError(f"{name} must be a non-empty string")
     return quote(value, safe="").replace(".", "%2E")

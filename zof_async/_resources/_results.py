@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from .. import _converter
+from .._converter import decode_page
 from .._exceptions import APIResponseValidationError
 from .._http._pipeline import Pipeline
 from .._http._traffic import Meter
@@ -26,6 +27,7 @@ from ._raw import raw
 from ._resource import Resource
 
 ExportFormat = Literal["csv", "json"]
+_FIRST_PAGE = {"limit": 1000}  # a result's artifacts, all in one page as a rule
 EXPORT_TYPES: dict[str, str] = {"csv": "text/csv", "json": "application/json"}
 
 
@@ -132,14 +134,16 @@ class Results(Resource):
         async def fetch(item: str | Result) -> tuple[Artifact, ...]:
             route = path("/results/{result_id}/artifacts", result_id=_result_id(item))
             # Almost always one page: a Pager would cost more than the request,
-            # and a page walk more than the page; further pages are walked
-            # (with every cursor check) only when the first hands a cursor on.
-            fetch_page = page_fetcher(
-                pipeline, route, Artifact, params={}, limit=1000, options=call
-            )
-            first = await fetch_page(None)
+            # and a page walk more than the page; the first page is the request
+            # `page_fetcher` sends, and further pages are walked (with every
+            # cursor check) only when the first hands a cursor on.
+            request = pipeline.build("GET", route, params=_FIRST_PAGE, call=call)
+            first = decode_page(await pipeline.send(request, call), Artifact)
             if first.next_cursor is None:
                 return first.items
+            fetch_page = page_fetcher(
+                pipeline, route, Artifact, params={}, limit=_FIRST_PAGE["limit"], options=call
+            )
             return first.items + tuple(await collect(fetch_page, first.next_cursor))
 
         def outcome(
