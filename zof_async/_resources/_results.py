@@ -126,7 +126,7 @@ class Results(Resource):
             fetch_page = page_fetcher(
                 pipeline, route, Artifact, params={}, limit=1000, options=call
             )
-            first = await fetch_page(None)
+            first = (await fetch_page(None)).decode()
             if first.next_cursor is None:
                 return first.items
             return first.items + tuple(await collect(fetch_page, first.next_cursor))
