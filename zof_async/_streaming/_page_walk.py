@@ -194,8 +194,9 @@ class Prefetcher(Generic[T]):
         so the server works on it while the models are built. Shielded: the
         page is already taken off the stream and must not be lost to a cancel.
         """
-        for _ in range(_TURNS):
-            await anyio.lowlevel.cancel_shielded_checkpoint()
+        with anyio.CancelScope(shield=True):
+            for _ in range(_TURNS):
+                await anyio.lowlevel.checkpoint()
 
     def release(self) -> None:
         """The pager takes nothing more: stop fetching, close the stream."""
