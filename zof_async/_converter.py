@@ -23,7 +23,7 @@ import re
 import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import httpx
 
@@ -196,6 +196,60 @@ def decode(response: httpx.Response, model: type[T]) -> T:
 
 def decode_page(response: httpx.Response, model: type[T]) -> Page[T]:
     """Decode a `{"data": [...], "next_cursor": ..., "has_more": ...}` page."""
+    return parse_page(response, model).decode()
+
+
+class RawPage(Generic[T]):
+    """A page parsed as far as its cursor; `decode()` builds its items' models.
+
+    A listing sends the next page's request as soon as it has the cursor, and
+    builds this page's models while that request is in flight.
+    """
+
+    __slots__ = ("_body", "_model", "_response", "next_cursor")
+
+    def __init__(
+        self, response: httpx.Response, model: type[T], body: dict[str, Any], cursor: str | None
+    ) -> None:
+        self._response = response
+        self._model = model
+        self._body = body
+        self.next_cursor = cursor
+
+    def decode(self) -> Page[T]:
+        """The page with its items as models.
+
+        Raises:
+            APIResponseValidationError: An item is not a valid model.
+        """
+        model, response, data = self._model, self._response, self._body["data"]
+        try:
+            structure = _structurer(cast(Any, model))
+            try:
+                items = tuple([structure(item, model) for item in data])
+            except Exception:  # again, item by item, for the error that names the bad field
+                detailed = _converters()[0]
+                items = tuple([detailed.structure(item, model) for item in data])
+            request_id = _request_id(response.headers)
+            if request_id is not None:
+                request_id = Redactor.for_request(response._request).text(request_id)
+            return Page(
+                items=items,
+                next_cursor=self.next_cursor,
+                has_more=bool(self._body.get("has_more")),
+                request_id=request_id,
+            )
+        except Exception as exc:
+            error = _page_error(response, model, exc)
+        raise error
+
+
+def parse_page(response: httpx.Response, model: type[T]) -> RawPage[T]:
+    """Parse a page's JSON and read its cursor; its items are decoded later.
+
+    Raises:
+        APIResponseValidationError: The body is not a page at all.
+    """
     try:
         body = loads(response.content)
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
@@ -203,25 +257,16 @@ def decode_page(response: httpx.Response, model: type[T]) -> Page[T]:
         cursor = body.get("next_cursor")
         if cursor is not None and not isinstance(cursor, str):
             raise TypeError("next_cursor must be a string or null")
-        structure = _structurer(cast(Any, model))
-        try:
-            items = tuple([structure(item, model) for item in body["data"]])
-        except Exception:  # again, item by item, for the error that names the bad field
-            detailed = _converters()[0]
-            items = tuple([detailed.structure(item, model) for item in body["data"]])
-        request_id = _request_id(response.headers)
-        if request_id is not None:
-            request_id = Redactor.for_request(response._request).text(request_id)
-        return Page(
-            items=items,
-            next_cursor=cursor or None,
-            has_more=bool(body.get("has_more")),
-            request_id=request_id,
-        )
+        return RawPage(response, model, body, cursor or None)
     except Exception as exc:
-        error = APIResponseValidationError(_describe(model, exc, "page of "), response=response)
-        error.__cause__ = exc
-    raise Redactor.for_request(response._request).exception(error)
+        error = _page_error(response, model, exc)
+    raise error
+
+
+def _page_error(response: httpx.Response, model: type, exc: Exception) -> BaseException:
+    error = APIResponseValidationError(_describe(model, exc, "page of "), response=response)
+    error.__cause__ = exc
+    return Redactor.for_request(response._request).exception(error)
 
 
 def _request_id(headers: httpx.Headers) -> str | None:

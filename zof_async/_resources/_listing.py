@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from .._converter import decode_page
+from .._converter import RawPage, parse_page
 from .._http._pipeline import Pipeline
 from .._http._requests import Params
 from .._http._settings import Call
-from .._models import Page
 from .._streaming._background import Background
 from .._streaming._page_walk import Fetch
 from .._streaming._pagination import Pager, decode_checkpoint
@@ -70,15 +69,15 @@ def page_fetcher(
     limit: int,
     options: Call,
 ) -> Fetch[T]:
-    """Fetches one page of `GET path` (with `params`) at a cursor, as `model`s."""
+    """Fetches one page of `GET path` (with `params`) at a cursor; `decode()` makes the models."""
 
-    async def fetch(cursor: str | None) -> Page[T]:
+    async def fetch(cursor: str | None) -> RawPage[T]:
         request = pipeline.build(
             "GET",
             path,
             params={**params, "limit": limit, "cursor": cursor},
             call=options,
         )
-        return decode_page(await pipeline.send(request, options), model)
+        return parse_page(await pipeline.send(request, options), model)
 
     return fetch

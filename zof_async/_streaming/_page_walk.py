@@ -3,16 +3,23 @@
 `PageWalk` is the one walker: a pager without prefetch calls it on demand,
 and with prefetch its `Prefetcher` task calls the same walk ahead of the
 pager into a bounded stream.
+
+A walk hands out pages parsed only as far as their cursor (`Pending`): the
+pager builds a page's models when it takes the page, so with prefetch the
+next page's request is already on its way while they are built. A page whose
+models fail to build is fetched again: `rewound` walks back to it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import anyio
+import anyio.lowlevel
 
 from .._exceptions import PaginationError
 from .._models import Page
@@ -21,8 +28,21 @@ if TYPE_CHECKING:  # loaded with the first stream made, not on import
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 T = TypeVar("T")
-Fetch = Callable[[str | None], Awaitable[Page[T]]]
-Step = tuple[str | None, Page[T]]  # a page and the cursor that fetched it
+
+
+class Pending(Protocol[T]):
+    """A fetched page whose items are not models yet."""
+
+    @property
+    def next_cursor(self) -> str | None: ...
+
+    def decode(self) -> Page[T]:
+        """The page with its items' models; raises if one is not valid."""
+        ...
+
+
+Fetch = Callable[[str | None], Awaitable[Pending[T]]]
+Step = tuple[str | None, Pending[T]]  # a page and the cursor that fetched it
 
 
 class _CursorCheck:
@@ -37,22 +57,23 @@ class _CursorCheck:
     `PaginationError`, never with a wrong item.
     """
 
-    def __init__(self, first: str | None) -> None:
-        self._seen: set[bytes] = set()
+    def __init__(self, first: str | None, seen: set[bytes] | None = None) -> None:
+        self.seen: set[bytes] = set() if seen is None else seen
         if first is not None:
-            self._seen.add(_digest(first))
+            self.seen.add(_digest(first))
 
-    def advance(self, page: Page[Any]) -> str | None:
-        cursor = page.next_cursor
-        if cursor is not None:
-            digest = _digest(cursor)
-            if digest in self._seen:
-                raise PaginationError(
-                    "the API returned a next_cursor it had already returned; "
-                    "stopping instead of iterating forever"
-                )
-            self._seen.add(digest)
-        return cursor
+    def advance(self, cursor: str | None) -> bytes | None:
+        """Record `cursor` (a page's `next_cursor`); its digest, `None` for the end."""
+        if cursor is None:
+            return None
+        digest = _digest(cursor)
+        if digest in self.seen:
+            raise PaginationError(
+                "the API returned a next_cursor it had already returned; "
+                "stopping instead of iterating forever"
+            )
+        self.seen.add(digest)
+        return digest
 
 
 def _digest(cursor: str) -> bytes:
@@ -65,14 +86,17 @@ class PageWalk(Generic[T]):
     A page whose `next_cursor` repeats an earlier one is still handed out;
     the `PaginationError` comes on the next call, and on every call after.
     A failed fetch changes nothing, so calling again retries the same cursor.
+    The pages handed out and not yet `taken` can be walked again (`rewound`).
     """
 
-    def __init__(self, fetch: Fetch[T], cursor: str | None) -> None:
+    def __init__(self, fetch: Fetch[T], cursor: str | None, seen: set[bytes] | None = None) -> None:
         self._fetch = fetch
         self._cursor = cursor
-        self._check = _CursorCheck(cursor)
+        self._check = _CursorCheck(cursor, seen)
         self._done = False
         self._stuck: PaginationError | None = None
+        # Of each page handed out and not taken: its cursor, its next_cursor's digest.
+        self._untaken: deque[tuple[str | None, bytes | None]] = deque()
 
     async def next(self) -> Step[T] | None:
         """The next page and the cursor that fetched it; `None` after the last."""
@@ -83,13 +107,36 @@ class PageWalk(Generic[T]):
         cursor = self._cursor
         page = await self._fetch(cursor)
         try:
-            following = self._check.advance(page)
+            digest = self._check.advance(page.next_cursor)
         except PaginationError as exc:
             self._stuck = exc
+            self._untaken.append((cursor, None))
             return cursor, page
-        self._cursor = following
-        self._done = following is None
+        self._untaken.append((cursor, digest))
+        self._cursor = page.next_cursor
+        self._done = page.next_cursor is None
         return cursor, page
+
+    def taken(self) -> None:
+        """The oldest page handed out was decoded and handed on: never walked again."""
+        if self._untaken:
+            self._untaken.popleft()
+
+    def rewound(self) -> PageWalk[T]:
+        """A new walk from the oldest page handed out and not taken, as if never fetched.
+
+        A new walk, not this one changed: a prefetch task being stopped may
+        still finish a fetch on this one.
+        """
+        if not self._untaken:
+            walk = PageWalk(self._fetch, self._cursor, set(self._check.seen))
+            walk._done, walk._stuck = self._done, self._stuck
+            return walk
+        forget = {digest for _, digest in self._untaken if digest is not None}
+        return PageWalk(self._fetch, self._untaken[0][0], self._check.seen - forget)
+
+
+_TURNS = 3  # event-loop turns a prefetch task needs to write its request, and one spare
 
 
 class Prefetcher(Generic[T]):
@@ -138,6 +185,18 @@ class Prefetcher(Generic[T]):
                     return  # the pager let go
                 if isinstance(step, Exception):
                     return
+
+    async def let_next_request_out(self) -> None:
+        """Let the task send the next page's request before the pager builds this page's models.
+
+        The task has the next cursor and is on its way to the network: a few
+        turns of the event loop get the request written (two on httpcore),
+        so the server works on it while the models are built. Shielded: the
+        page is already taken off the stream and must not be lost to a cancel.
+        """
+        with anyio.CancelScope(shield=True):
+            for _ in range(_TURNS):
+                await anyio.lowlevel.checkpoint()
 
     def release(self) -> None:
         """The pager takes nothing more: stop fetching, close the stream."""

@@ -233,16 +233,25 @@ class Pager(BackgroundWork, Generic[T]):
                 # The prefetch task was stopped from outside (its task group,
                 # the client's, closed): carry on from here, on demand.
                 self._drop_prefetcher()
-                self._walk = PageWalk(self._fetch, self.cursor)
+                self._walk = self._walk.rewound()
                 step = await self._walk.next()
             else:
                 if isinstance(received, Exception):
                     self._drop_prefetcher()
                     raise received
                 step = received
+                if step[1].next_cursor is not None:
+                    await prefetcher.let_next_request_out()
         if step is None:
             return None
-        cursor, page = step
+        cursor, pending = step
+        try:
+            page = pending.decode()
+        except Exception:
+            self._drop_prefetcher()
+            self._walk = self._walk.rewound()  # calling again fetches this page again
+            raise
+        self._walk.taken()
         if page.next_cursor is None:
             self._drop_prefetcher()  # the last page: nothing more will come
         self.cursor = cursor
@@ -335,7 +344,7 @@ async def collect(fetch: Fetch[T], cursor: str | None = None) -> list[T]:
     """
     walk, items = PageWalk(fetch, cursor), list[T]()
     while (step := await walk.next()) is not None:
-        items.extend(step[1].items)
+        items.extend(step[1].decode().items)
     return items
 
 
