@@ -200,43 +200,62 @@ def decode_page(response: httpx.Response, model: type[T]) -> Page[T]:
 
 
 class RawPage(Generic[T]):
-    """A page parsed as far as its cursor; `decode()` builds its items' models.
+    """A page parsed as far as its cursor; `decode()` builds its items' models, once.
 
     A listing sends the next page's request as soon as it has the cursor, and
     builds this page's models while that request is in flight.
     """
 
-    __slots__ = ("_body", "_model", "_response", "next_cursor")
+    __slots__ = ("_body", "_decoded", "_model", "_response", "next_cursor")
 
     def __init__(
         self, response: httpx.Response, model: type[T], body: dict[str, Any], cursor: str | None
     ) -> None:
         self._response = response
         self._model = model
-        self._body = body
+        self._body: dict[str, Any] | None = body
+        self._decoded: Page[T] | BaseException | None = None
         self.next_cursor = cursor
 
+    @property
+    def decoded(self) -> bool:
+        """Whether `decode()` has run (its page or its error is kept)."""
+        return self._decoded is not None
+
     def decode(self) -> Page[T]:
-        """The page with its items as models.
+        """The page with its items as models, built on the first call.
 
         Raises:
-            APIResponseValidationError: An item is not a valid model.
+            APIResponseValidationError: An item is not a valid model (on
+                every call).
         """
-        model, response, data = self._model, self._response, self._body["data"]
+        if self._decoded is None:
+            try:
+                self._decoded = self._build()
+            except Exception as exc:
+                self._decoded = exc
+            self._body = None  # the models (or the error) are all that is kept
+        if isinstance(self._decoded, BaseException):
+            raise self._decoded
+        return self._decoded
+
+    def _build(self) -> Page[T]:
+        model, response, body = self._model, self._response, self._body
+        assert body is not None
         try:
             structure = _structurer(cast(Any, model))
             try:
-                items = tuple([structure(item, model) for item in data])
+                items = tuple([structure(item, model) for item in body["data"]])
             except Exception:  # again, item by item, for the error that names the bad field
                 detailed = _converters()[0]
-                items = tuple([detailed.structure(item, model) for item in data])
+                items = tuple([detailed.structure(item, model) for item in body["data"]])
             request_id = _request_id(response.headers)
             if request_id is not None:
                 request_id = Redactor.for_request(response._request).text(request_id)
             return Page(
                 items=items,
                 next_cursor=self.next_cursor,
-                has_more=bool(self._body.get("has_more")),
+                has_more=bool(body.get("has_more")),
                 request_id=request_id,
             )
         except Exception as exc:

@@ -4,14 +4,18 @@
 and with prefetch its `Prefetcher` task calls the same walk ahead of the
 pager into a bounded stream.
 
-A walk hands out pages parsed only as far as their cursor (`Pending`): the
-pager builds a page's models when it takes the page, so with prefetch the
-next page's request is already on its way while they are built. A page whose
-models fail to build is fetched again: `rewound` walks back to it.
+A walk hands out pages parsed only as far as their cursor (`Pending`), so
+the next page's request can go out before a page's models are built. The
+prefetch task builds them itself while the pager is busy with earlier items
+(they are then built in parallel with its work); a pager already waiting for
+the page builds them when it takes it, after letting the next request out
+(`let_next_request_out`). A page whose models fail to build is fetched
+again: `rewound` walks back to it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import weakref
 from collections import deque
@@ -35,6 +39,11 @@ class Pending(Protocol[T]):
 
     @property
     def next_cursor(self) -> str | None: ...
+
+    @property
+    def decoded(self) -> bool:
+        """Whether its models were built already (by the prefetch task)."""
+        ...
 
     def decode(self) -> Page[T]:
         """The page with its items' models; raises if one is not valid."""
@@ -179,12 +188,34 @@ class Prefetcher(Generic[T]):
                     step = exc
                 if step is None:
                     return
+                if not isinstance(step, Exception) and not self._pager_waiting():
+                    # The pager is busy with earlier items: build the models
+                    # now, in parallel with its work (an error is kept for
+                    # when the pager takes the page).
+                    with contextlib.suppress(Exception):
+                        step[1].decode()
                 try:
                     await self._send.send(step)
                 except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                     return  # the pager let go
                 if isinstance(step, Exception):
                     return
+
+    def _pager_waiting(self) -> bool:
+        return self._send.statistics().tasks_waiting_receive > 0
+
+    def request_in_flight_first(self, page: Pending[T]) -> bool:
+        """Whether the pager should `let_next_request_out` before building `page`'s models.
+
+        Only when the pager was waiting for `page` (so its models are not
+        built) and nothing else is buffered (so the task is off to fetch the
+        next one now).
+        """
+        return (
+            page.next_cursor is not None
+            and not page.decoded
+            and self.receive.statistics().current_buffer_used == 0
+        )
 
     async def let_next_request_out(self) -> None:
         """Let the task send the next page's request before the pager builds this page's models.

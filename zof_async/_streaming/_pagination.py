@@ -240,7 +240,7 @@ class Pager(BackgroundWork, Generic[T]):
                     self._drop_prefetcher()
                     raise received
                 step = received
-                if step[1].next_cursor is not None:
+                if prefetcher.request_in_flight_first(step[1]):
                     await prefetcher.let_next_request_out()
         if step is None:
             return None
