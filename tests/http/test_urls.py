@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -9,6 +10,7 @@ from urllib.parse import quote, urlencode
 import httpx
 import pytest
 
+from tests.helpers import run_json
 from zof_async import AsyncZof, NotFoundError
 
 pytestmark = pytest.mark.anyio
@@ -136,3 +138,24 @@ async def test_headers_options_and_bodies_match_httpx() -> None:
         (logs,) = sent
         _assert_same(logs, _as_httpx_builds_it(logs, f"{base}/runs/run_1/logs"))
         assert logs.headers["accept"] != "application/json"
+
+
+class Flavour(str, enum.Enum):
+    """A str-mixin enum: equal to (and hashing as) its value, but str() is 'Flavour.PLAIN'."""
+
+    PLAIN = "plain"
+
+
+async def test_extra_query_values_are_sent_as_their_own_text() -> None:
+    """An extra_query value is sent as str() of itself, whatever an equal value sent before."""
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.query.decode())
+        return httpx.Response(200, json=run_json())
+
+    transport = httpx.MockTransport(handler)
+    async with AsyncZof(api_key="zof_test_q", base_url=BASES[0], transport=transport) as zof:
+        await zof.runs.get("run_1", extra_query={"flavour": Flavour.PLAIN})
+        await zof.runs.get("run_1", extra_query={"flavour": "plain"})
+    assert sent == ["flavour=Flavour.PLAIN", "flavour=plain"]

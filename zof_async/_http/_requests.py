@@ -56,8 +56,8 @@ class RequestBuilder:
             for k, v in (params or {}).items()
             if v is not None
         }
-        if extra_query:
-            query.update(extra_query)
+        if extra_query:  # as exact strs: `_encoded`'s cache tells keys apart by equality
+            query.update({str(k): str(v) for k, v in extra_query.items()})
         url, from_base = self._urls.url(path, _encoded(tuple(query.items())) if query else None)
         bodiless = (
             from_base
