@@ -14,6 +14,7 @@ from zof_async import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    AuthenticationError,
     BadRequestError,
     ConflictError,
     InternalServerError,
@@ -115,3 +116,24 @@ def test_errors_without_a_response_round_trip_with_their_fields() -> None:
         assert type(copy) is type(error)
         assert str(copy) == str(error)
         assert vars(copy) == vars(error)
+
+
+async def test_a_pickled_error_does_not_hold_a_key_the_server_echoed(
+    router: respx.MockRouter,
+) -> None:
+    """A key echoed in the body or a header is scrubbed from the pickle, the rest kept."""
+    body = {"error": {"code": "unauthorized", "message": f"key {KEY} was revoked"}}
+    router.get(f"{BASE}/runs/run_1").mock(
+        return_value=httpx.Response(
+            401, json=body, headers={"X-Request-Id": "req_7", "X-Echo": f"Bearer {KEY}"}
+        )
+    )
+    async with client(router, max_retries=0) as zof:
+        with pytest.raises(AuthenticationError) as caught:
+            await zof.runs.get("run_1")
+    assert KEY not in str(caught.value)
+    copy = round_trip(caught.value)
+    assert copy.response.json()["error"]["code"] == "unauthorized"
+    assert KEY not in copy.response.text and KEY not in copy.response.headers["x-echo"]
+    assert copy.response.headers["x-request-id"] == "req_7"
+    assert KEY in caught.value.response.text  # the live error's response is the server's
