@@ -194,9 +194,11 @@ def decode(response: httpx.Response, model: type[T]) -> T:
     raise Redactor.for_request(response._request).exception(error)
 
 
-def decode_page(response: httpx.Response, model: type[T]) -> Page[T]:
+def decode_page(
+    response: httpx.Response, model: type[T], redactor: Redactor | None = None
+) -> Page[T]:
     """Decode a `{"data": [...], "next_cursor": ..., "has_more": ...}` page."""
-    return parse_page(response, model).decode()
+    return parse_page(response, model, redactor).decode()
 
 
 class RawPage(Generic[T]):
@@ -206,12 +208,18 @@ class RawPage(Generic[T]):
     builds this page's models while that request is in flight.
     """
 
-    __slots__ = ("_body", "_decoded", "_model", "_response", "next_cursor")
+    __slots__ = ("_body", "_decoded", "_model", "_redactor", "_response", "next_cursor")
 
     def __init__(
-        self, response: httpx.Response, model: type[T], body: dict[str, Any], cursor: str | None
+        self,
+        response: httpx.Response,
+        model: type[T],
+        body: dict[str, Any],
+        cursor: str | None,
+        redactor: Redactor | None,
     ) -> None:
         self._response = response
+        self._redactor = redactor
         self._model = model
         self._body: dict[str, Any] | None = body
         self._decoded: Page[T] | BaseException | None = None
@@ -251,7 +259,8 @@ class RawPage(Generic[T]):
                 items = tuple([detailed.structure(item, model) for item in body["data"]])
             request_id = _request_id(response.headers)
             if request_id is not None:
-                request_id = Redactor.for_request(response._request).text(request_id)
+                redactor = self._redactor or Redactor.for_request(response._request)
+                request_id = redactor.text(request_id)
             return Page(
                 items=items,
                 next_cursor=self.next_cursor,
@@ -263,8 +272,13 @@ class RawPage(Generic[T]):
         raise error
 
 
-def parse_page(response: httpx.Response, model: type[T]) -> RawPage[T]:
+def parse_page(
+    response: httpx.Response, model: type[T], redactor: Redactor | None = None
+) -> RawPage[T]:
     """Parse a page's JSON and read its cursor; its items are decoded later.
+
+    `redactor` (the client's) scrubs the page's request id; without one, a
+    redactor is made for the key the request carried.
 
     Raises:
         APIResponseValidationError: The body is not a page at all.
@@ -276,7 +290,7 @@ def parse_page(response: httpx.Response, model: type[T]) -> RawPage[T]:
         cursor = body.get("next_cursor")
         if cursor is not None and not isinstance(cursor, str):
             raise TypeError("next_cursor must be a string or null")
-        return RawPage(response, model, body, cursor or None)
+        return RawPage(response, model, body, cursor or None, redactor)
     except Exception as exc:
         error = _page_error(response, model, exc)
     raise error

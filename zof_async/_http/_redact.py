@@ -11,7 +11,6 @@ changed reliably.
 
 from __future__ import annotations
 
-import functools
 import re
 import traceback
 from collections.abc import Iterable
@@ -68,13 +67,14 @@ class Redactor:
     def for_request(cls, request: httpx.Request | None) -> Redactor:
         """A redactor for the key a request was sent with (its `Authorization`).
 
-        Read from the raw headers and made once per key (see `_for_authorization`):
-        every page decoded scrubs its request id with it.
+        Made anew each time, so no key outlives its client in a cache: the
+        hot path (a page's request id) uses the pipeline's own redactor.
         """
         if request is None:
-            return _for_authorization(b"")
+            return cls(())
         found = [value for name, value in request.headers.raw if name.lower() == b"authorization"]
-        return _for_authorization(b", ".join(found))
+        scheme, _, token = b", ".join(found).decode("latin-1").partition(" ")
+        return cls([token] if scheme.lower() == "bearer" else ())
 
     def exception(self, exc: BaseException) -> BaseException:
         """Scrub `exc` and its chain in place; return `exc` for `raise`.
@@ -124,13 +124,3 @@ class Redactor:
                 exc.param = self.text(exc.param)
             if exc.request_id is not None:
                 exc.request_id = self.text(exc.request_id)
-
-
-@functools.lru_cache(maxsize=16)
-def _for_authorization(value: bytes) -> Redactor:
-    """The redactor of a raw `Authorization` value: its bearer token, if it is one.
-
-    A `Redactor` never changes once made, so one per key serves every request.
-    """
-    scheme, _, token = value.decode("latin-1").partition(" ")
-    return Redactor([token] if scheme.lower() == "bearer" else ())

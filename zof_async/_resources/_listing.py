@@ -78,6 +78,6 @@ def page_fetcher(
             params={**params, "limit": limit, "cursor": cursor},
             call=options,
         )
-        return parse_page(await pipeline.send(request, options), model)
+        return parse_page(await pipeline.send(request, options), model, pipeline.redactor)
 
     return fetch

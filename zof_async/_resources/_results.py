@@ -138,7 +138,7 @@ class Results(Resource):
             # `page_fetcher` sends, and further pages are walked (with every
             # cursor check) only when the first hands a cursor on.
             request = pipeline.build("GET", route, params=_FIRST_PAGE, call=call)
-            first = decode_page(await pipeline.send(request, call), Artifact)
+            first = decode_page(await pipeline.send(request, call), Artifact, pipeline.redactor)
             if first.next_cursor is None:
                 return first.items
             fetch_page = page_fetcher(
