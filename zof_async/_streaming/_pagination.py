@@ -172,9 +172,9 @@ class Pager(BackgroundWork, Generic[T]):
 
         Continues with exactly the next item, neither re-reading nor skipping
         any item that existed when this pager started, even on the first page,
-        which items created since push down. Taken after the last item, it
-        resumes to an empty listing: items created since are newer than
-        where the listing ended.
+        which items created since push down. Taken after the last item (or of
+        an empty listing), it resumes to an empty listing: items created since
+        are newer than where the listing ended.
         """
         state: list[Any]
         if self._exhausted:
@@ -345,6 +345,7 @@ async def collect(fetch: Fetch[T], cursor: str | None = None) -> list[T]:
     walk, items = PageWalk(fetch, cursor), list[T]()
     while (step := await walk.next()) is not None:
         items.extend(step[1].decode().items)
+        walk.taken()
     return items
 
 
@@ -354,7 +355,7 @@ def decode_checkpoint(checkpoint: str) -> tuple[str | None, int, str | None, boo
         cursor, offset, after, *end = json.loads(base64.urlsafe_b64decode(checkpoint.encode()))
     except (ValueError, TypeError, binascii.Error):
         raise ValueError("resume= must be a Pager.checkpoint of this listing") from None
-    if end not in ([], [True]):
+    if not (end == [] or (len(end) == 1 and end[0] is True)):
         raise ValueError("resume= must be a Pager.checkpoint of this listing")
     if not (cursor is None or isinstance(cursor, str)) or not isinstance(offset, int) or offset < 0:
         raise ValueError("resume= must be a Pager.checkpoint of this listing")
