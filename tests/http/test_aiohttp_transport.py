@@ -59,3 +59,18 @@ async def test_a_refused_connection_is_a_connect_error() -> None:
         assert not isinstance(caught.value, httpx.TimeoutException)
     finally:
         await transport.aclose()
+
+
+async def test_the_request_target_goes_out_as_httpx_encoded_it() -> None:
+    """Path and query as encoded (`%2E%2E`, `%2F`, `+` kept), the fragment never sent."""
+    with RawServer([http_answer(200, {"ok": True})]).running() as server:
+        transport = aiohttp_transport()
+        try:
+            url = f"{server.base_url}/runs/a%2E%2E/%2E?q=%2F%3F&r=a+b&s=?#frag"
+            response = await transport.handle_async_request(httpx.Request("GET", url))
+            assert response.status_code == 200
+        finally:
+            await transport.aclose()
+    [received] = server.received
+    assert received.request_line == "GET /v1/runs/a%2E%2E/%2E?q=%2F%3F&r=a+b&s=? HTTP/1.1"
+    assert received.headers["host"] == f"127.0.0.1:{server.port}"

@@ -139,14 +139,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session, self._loop = session, loop
         return session
 
-    def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
-        given = request.extensions.get("timeout") or {}
-        return _client_timeout(given.get("connect"), given.get("read"))
-
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         session = self._open()
-        url = _URL(str(request.url), encoded=True)
+        url = _yarl_url(request.url)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        given = request.extensions.get("timeout") or {}
         try:
             body = request.content or None
         except httpx.RequestNotRead:
@@ -161,7 +158,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 allow_redirects=False,
                 compress=False,
                 proxy=self._proxy,
-                timeout=self._timeout(request),
+                timeout=_client_timeout(given.get("connect"), given.get("read")),
             )
         except (_ClientError, OSError, _TimeoutError) as exc:
             error = _mapped(exc, request, connecting=True)
@@ -203,6 +200,21 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+def _yarl_url(url: httpx.URL) -> Any:
+    """`yarl.URL(str(url), encoded=True)`, built from httpx's encoded pieces without a parse.
+
+    httpx keeps the path and query percent-encoded as they were given (`%2E%2E`
+    stays), so they are handed on as they are; the fragment is never sent.
+    """
+    path, _, query = url.raw_path.decode("ascii").partition("?")
+    authority = url.netloc.decode("ascii")  # IDNA-encoded, an IPv6 host in brackets
+    if url.userinfo:
+        authority = f"{url.userinfo.decode('ascii')}@{authority}"
+    return _URL.build(
+        scheme=url.scheme, authority=authority, path=path, query_string=query, encoded=True
+    )
 
 
 @functools.lru_cache(maxsize=32)
