@@ -23,7 +23,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import anyio
-import anyio.lowlevel
 
 from .._exceptions import PaginationError
 from .._models import Page
@@ -225,9 +224,11 @@ class Prefetcher(Generic[T]):
         so the server works on it while the models are built. Shielded: the
         page is already taken off the stream and must not be lost to a cancel.
         """
+        from anyio.lowlevel import checkpoint  # not on import: it costs `import zof_async` ms
+
         with anyio.CancelScope(shield=True):
             for _ in range(_TURNS):
-                await anyio.lowlevel.checkpoint()
+                await checkpoint()
 
     def release(self) -> None:
         """The pager takes nothing more: stop fetching, close the stream."""
