@@ -9,11 +9,20 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
-DEFERRED = ["cattrs", "asyncio", "anyio.streams.memory", "aiohttp", "pyarrow", "uvicorn"]
+DEFERRED = [
+    "cattrs",
+    "asyncio",
+    "anyio.abc",
+    "anyio.lowlevel",
+    "anyio.streams.memory",
+    "aiohttp",
+    "pyarrow",
+    "uvicorn",
+]
 
 
 def test_import_defers_what_a_first_request_or_an_extra_loads() -> None:
-    """cattrs, asyncio, memory streams and the extras load on first use, not on import."""
+    """cattrs, asyncio, anyio's abc and lowlevel, memory streams and extras load on first use."""
     code = f"import json, sys, zof_async; print(json.dumps([m for m in {DEFERRED!r} if m in sys.modules]))"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(

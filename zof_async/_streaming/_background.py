@@ -16,10 +16,12 @@ import contextlib
 import weakref
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
-from anyio.abc import TaskGroup
+
+if TYPE_CHECKING:  # anyio.abc costs `import zof_async` ~20 ms; tasks load it when they start
+    from anyio.abc import TaskGroup
 
 
 class Background:
