@@ -6,7 +6,6 @@ yields Arrow tables, each read by an event loop of its own.
 
 from __future__ import annotations
 
-import copyreg
 import logging
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ import anyio
 import attrs
 
 from .._client import AsyncZof
-from .._exceptions import APIConnectionError, InternalServerError, RateLimitError, ZofError
+from .._exceptions import APIConnectionError, InternalServerError, RateLimitError
 from .._models import Result, Run
 from .._streaming._arrow import artifacts_table, table
 from ._partition import Slice
@@ -27,37 +26,6 @@ log = logging.getLogger("zof_async.ray")
 #: once the client's own retries of the request gave up.
 TRANSIENT = (APIConnectionError, InternalServerError, RateLimitError)
 RESUMES = 3  # per block
-
-
-def _rebuild_error(cls: type[ZofError], args: tuple[Any, ...], state: dict[str, Any]) -> ZofError:
-    error = cls.__new__(cls)
-    error.args = args
-    error.__dict__.update(state)
-    return error
-
-
-def _reduce_error(error: ZofError) -> tuple[Any, ...]:
-    """Pickle a `ZofError` for its way from a worker to the driver.
-
-    Their keyword-only constructors defeat pickle's default; the HTTP request
-    and response stay behind (the request carries the API key).
-    """
-    state = {
-        name: None if name in ("response", "request") else value
-        for name, value in vars(error).items()
-    }
-    return _rebuild_error, (type(error), error.args, state)
-
-
-def _portable_errors() -> None:
-    classes: list[type[ZofError]] = [ZofError]
-    while classes:
-        cls = classes.pop()
-        copyreg.pickle(cls, _reduce_error)
-        classes.extend(cls.__subclasses__())
-
-
-_portable_errors()  # on the driver and in every worker that unpickles a read task
 
 
 class Key:
