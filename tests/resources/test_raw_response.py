@@ -150,7 +150,7 @@ async def test_a_pages_request_id_reads_as_httpx_reads_the_header(
     respx_mock: respx.MockRouter, sent: list[bytes], read: str
 ) -> None:
     """Page.request_id: repeated values joined, UTF-8 decoded, the key scrubbed."""
-    page = {"data": [], "next_cursor": None, "has_more": False}
+    page: dict[str, object] = {"data": [], "next_cursor": None, "has_more": False}
     headers = [(b"content-type", b"application/json"), *((b"x-request-id", v) for v in sent)]
     respx_mock.get(f"{BASE}/results").mock(
         return_value=httpx.Response(200, headers=headers, json=page)
