@@ -70,6 +70,15 @@ def run_json(run_id: str = "run_1", status: str = "queued", **extra: Any) -> dic
     }
 
 
+def result_json(result_id: str) -> dict[str, Any]:
+    """A passed result of `run_1` as the API returns it."""
+    return {
+        "id": result_id, "object": "result", "run_id": "run_1", "test_case_id": "tc_1",
+        "status": "passed", "duration_ms": 5, "logs_ref": "x", "failure_summary": None,
+        "created_at": "2026-11-22T10:00:00Z",
+    }  # fmt: skip
+
+
 # httpx's own async generators nested inside the one a stream closes
 # (pyproject's filterwarnings says why they are left to the garbage collector).
 _HTTPX_INNER = re.compile(

@@ -8,14 +8,12 @@ left an anyio memory stream or an async generator unclosed, which `python
 
 from __future__ import annotations
 
-from typing import Any
-
 import anyio
 import httpx
 import pytest
 import respx
 
-from tests.helpers import client, no_leaks
+from tests.helpers import client, no_leaks, result_json
 from zof_async import AsyncZof, NotFoundError
 
 pytestmark = pytest.mark.anyio
@@ -28,7 +26,7 @@ def three_pages(request: httpx.Request) -> httpx.Response:
     following = CURSORS[cursor]
     return httpx.Response(
         200,
-        json={"data": [_result(f"res_{cursor}")], "next_cursor": following, "has_more": True},
+        json={"data": [result_json(f"res_{cursor}")], "next_cursor": following, "has_more": True},
     )
 
 
@@ -146,11 +144,3 @@ async def test_a_stream_left_mid_body_leaves_nothing_open(router: respx.MockRout
             await read_three(zof)  # the stream is dropped on return
             assert zof.stats.in_flight == 0
     assert first == ["line 0", "line 1", "line 2"]
-
-
-def _result(result_id: str) -> dict[str, Any]:
-    return {
-        "id": result_id, "object": "result", "run_id": "run_1", "test_case_id": "tc_1",
-        "status": "passed", "duration_ms": 5, "logs_ref": "x", "failure_summary": None,
-        "created_at": "2026-11-22T10:00:00Z",
-    }  # fmt: skip

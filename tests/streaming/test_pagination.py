@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from tests.helpers import client
+from tests.helpers import client, result_json, run_json
 from zof_async import AsyncZof, PaginationError, Result, RunStatus
 from zof_async.testing import Emulator, RunScript, set_testing
 
@@ -96,7 +96,7 @@ async def test_empty_pages_with_a_cursor_are_not_the_end(router: respx.MockRoute
     pages = {
         None: {"data": [], "next_cursor": "c1", "has_more": True},
         "c1": {"data": [], "next_cursor": "c2", "has_more": True},
-        "c2": {"data": [_result("res_1")], "next_cursor": "c3", "has_more": True},
+        "c2": {"data": [result_json("res_1")], "next_cursor": "c3", "has_more": True},
         "c3": {"data": [], "next_cursor": None, "has_more": False},
     }
     router.get("/results").mock(
@@ -119,7 +119,11 @@ async def test_a_cursor_that_does_not_advance_raises(
         following = {None: "a", "a": "b", "b": "a"}[cursor]
         return httpx.Response(
             200,
-            json={"data": [_result(f"res_{cursor}")], "next_cursor": following, "has_more": True},
+            json={
+                "data": [result_json(f"res_{cursor}")],
+                "next_cursor": following,
+                "has_more": True,
+            },
         )
 
     router.get("/results").mock(side_effect=handler)
@@ -168,7 +172,7 @@ async def test_prefetch_overlaps_the_callers_work(router: respx.MockRouter) -> N
         return httpx.Response(
             200,
             json={
-                "data": [_result(f"res_{cursor}")],
+                "data": [result_json(f"res_{cursor}")],
                 "next_cursor": following,
                 "has_more": bool(following),
             },
@@ -188,7 +192,7 @@ async def test_without_prefetch_nothing_is_fetched_ahead(router: respx.MockRoute
         side_effect=lambda r: httpx.Response(
             200,
             json={
-                "data": [_result("r")],
+                "data": [result_json("r")],
                 "next_cursor": "x" + (r.url.params.get("cursor") or ""),
                 "has_more": True,
             },
@@ -210,7 +214,7 @@ async def test_memory_is_bounded_by_prefetch(router: respx.MockRouter, prefetch:
         side_effect=lambda r: httpx.Response(
             200,
             json={
-                "data": [_result("r")],
+                "data": [result_json("r")],
                 "next_cursor": "x" + (r.url.params.get("cursor") or ""),
                 "has_more": True,
             },
@@ -237,7 +241,12 @@ async def test_leaving_the_loop_cancels_the_prefetch(router: respx.MockRouter) -
             finally:
                 cancelled.set()
         return httpx.Response(
-            200, json={"data": [_result("a"), _result("b")], "next_cursor": "p2", "has_more": True}
+            200,
+            json={
+                "data": [result_json("a"), result_json("b")],
+                "next_cursor": "p2",
+                "has_more": True,
+            },
         )
 
     router.get("/results").mock(side_effect=handler)
@@ -249,7 +258,7 @@ async def test_leaving_the_loop_cancels_the_prefetch(router: respx.MockRouter) -
             await cancelled.wait()
         assert zof.stats.in_flight == 0
         # The pool is healthy afterwards.
-        router.get("/runs/run_1").mock(return_value=httpx.Response(200, json=_run()))
+        router.get("/runs/run_1").mock(return_value=httpx.Response(200, json=run_json()))
         for _ in range(100):
             await zof.runs.get("run_1")
 
@@ -294,7 +303,7 @@ async def test_a_pager_with_its_own_task_group(router: respx.MockRouter) -> None
         side_effect=lambda r: httpx.Response(
             200,
             json={
-                "data": [_result("r")],
+                "data": [result_json("r")],
                 "next_cursor": "x" + (r.url.params.get("cursor") or ""),
                 "has_more": True,
             },
@@ -353,24 +362,10 @@ def stall_on_page_two(
             finally:
                 cancelled.set()
         return httpx.Response(
-            200, json={"data": [_result("a")], "next_cursor": "p2", "has_more": True}
+            200, json={"data": [result_json("a")], "next_cursor": "p2", "has_more": True}
         )
 
     return handler
-
-
-def _result(result_id: str) -> dict[str, Any]:
-    return {
-        "id": result_id, "object": "result", "run_id": "run_1", "test_case_id": "tc_1",
-        "status": "passed", "duration_ms": 5, "logs_ref": "x", "failure_summary": None,
-        "created_at": "2026-11-22T10:00:00Z",
-    }  # fmt: skip
-
-
-def _run() -> dict[str, Any]:
-    from tests.helpers import run_json
-
-    return run_json()
 
 
 async def test_a_closed_pager_is_not_exhausted_and_resumes(zof: AsyncZof) -> None:
@@ -449,7 +444,7 @@ async def test_next_page_hands_out_whole_pages_and_moves_the_checkpoint(
         side_effect=lambda r: httpx.Response(
             200,
             json={
-                "data": [_result(pages[r.url.params.get("cursor")][0])],
+                "data": [result_json(pages[r.url.params.get("cursor")][0])],
                 "next_cursor": pages[r.url.params.get("cursor")][1],
                 "has_more": pages[r.url.params.get("cursor")][1] is not None,
             },

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from tests.helpers import client, no_leaks
+from tests.helpers import client, no_leaks, result_json
 from zof_async import InternalServerError, PaginationError
 
 pytestmark = pytest.mark.anyio
@@ -30,7 +30,7 @@ async def test_a_cursor_cycle_of_any_length_is_caught(
         following = f"c{n % cycle + 1}"
         return httpx.Response(
             200,
-            json={"data": [_result(f"res_{n}")], "next_cursor": following, "has_more": True},
+            json={"data": [result_json(f"res_{n}")], "next_cursor": following, "has_more": True},
         )
 
     router.get("/results").mock(side_effect=handler)
@@ -64,7 +64,7 @@ async def test_iterating_again_after_a_failed_page_resumes_there(
             return httpx.Response(500, json={"error": {"code": "internal", "message": "boom"}})
         n = int(cursor[1:]) if cursor else 0
         following = f"p{n + 1}" if n < 5 else None
-        items = [_result(f"res_{n}_{i}") for i in range(3)]
+        items = [result_json(f"res_{n}_{i}") for i in range(3)]
         return httpx.Response(200, json={"data": items, "next_cursor": following})
 
     router.get("/results").mock(side_effect=handler)
@@ -98,7 +98,7 @@ async def test_a_stuck_listing_keeps_raising(router: respx.MockRouter, prefetch:
         cursor = request.url.params.get("cursor")
         following = {None: "a", "a": "a"}[cursor]
         return httpx.Response(
-            200, json={"data": [_result(f"res_{cursor}")], "next_cursor": following}
+            200, json={"data": [result_json(f"res_{cursor}")], "next_cursor": following}
         )
 
     router.get("/results").mock(side_effect=handler)
@@ -129,7 +129,7 @@ async def test_leaving_a_prefetching_pager_cancels_its_prefetch_at_once(
                 cancelled.set()
         following = {None: "p1", "p1": "p2"}[cursor]
         return httpx.Response(
-            200, json={"data": [_result(f"res_{cursor}")], "next_cursor": following}
+            200, json={"data": [result_json(f"res_{cursor}")], "next_cursor": following}
         )
 
     router.get("/results").mock(side_effect=handler)
@@ -149,11 +149,3 @@ async def test_leaving_a_prefetching_pager_cancels_its_prefetch_at_once(
             with pytest.raises(StopAsyncIteration):
                 await pager.__anext__()
             assert pager.cursor == "p1"  # where to resume
-
-
-def _result(result_id: str) -> dict[str, Any]:
-    return {
-        "id": result_id, "object": "result", "run_id": "run_1", "test_case_id": "tc_1",
-        "status": "passed", "duration_ms": 5, "logs_ref": "x", "failure_summary": None,
-        "created_at": "2026-11-22T10:00:00Z",
-    }  # fmt: skip

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from tests.helpers import client, no_leaks
+from tests.helpers import client, no_leaks, result_json
 from zof_async import APIResponseValidationError, PaginationError
 
 pytestmark = pytest.mark.anyio
@@ -26,9 +26,9 @@ async def test_the_next_request_is_sent_before_a_pages_models_are_built(
         cursor = request.url.params.get("cursor")
         requested.append(cursor)
         if cursor is None:
-            bad = {**_result("res_0"), "duration_ms": "not a number"}
+            bad = {**result_json("res_0"), "duration_ms": "not a number"}
             return httpx.Response(200, json={"data": [bad], "next_cursor": "p1"})
-        return httpx.Response(200, json={"data": [_result("res_1")], "next_cursor": None})
+        return httpx.Response(200, json={"data": [result_json("res_1")], "next_cursor": None})
 
     router.get("/results").mock(side_effect=handler)
     async with client(router) as zof:
@@ -51,7 +51,7 @@ async def test_a_page_with_a_bad_item_is_fetched_again_when_iterating_again(
     def handler(request: httpx.Request) -> httpx.Response:
         cursor = request.url.params.get("cursor")
         n = int(cursor[1:]) if cursor else 0
-        items = [_result(f"res_{n}_{i}") for i in range(3)]
+        items = [result_json(f"res_{n}_{i}") for i in range(3)]
         if cursor in bad_once:
             bad_once.discard(cursor)
             items[1] = {**items[1], "status": 7}
@@ -89,7 +89,7 @@ async def test_a_refetched_page_is_not_taken_for_a_cursor_cycle(
 
     def handler(request: httpx.Request) -> httpx.Response:
         cursor = request.url.params.get("cursor")
-        item = _result(f"res_{cursor}")
+        item = result_json(f"res_{cursor}")
         if cursor in bad_once:
             bad_once.discard(cursor)
             item["created_at"] = "yesterday"
@@ -111,11 +111,3 @@ async def test_a_refetched_page_is_not_taken_for_a_cursor_cycle(
             await read()
         await pager.aclose()
     assert seen == ["res_None", "res_p1", "res_p2", "res_p3"]
-
-
-def _result(result_id: str) -> dict[str, Any]:
-    return {
-        "id": result_id, "object": "result", "run_id": "run_1", "test_case_id": "tc_1",
-        "status": "passed", "duration_ms": 5, "logs_ref": "x", "failure_summary": None,
-        "created_at": "2026-11-22T10:00:00Z",
-    }  # fmt: skip
