@@ -72,8 +72,7 @@ class Redactor:
         """
         if request is None:
             return cls(())
-        found = [value for name, value in request.headers.raw if name.lower() == b"authorization"]
-        scheme, _, token = b", ".join(found).decode("latin-1").partition(" ")
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
         return cls([token] if scheme.lower() == "bearer" else ())
 
     def exception(self, exc: BaseException) -> BaseException:
