@@ -17,12 +17,7 @@ from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callab
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import Generic, TypeVar
-
-if sys.version_info >= (3, 11):
-    from typing import Self
-else:  # pragma: no cover
-    from typing_extensions import Self
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import anyio
 import httpx
@@ -35,6 +30,12 @@ from .._exceptions import (
 )
 from .._http._pipeline import Pipeline
 from .._http._settings import DEFAULT_CALL, Call
+
+if TYPE_CHECKING:  # annotations only: no typing_extensions to import at run time on 3.10
+    if sys.version_info >= (3, 11):
+        from typing import Self
+    else:
+        from typing_extensions import Self
 
 T = TypeVar("T")
 
