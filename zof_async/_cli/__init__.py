@@ -233,7 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="zof-demo",
         help="folder for what the demo writes (default: ./zof-demo/)",
     )
-    _webhooks_cmd.register(groups, formatter)
+    webhooks = _group(groups, "webhooks", "receive and check webhooks in development")
+    _webhooks_cmd.register(webhooks, formatter)
     return parser
 
 

@@ -31,13 +31,8 @@ from ._output import Exit, Output
 HOST = "127.0.0.1"
 
 
-def register(groups: Any, formatter: type[argparse.HelpFormatter]) -> None:
-    """Add `webhooks listen` to the `zof` parser."""
-    webhooks = groups.add_parser(
-        "webhooks",
-        help="receive and check webhooks in development",
-        description="receive and check webhooks in development",
-    ).add_subparsers(dest="command", required=True)
+def register(webhooks: Any, formatter: type[argparse.HelpFormatter]) -> None:
+    """Add `listen` to the `zof webhooks` group."""
     p = webhooks.add_parser(
         "listen",
         help="print verified webhook events (and forward them)",
