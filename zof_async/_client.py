@@ -18,7 +18,7 @@ from ._http._hooks import Hooks, OnRateLimited, OnRequest, OnResponse, OnRetry
 from ._http._pipeline import Pipeline
 from ._http._proxies import is_loopback
 from ._http._retry import RetryPolicy
-from ._http._settings import Settings
+from ._http._settings import Settings, refuse_credentials
 from ._http._transports import TransportChoice, build_pool, user_client_headers
 from ._logging import setup_from_env
 from ._resources._artifacts import Artifacts
@@ -354,6 +354,7 @@ def _settings(
     allow_insecure_http: bool,
     hooks: Hooks,
 ) -> Settings:
+    refuse_credentials(default_headers or {}, argument="default_headers")
     key = api_key if api_key is not None else os.environ.get("ZOF_API_KEY")
     if not key:
         raise ConfigurationError("no API key: pass api_key= or set ZOF_API_KEY")

@@ -8,12 +8,13 @@ the options of one call (`timeout=`, `max_retries=`, `extra_headers=`,
 from __future__ import annotations
 
 import platform
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import httpx
 
+from .._exceptions import ConfigurationError
 from .._version import __version__
 from ._hooks import Hooks
 from ._retry import RetryPolicy
@@ -25,6 +26,34 @@ if TYPE_CHECKING:
 JSON = "application/json"
 
 USER_AGENT = f"zof-async/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
+
+_CREDENTIALS = {
+    "authorization": "the client's key is its only credential: pass api_key=",
+    "proxy-authorization": (
+        "through an HTTPS tunnel it would reach the API server, not the proxy: put the "
+        "proxy's credentials in its URL (proxy='http://user:password@host:port')"
+    ),
+    "cookie": "the Zof API takes no cookies",
+}
+
+
+def refuse_credentials(headers: Mapping[Any, Any] | Iterable[Any], *, argument: str) -> None:
+    """Refuse a credential header among `headers`, before anything is sent.
+
+    `Authorization` is always the client's key, so no other credential is
+    ever sent; `Proxy-Authorization` belongs in the proxy's URL; the API
+    takes no cookies. Names are compared as HTTP compares them (any case,
+    surrounding spaces ignored, `str` or `bytes`).
+
+    Raises:
+        ConfigurationError: Naming the header and `argument`; never its value.
+    """
+    names = headers.keys() if isinstance(headers, Mapping) else (pair[0] for pair in headers)
+    for name in names:
+        text = name.decode("latin-1") if isinstance(name, bytes) else str(name)
+        why = _CREDENTIALS.get(text.strip().lower())
+        if why is not None:
+            raise ConfigurationError(f"{argument}: the header {text.strip()!r} is refused; {why}")
 
 
 @attrs.frozen(kw_only=True)

@@ -27,6 +27,7 @@ import httpx
 from .._exceptions import ConfigurationError
 from ._pool import ClientTransport, ConnectionPool, sharded_factory
 from ._proxies import resolve_proxy
+from ._settings import refuse_credentials
 
 __all__ = ["TransportChoice", "build_pool", "user_client_headers"]
 
@@ -131,6 +132,7 @@ def user_client_headers(client: httpx.AsyncClient) -> list[tuple[str, str]]:
             "base_url= and api_key= to AsyncZof (the key goes only in its Authorization "
             "header), and per-call options instead of params; the API takes no cookies"
         )
+    refuse_credentials(client.headers.raw, argument="http_client")
     return [
         (name, value)
         for name, value in client.headers.multi_items()

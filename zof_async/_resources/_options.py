@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from .._http._exchange import Capture
-from .._http._settings import Call
+from .._http._settings import Call, refuse_credentials
 from .._http._traffic import Meter
 from . import _arguments as arguments
 
@@ -124,6 +124,8 @@ def resolve(
             and all(isinstance(k, str) and isinstance(v, str) for k, v in given.items())
         ):
             raise TypeError(f"{name} must be a mapping of strings to strings")
+    if headers:
+        refuse_credentials(headers, argument="extra_headers")
     return Call(
         total_timeout=limit,
         max_retries=retries,
