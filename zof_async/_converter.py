@@ -29,8 +29,8 @@ import httpx
 
 from . import _rfc3339 as rfc3339
 from ._exceptions import APIResponseValidationError
-from ._http._redact import Redactor
 from ._models import Page, Run, _OpenEnum
+from ._redact import Redactor
 from ._webhooks._events import RunCompletedEvent, UnknownWebhookEvent, WebhookEvent
 
 T = TypeVar("T")
@@ -183,20 +183,18 @@ def _structure(value: Any, model: Any) -> Any:
         return _converters()[0].structure(value, model)
 
 
-def decode(response: httpx.Response, model: type[T]) -> T:
-    """Decode a JSON response body into `model`."""
+def decode(response: httpx.Response, model: type[T], redactor: Redactor) -> T:
+    """Decode a JSON response body into `model`; `redactor` (the client's) scrubs an error."""
     try:
         structured: T = _structure(loads(response.content), cast(Any, model))
         return structured
     except Exception as exc:
         error = APIResponseValidationError(_describe(model, exc), response=response)
         error.__cause__ = exc
-    raise Redactor.for_request(response._request).exception(error)
+    raise redactor.exception(error)
 
 
-def decode_page(
-    response: httpx.Response, model: type[T], redactor: Redactor | None = None
-) -> Page[T]:
+def decode_page(response: httpx.Response, model: type[T], redactor: Redactor) -> Page[T]:
     """Decode a `{"data": [...], "next_cursor": ..., "has_more": ...}` page."""
     return parse_page(response, model, redactor).decode()
 
@@ -216,7 +214,7 @@ class RawPage(Generic[T]):
         model: type[T],
         body: dict[str, Any],
         cursor: str | None,
-        redactor: Redactor | None,
+        redactor: Redactor,
     ) -> None:
         self._response = response
         self._redactor = redactor
@@ -259,8 +257,7 @@ class RawPage(Generic[T]):
                 items = tuple([detailed.structure(item, model) for item in body["data"]])
             request_id = _request_id(response.headers)
             if request_id is not None:
-                redactor = self._redactor or Redactor.for_request(response._request)
-                request_id = redactor.text(request_id)
+                request_id = self._redactor.text(request_id)
             return Page(
                 items=items,
                 next_cursor=self.next_cursor,
@@ -268,17 +265,14 @@ class RawPage(Generic[T]):
                 request_id=request_id,
             )
         except Exception as exc:
-            error = _page_error(response, model, exc)
+            error = _page_error(response, model, exc, self._redactor)
         raise error
 
 
-def parse_page(
-    response: httpx.Response, model: type[T], redactor: Redactor | None = None
-) -> RawPage[T]:
+def parse_page(response: httpx.Response, model: type[T], redactor: Redactor) -> RawPage[T]:
     """Parse a page's JSON and read its cursor; its items are decoded later.
 
-    `redactor` (the client's) scrubs the page's request id; without one, a
-    redactor is made for the key the request carried.
+    `redactor` (the client's) scrubs the page's request id and any error.
 
     Raises:
         APIResponseValidationError: The body is not a page at all.
@@ -292,14 +286,16 @@ def parse_page(
             raise TypeError("next_cursor must be a string or null")
         return RawPage(response, model, body, cursor or None, redactor)
     except Exception as exc:
-        error = _page_error(response, model, exc)
+        error = _page_error(response, model, exc, redactor)
     raise error
 
 
-def _page_error(response: httpx.Response, model: type, exc: Exception) -> BaseException:
+def _page_error(
+    response: httpx.Response, model: type, exc: Exception, redactor: Redactor
+) -> BaseException:
     error = APIResponseValidationError(_describe(model, exc, "page of "), response=response)
     error.__cause__ = exc
-    return Redactor.for_request(response._request).exception(error)
+    return redactor.exception(error)
 
 
 def _request_id(headers: httpx.Headers) -> str | None:

@@ -240,8 +240,9 @@ def _rebuild(cls: type[ZofError], args: tuple[Any, ...], state: dict[str, Any]) 
 def _keyless(value: Any) -> Any:
     """A copy of a request or response for pickling, without the key it was sent with.
 
-    A request loses its `Authorization` header; a response's request too, and
-    its body and headers are scrubbed where the server echoed the key.
+    A request loses its `Authorization` header; a response's request too. A
+    key the server echoed in a response's body or headers was scrubbed when
+    the client raised the error (`Redactor.exception`).
     """
     if isinstance(value, httpx.Request):
         request = copy.copy(value)  # without its stream and extensions, as httpx pickles
@@ -250,19 +251,9 @@ def _keyless(value: Any) -> Any:
         )
         return request
     if isinstance(value, httpx.Response):
-        from ._http._redact import Redactor  # imported by every client; not at import time
-
-        redactor = Redactor.for_request(value._request)
         response = copy.copy(value)
         if value._request is not None:
             response.request = _keyless(value._request)
-        content: bytes | None = getattr(value, "_content", None)
-        if content and redactor.holds_secret(text := content.decode("utf-8", "surrogateescape")):
-            response._content = redactor.text(text).encode("utf-8", "surrogateescape")
-        if any(redactor.holds_secret(v) for _, v in value.headers.multi_items()):
-            response.headers = httpx.Headers(
-                [(k, redactor.text(v)) for k, v in value.headers.multi_items()]
-            )
         return response
     return value
 

@@ -5,5 +5,5 @@ then runs the one retry loop (`_retry.decide` says what follows a failed
 attempt), waiting at the client-wide 429 gate (`_gate`), spending the retry
 budget (`_budget`) and taking a connection slot (`_pool`) for each attempt.
 Transports (`_transports`, `_aiohttp`, `_tls`, `_proxies`) are built here;
-secrets are scrubbed from whatever leaves this layer (`_redact`).
+secrets are scrubbed from whatever leaves this layer (the client's `Redactor`, `.._redact`).
 """

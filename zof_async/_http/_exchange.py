@@ -19,7 +19,7 @@ import attrs
 from ._hooks import CallTrace, frozen_headers
 
 if TYPE_CHECKING:
-    from ._redact import Redactor
+    from .._redact import Redactor
 
 __all__ = ["Capture", "RawResponse"]
 

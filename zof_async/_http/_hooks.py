@@ -34,7 +34,7 @@ import httpx
 from .._logging import logger
 
 if TYPE_CHECKING:
-    from ._redact import Redactor
+    from .._redact import Redactor
     from ._retry import Failure
 
 __all__ = [

@@ -9,8 +9,8 @@ import httpx
 
 from .._exceptions import describe
 from .._logging import logger
+from .._redact import Redactor
 from ._hooks import CallTrace
-from ._redact import Redactor
 from ._retry import GiveUp, Retry
 
 

@@ -40,12 +40,12 @@ from .._exceptions import (
     transport_error,
 )
 from .._logging import logger
+from .._redact import Redactor
 from ._channel import Channel, Lease
 from ._clock import loop_time
 from ._gate import pass_gate
 from ._hooks import CallTrace, Hooks
 from ._logs import log_attempt
-from ._redact import Redactor
 from ._requests import RequestBuilder
 from ._retry import (
     Failure,

@@ -35,4 +35,4 @@ class Resource:
 
     async def _fetch(self, model: type[T], request: httpx.Request, call: Call) -> T:
         """Send `request` with the call's options; the answer as a `model`."""
-        return decode(await self._pipeline.send(request, call), model)
+        return decode(await self._pipeline.send(request, call), model, self._pipeline.redactor)

@@ -203,7 +203,7 @@ class Runs(Resource):
             outcome = await pipeline.attempt(pipeline.build("GET", route, call=call), call)
             if isinstance(outcome, Failure):
                 return outcome
-            return decode(outcome, Run), outcome.headers
+            return decode(outcome, Run, pipeline.redactor), outcome.headers
 
         return watch(
             poll,

@@ -18,7 +18,7 @@ from urllib.parse import quote, quote_plus
 
 import httpx
 
-from .._exceptions import APIResponseValidationError, APIStatusError, ZofError
+from ._exceptions import APIResponseValidationError, APIStatusError, ZofError
 
 __all__ = ["REDACTED", "RedactedError", "Redactor"]
 
@@ -110,6 +110,9 @@ class Redactor:
 
     def _scrub_ours(self, exc: ZofError) -> None:
         exc.args = tuple(self.text(a) if isinstance(a, str) else a for a in exc.args)
+        response = getattr(exc, "response", None)
+        if isinstance(response, httpx.Response):
+            self._scrub_response(response)
         notes = getattr(exc, "__notes__", None)
         if isinstance(notes, list):
             notes[:] = [self.text(n) if isinstance(n, str) else n for n in notes]
@@ -123,3 +126,17 @@ class Redactor:
                 exc.param = self.text(exc.param)
             if exc.request_id is not None:
                 exc.request_id = self.text(exc.request_id)
+
+    def _scrub_response(self, response: httpx.Response) -> None:
+        """Scrub a key the server echoed from a read response's body and headers, in place.
+
+        An error's response is the attempt's own, never sent again; so the
+        error (shown, logged or pickled) holds no key.
+        """
+        content: bytes | None = getattr(response, "_content", None)
+        if content and self.holds_secret(text := content.decode("utf-8", "surrogateescape")):
+            response._content = self.text(text).encode("utf-8", "surrogateescape")
+        if any(self.holds_secret(v) for _, v in response.headers.multi_items()):
+            response.headers = httpx.Headers(
+                [(k, self.text(v)) for k, v in response.headers.multi_items()]
+            )
