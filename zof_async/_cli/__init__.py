@@ -8,6 +8,7 @@ import os
 import platform
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeAlias
 
 from zof_async._version import __version__
 
@@ -95,13 +96,18 @@ def _group(
     return parser.add_subparsers(dest="command", required=True)
 
 
+if TYPE_CHECKING:
+    Groups: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+_FORMATTER = argparse.RawDescriptionHelpFormatter
+
+
 def build_parser() -> argparse.ArgumentParser:
-    formatter = argparse.RawDescriptionHelpFormatter
+    """The `zof` parser: global options, then one sub-parser per command."""
     parser = argparse.ArgumentParser(
         prog="zof",
         description="The Zof API from the command line.",
         epilog=EXAMPLES + EXIT_CODES,
-        formatter_class=formatter,
+        formatter_class=_FORMATTER,
     )
     parser.add_argument(
         "--version",
@@ -112,28 +118,33 @@ def build_parser() -> argparse.ArgumentParser:
     groups = parser.add_subparsers(
         dest="group", required=True, metavar="{runs,results,emulator,demo,webhooks}"
     )
+    _add_runs(_group(groups, "runs", "start, inspect and wait for runs"))
+    _add_results(_group(groups, "results", "list, export and fetch artifacts of results"))
+    _add_emulator_and_demo(groups)
+    webhooks = _group(groups, "webhooks", "receive and check webhooks in development")
+    _webhooks_cmd.register(webhooks, _FORMATTER)
+    return parser
 
-    def command(
-        sub: argparse._SubParsersAction[argparse.ArgumentParser],
-        name: str,
-        handler: str,
-        help: str,
-        example: str,
-    ) -> argparse.ArgumentParser:
-        p = sub.add_parser(
-            name,
-            help=help,
-            description=help,
-            epilog=f"example:\n  {example}\n\n{EXIT_CODES}",
-            formatter_class=formatter,
-        )
-        add_global_options(p, defaults=False)
-        p.set_defaults(handler=handler)
-        return p
 
-    runs = _group(groups, "runs", "start, inspect and wait for runs")
-    p = command(runs, "start", "runs.start", "start a run (and with --wait, gate on its outcome)",
-                "zof runs start --project proj_abc --environment staging --suite suite_pr_smoke --wait")  # fmt: skip
+def _command(
+    sub: Groups, name: str, handler: str, help: str, example: str
+) -> argparse.ArgumentParser:
+    """A command's parser: its help, one example, the exit codes and the global options."""
+    parser = sub.add_parser(
+        name,
+        help=help,
+        description=help,
+        epilog=f"example:\n  {example}\n\n{EXIT_CODES}",
+        formatter_class=_FORMATTER,
+    )
+    add_global_options(parser, defaults=False)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _add_runs(runs: Groups) -> None:
+    p = _command(runs, "start", "runs.start", "start a run (and with --wait, gate on its outcome)",
+                 "zof runs start --project proj_abc --environment staging --suite suite_pr_smoke --wait")  # fmt: skip
     p.add_argument("--project", required=True)
     p.add_argument("--environment", required=True, help="staging, production or a custom label")
     which = p.add_mutually_exclusive_group(required=True)
@@ -144,78 +155,56 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=_duration, default=3600.0, help="with --wait: how long (90s, 30m, 1h)"
     )
     p.add_argument("--idempotency-key", help="make a retried CI job reuse the same run")
-    p = command(
+    p = _command(
         runs, "list", "runs.list", "list runs, newest first", "zof runs list --status failed,error"
     )
     p.add_argument("--project")
     p.add_argument("--status", type=_statuses)
     p.add_argument("--limit", type=int, default=50)
     for name, help_text in (("get", "show a run"), ("cancel", "cancel a queued or running run")):
-        command(runs, name, f"runs.{name}", help_text, f"zof runs {name} run_123").add_argument(
+        _command(runs, name, f"runs.{name}", help_text, f"zof runs {name} run_123").add_argument(
             "run"
         )
-    p = command(
-        runs,
-        "wait",
-        "runs.wait",
-        "wait for a run; the exit code says how it ended",
-        "zof runs wait run_123 --timeout 30m",
-    )
+    p = _command(runs, "wait", "runs.wait", "wait for a run; the exit code says how it ended",
+                 "zof runs wait run_123 --timeout 30m")  # fmt: skip
     p.add_argument("run")
     p.add_argument("--timeout", type=_duration, default=3600.0)
-    p = command(runs, "logs", "runs.logs", "print a run's log", "zof runs logs run_123 --follow")
+    p = _command(runs, "logs", "runs.logs", "print a run's log", "zof runs logs run_123 --follow")
     p.add_argument("run")
     p.add_argument("--follow", action="store_true", help="keep printing until the run finishes")
     p.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)
 
-    results = _group(groups, "results", "list, export and fetch artifacts of results")
-    p = command(
-        results,
-        "list",
-        "results.list",
-        "list results, newest first",
-        "zof results list --run run_123 --status failed",
-    )
+
+def _add_results(results: Groups) -> None:
+    p = _command(results, "list", "results.list", "list results, newest first",
+                 "zof results list --run run_123 --status failed")  # fmt: skip
     p.add_argument("--run")
     p.add_argument("--status", type=_statuses)
     p.add_argument("--limit", type=int, default=50)
-    command(results, "get", "results.get", "show a result", "zof results get res_123").add_argument(
-        "result"
-    )
-    p = command(
-        results,
-        "export",
-        "results.export",
-        "export results as CSV or JSON",
-        "zof results export --run run_123 -o results.csv",
-    )
+    _command(
+        results, "get", "results.get", "show a result", "zof results get res_123"
+    ).add_argument("result")
+    p = _command(results, "export", "results.export", "export results as CSV or JSON",
+                 "zof results export --run run_123 -o results.csv")  # fmt: skip
     p.add_argument("--run")
     p.add_argument("--status", type=_statuses)
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.add_argument("-o", "--output", help="file to write atomically (default: stdout)")
-    p = command(results, "artifacts", "results.artifacts", "fetch the artifacts of every result of a run, concurrently",
-                "zof results artifacts --run run_123 --download ./artifacts")  # fmt: skip
+    p = _command(results, "artifacts", "results.artifacts", "fetch the artifacts of every result of a run, concurrently",
+                 "zof results artifacts --run run_123 --download ./artifacts")  # fmt: skip
     p.add_argument("--run", required=True)
     p.add_argument(
         "--download", metavar="DIR", help="also download every artifact into DIR/<result id>/"
     )
     p.add_argument("--concurrency", type=int, default=None)
 
-    p = command(
-        groups,
-        "emulator",
-        "emulator",
-        "serve the Zof emulator on 127.0.0.1",
-        "zof emulator --port 8765",
-    )
+
+def _add_emulator_and_demo(groups: Groups) -> None:
+    p = _command(groups, "emulator", "emulator", "serve the Zof emulator on 127.0.0.1",
+                 "zof emulator --port 8765")  # fmt: skip
     p.add_argument("--port", type=int, default=8765)
-    p = command(
-        groups,
-        "demo",
-        "demo",
-        "walk the whole product against the emulator (or ZOF_API_KEY's server)",
-        "zof demo",
-    )
+    p = _command(groups, "demo", "demo",
+                 "walk the whole product against the emulator (or ZOF_API_KEY's server)", "zof demo")  # fmt: skip
     p.add_argument(
         "--small", action="store_true", help="the 25-case smoke suite instead of 2,000 cases"
     )
@@ -233,9 +222,6 @@ def build_parser() -> argparse.ArgumentParser:
         default="zof-demo",
         help="folder for what the demo writes (default: ./zof-demo/)",
     )
-    webhooks = _group(groups, "webhooks", "receive and check webhooks in development")
-    _webhooks_cmd.register(webhooks, formatter)
-    return parser
 
 
 async def _dispatch(args: argparse.Namespace, out: Output) -> Exit:

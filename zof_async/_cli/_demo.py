@@ -26,10 +26,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
+import attrs
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zof_async import AsyncZof, Run
+from zof_async import AsyncZof, ClientStats, FanOutStats, Run
 
 from ._output import Exit, MissingExtra, Output
 from ._runs_cmd import follow, summary_text
@@ -88,7 +89,32 @@ def _explain(run: Run) -> str:
     )
 
 
+@attrs.define
+class _Tally:
+    """What the demo's walk measured, for its summary."""
+
+    run: Run
+    statuses: Counter[str]
+    artifacts: int
+    failed: int
+    fan: FanOutStats
+    target: Path
+    size: int
+    stats: ClientStats
+    phases: dict[str, float]
+
+
 async def demo(args: argparse.Namespace, out: Output) -> Exit:
+    """Walk the product (start, wait, stream, fan out, export), then print what it measured."""
+    tally = await _walk(args, out)
+    if out.json:
+        out.record(_summary(tally))
+    else:
+        _print(tally, out)
+    return Exit.OK
+
+
+async def _walk(args: argparse.Namespace, out: Output) -> _Tally:
     suite = args.suite or ("suite_pr_smoke" if args.small else "suite_full_regression")
     folder = anyio.Path(args.output_dir)
     await folder.mkdir(parents=True, exist_ok=True)
@@ -133,42 +159,45 @@ async def demo(args: argparse.Namespace, out: Output) -> Exit:
         size = await zof.results.export_to(target, format="csv", run_id=run.id)
         phases["export CSV"] = clock() - began
         stats = zof.stats
+    return _Tally(run, statuses, artifacts, failed, fan_out.stats, target, size, stats, phases)
 
-    fan = fan_out.stats
-    fan_seconds = phases["fetch artifacts"]
-    summary = {
-        "run": run.id, "status": run.status.value, "url": run.url, "results": dict(statuses),
-        "artifacts": artifacts, "artifact_fetch_failures": failed,
-        "export": {"path": str(target), "bytes": size},
-        "requests_sent": stats.requests_sent, "retries": stats.retries,
+
+def _summary(t: _Tally) -> dict[str, object]:
+    fan, seconds = t.fan, t.phases["fetch artifacts"]
+    return {
+        "run": t.run.id, "status": t.run.status.value, "url": t.run.url,
+        "results": dict(t.statuses), "artifacts": t.artifacts,
+        "artifact_fetch_failures": t.failed,
+        "export": {"path": str(t.target), "bytes": t.size},
+        "requests_sent": t.stats.requests_sent, "retries": t.stats.retries,
         "fan_out": {"requests": fan.requests, "retries": fan.retries,
                     "rate_limited": fan.rate_limited, "peak_in_flight": fan.peak_in_flight,
-                    "requests_per_second": round(fan.requests / fan_seconds, 1)},
-        "seconds": {name: round(seconds, 3) for name, seconds in phases.items()},
+                    "requests_per_second": round(fan.requests / seconds, 1)},
+        "seconds": {name: round(value, 3) for name, value in t.phases.items()},
     }  # fmt: skip
-    if out.json:
-        out.record(summary)
-        return Exit.OK
+
+
+def _print(t: _Tally, out: Output) -> None:
+    fan, seconds = t.fan, t.phases["fetch artifacts"]
     table = Table("phase", "seconds", box=None, header_style="bold")
-    for name, seconds in phases.items():
-        table.add_row(name, f"{seconds:.2f}")
+    for name, value in t.phases.items():
+        table.add_row(name, f"{value:.2f}")
     out.out.print(table)
     counts = Table("results by status", "count", box=None, header_style="bold")
-    for status, count in statuses.most_common():
+    for status, count in t.statuses.most_common():
         counts.add_row(status, f"{count:,}")
-    counts.add_row("total", f"{sum(statuses.values()):,}", style="bold")
+    counts.add_row("total", f"{sum(t.statuses.values()):,}", style="bold")
     out.out.print(counts)
     out.out.print(
-        f"artifacts: {artifacts:,} listed for {sum(statuses.values()):,} results "
-        f"({failed} results failed to fetch)\n"
-        f"fan-out: {fan.requests:,} requests in {fan_seconds:.2f} s = "
-        f"{fan.requests / fan_seconds:,.0f} requests/s, {fan.retries} retries, "
+        f"artifacts: {t.artifacts:,} listed for {sum(t.statuses.values()):,} results "
+        f"({t.failed} results failed to fetch)\n"
+        f"fan-out: {fan.requests:,} requests in {seconds:.2f} s = "
+        f"{fan.requests / seconds:,.0f} requests/s, {fan.retries} retries, "
         f"{fan.rate_limited} answered 429, at most {fan.peak_in_flight} in flight\n"
-        f"requests sent in all: {stats.requests_sent:,}, retries: {stats.retries}\n"
-        f"CSV export: {size:,} bytes in {target}\n"
-        f"run: {run.url}",
+        f"requests sent in all: {t.stats.requests_sent:,}, retries: {t.stats.retries}\n"
+        f"CSV export: {t.size:,} bytes in {t.target}\n"
+        f"run: {t.run.url}",
         markup=False,
     )
-    if run.status.value != "passed":
-        out.out.print(_explain(run), markup=False)
-    return Exit.OK
+    if t.run.status.value != "passed":
+        out.out.print(_explain(t.run), markup=False)

@@ -127,54 +127,27 @@ async def watch(
     `every_poll`, yield the run after every successful poll instead. With
     `events`, a finished run reported there ends the wait at once.
     """
-    start = anyio.current_time()
-    deadline = math.inf if timeout is None else start + timeout
+    deadline = math.inf if timeout is None else anyio.current_time() + timeout
     last: Run | None = None
     delay = rng.uniform(0.0, policy.initial_interval)
     poll = 0
     with ExitStack() as stack:
-        signal = None if events is None else stack.enter_context(events.subscribe(run_id))
-
-        async def pause(seconds: float) -> Run | None:
-            """Sleep `seconds`, or less if an event reports the run finished."""
-            if events is None or signal is None:
-                await anyio.sleep(seconds)
-                return None
-            with anyio.move_on_after(seconds):
-                await signal.wait()
-            return events.finished_run(run_id)
-
+        pause = _Pause(run_id, events, stack)
         if events is not None and (early := events.finished_run(run_id)) is not None:
             yield early
             return
         while True:
-            # Sleep until the poll is due, then take a slot of the client-wide
-            # rate (and sleep for it, if the rate says so). Reserving when due,
-            # not ahead, matters: a slot reserved far ahead would hold back
-            # every other waiter of the client until then.
-            reserved = False
-            while True:
-                if anyio.current_time() + delay >= deadline:
-                    left = max(0.0, deadline - anyio.current_time())
-                    if (done := await pause(left)) is not None:
-                        yield done
-                        return
-                    raise WaitTimeoutError(
-                        f"run {run_id} did not finish within {timeout:g} s"
-                        + (f" (last status: {last.status})" if last is not None else ""),
-                        run=last,
-                    )
-                if (done := await pause(delay)) is not None:
-                    yield done
-                    return
-                if reserved:
-                    break
-                reserved = True
-                delay = rate.reserve(anyio.current_time())
-                if delay <= 0:
-                    break
+            due = await _when_due(delay, deadline, rate, pause)
+            if isinstance(due, Run):
+                yield due
+                return
+            if not due:
+                raise WaitTimeoutError(
+                    f"run {run_id} did not finish within {timeout:g} s"
+                    + (f" (last status: {last.status})" if last is not None else ""),
+                    run=last,
+                )
             remaining = None if deadline == math.inf else deadline - anyio.current_time()
-            hint: float | None = None
             outcome = await poll_once(remaining)
             if isinstance(outcome, Failure):
                 if not outcome.retryable:
@@ -193,3 +166,44 @@ async def watch(
             if hint is not None:
                 delay = max(delay, min(hint, policy.max_hint))
             poll += 1
+
+
+class _Pause:
+    """Sleeps between polls, or less if an event reports the run finished."""
+
+    def __init__(self, run_id: str, events: RunEvents | None, stack: ExitStack) -> None:
+        self._run_id = run_id
+        self._events = events
+        self._signal = None if events is None else stack.enter_context(events.subscribe(run_id))
+
+    async def __call__(self, seconds: float) -> Run | None:
+        """Sleep `seconds`; the finished run if an event reported it meanwhile."""
+        if self._events is None or self._signal is None:
+            await anyio.sleep(seconds)
+            return None
+        with anyio.move_on_after(seconds):
+            await self._signal.wait()
+        return self._events.finished_run(self._run_id)
+
+
+async def _when_due(delay: float, deadline: float, rate: PollRate, pause: _Pause) -> Run | bool:
+    """Sleep until the next poll is due and has a slot of the client-wide rate.
+
+    Returns `True` when it may go, `False` when the deadline came first, or
+    the finished run an event reported meanwhile. The slot is reserved when
+    the poll is due, not ahead: a slot reserved far ahead would hold back
+    every other waiter of the client until then.
+    """
+    reserved = False
+    while True:
+        if anyio.current_time() + delay >= deadline:
+            done = await pause(max(0.0, deadline - anyio.current_time()))
+            return False if done is None else done
+        if (done := await pause(delay)) is not None:
+            return done
+        if reserved:
+            return True
+        reserved = True
+        delay = rate.reserve(anyio.current_time())
+        if delay <= 0:
+            return True
