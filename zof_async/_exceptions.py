@@ -4,7 +4,7 @@
 ZofError
 ├── ConfigurationError           bad client settings (no API key, plain http:// to a remote host)
 ├── APIConnectionError           no usable HTTP response (refused, reset, not HTTP, truncated)
-│   ├── APITimeoutError          an attempt or the call's total deadline timed out
+│   ├── APITimeoutError          an attempt or the call's total deadline timed out (also a TimeoutError)
 │   └── ClientClosedError        the client was closed (never retried)
 ├── APIResponseValidationError   a 2xx body that does not decode into its model
 ├── APIStatusError               the API answered 4xx/5xx: status_code, code, message, param, request_id
@@ -87,8 +87,12 @@ class APIConnectionError(ZofError):
         self.request = request
 
 
-class APITimeoutError(APIConnectionError):
-    """An attempt timed out, or the call's total deadline ran out."""
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """An attempt timed out, or the call's total deadline ran out.
+
+    Also a `TimeoutError` (as `WaitTimeoutError` is), so `except TimeoutError`
+    catches every timeout the SDK raises.
+    """
 
 
 class ClientClosedError(APIConnectionError):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import anyio
+import httpx
 import pytest
 
-from zof_async import Artifact, AsyncZof
+from zof_async import APIConnectionError, APITimeoutError, Artifact, AsyncZof, WaitTimeoutError
 from zof_async.testing import Emulator, ManualClock, RunScript
 
 pytestmark = pytest.mark.anyio
@@ -71,3 +73,31 @@ async def test_download_into_a_read_only_folder_names_the_users_path(tmp_path: P
     finally:
         folder.chmod(0o700)
     assert caught.value.filename == os.fspath(folder / "shot.png")
+
+
+async def test_a_download_that_times_out_is_an_api_timeout_not_a_disk_error(
+    tmp_path: Path,
+) -> None:
+    """`APITimeoutError` is also a `TimeoutError` (an `OSError`): a download keeps it as it is.
+
+    The download names the destination in the `OSError`s of the disk; a
+    timeout of the request must not be mistaken for one of those.
+    """
+
+    async def never_answers(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    async with AsyncZof(api_key="zof_test", transport=httpx.MockTransport(never_answers)) as zof:
+        with pytest.raises(APITimeoutError) as caught:
+            await zof.artifacts.download("art_1", tmp_path / "out.txt", timeout=0.2, max_retries=0)
+    assert isinstance(caught.value, TimeoutError)
+    assert "out.txt" not in str(caught.value)
+    assert not (tmp_path / "out.txt").exists()
+
+
+def test_every_timeout_is_a_timeout_error() -> None:
+    """`except TimeoutError` catches every timeout the SDK raises, as `except OSError` does."""
+    assert issubclass(APITimeoutError, TimeoutError)
+    assert issubclass(APITimeoutError, APIConnectionError)
+    assert issubclass(WaitTimeoutError, TimeoutError)

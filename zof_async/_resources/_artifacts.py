@@ -10,7 +10,7 @@ from pathlib import Path
 import anyio
 import httpx
 
-from .._exceptions import APIResponseValidationError
+from .._exceptions import APIResponseValidationError, APITimeoutError
 from .._http._pipeline import Pipeline
 from .._models import Artifact
 from .._streaming._streams import TransportChunks, write_atomically
@@ -80,6 +80,8 @@ class Artifacts(Resource):
             return await self._pipeline.consume(request, save, call, body_deadline=False)
         except APIResponseValidationError as exc:
             raise self._pipeline.redactor.exception(exc) from None
+        except APITimeoutError:
+            raise  # also an OSError (a TimeoutError), but not one of the disk's
         except OSError as exc:
             raise _naming(exc, destination) from None
 
