@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).resolve().parents[1]  # the checkout: its zof_async, not an installed one
 DEFERRED = [
     "cattrs",
     "asyncio",

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
-from zof_async._version import __version__
+from zof_async import __version__
 
 from . import _webhooks_cmd
 from ._output import EXIT_CODES, Exit, MissingExtra, Output, parse_duration

@@ -22,8 +22,6 @@ from urllib.parse import parse_qs, unquote
 
 import anyio
 
-from zof_async._webhooks._inbox import read_body
-
 from ._faults import Fault
 from ._records import PERMISSIONS
 from ._routes import ROUTES, Ctx, Route
@@ -68,7 +66,7 @@ class App:
         route_name = "unmatched"
         idempotency_key = None
         try:
-            body = await read_body(receive, limit=MAX_BODY)
+            body = await _read_body(receive, limit=MAX_BODY)
             if body is None:
                 raise bad_request("request body is larger than 1 MiB")
             request = _request(scope, body)
@@ -253,3 +251,26 @@ async def _send(send: Any, response: Response, request_id: str) -> None:
     async for chunk in body:
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": b""})
+
+
+async def _read_body(
+    receive: Callable[[], Awaitable[MutableMapping[str, Any]]], *, limit: int
+) -> bytes | None:
+    """The request's whole body, or `None` once it grows past `limit` bytes.
+
+    The emulator's own reading of ASGI messages: it shares no code with the
+    client's webhook receiver, which reads bodies too.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)

@@ -9,6 +9,9 @@ virtual-time benchmarks use `LoopClock`, which follows the event loop's clock
 
 from __future__ import annotations
 
+import calendar
+import re
+
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -109,3 +112,43 @@ def rfc3339(ts: float) -> str:
 def micros(ts: float) -> int:
     """Epoch seconds as whole microseconds, the key that orders listings."""
     return round(ts * 1_000_000)
+
+
+_DATE_TIME = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(\.\d+)?(?:[Zz]|([+-])(\d\d):(\d\d))",
+    re.ASCII,
+)
+
+
+def parse_micros(text: str) -> int:
+    """An RFC 3339 `date-time` (section 5.6) as epoch microseconds, rounded up.
+
+    The server's own reading of a time filter, independent of the client's
+    parser: digits past the microsecond round it up (so `created_at >= t`
+    and `< t` stay exact for a `t` given to the nanosecond); a leap second
+    (`:60`) is the last microsecond before it; the offset is required.
+
+    Raises:
+        ValueError: `text` is not an RFC 3339 `date-time`.
+    """
+    match = _DATE_TIME.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not an RFC 3339 date-time: {text!r}")
+    year, month, day, hour, minute, second = map(int, match.group(1, 2, 3, 4, 5, 6))
+    fraction, sign, offset_h, offset_m = match.group(7, 8, 9, 10)
+    if hour > 23 or minute > 59 or second > 60:
+        raise ValueError(f"time out of range: {text!r}")
+    if sign is not None and (int(offset_h) > 23 or int(offset_m) > 59):
+        raise ValueError(f"offset out of range: {text!r}")
+    if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year, month)[1]:
+        raise ValueError(f"no such date: {text!r}")
+    digits = (fraction or ".")[1:]
+    micro = int(digits[:6].ljust(6, "0"))
+    if second == 60:
+        second, micro = 59, 999_999
+    micro += 1 if digits[6:].strip("0") else 0
+    offset = (
+        0 if sign is None else (int(offset_h) * 60 + int(offset_m)) * (1 if sign == "+" else -1)
+    )
+    seconds = calendar.timegm((year, month, day, hour, minute, second)) - offset * 60
+    return seconds * 1_000_000 + micro

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
-from zof_async import _rfc3339 as rfc3339
-
-from ._clock import EPOCH
+from ._clock import parse_micros
 from ._cursor import CursorCodec, InvalidCursor
 from ._index import Index, Key
 from ._wire import bad_request
@@ -57,13 +55,9 @@ def parse_time(raw: str | None, name: str) -> int | None:
     if not isinstance(raw, str):
         raise bad_request(f"{name} must be an RFC 3339 timestamp", name)
     try:
-        # Rounded up: `created_at >= t` and `created_at < t` on microsecond
-        # times are then exact for a `t` given to the nanosecond.
-        when = rfc3339.parse(raw.strip(), round_up=True)
+        return parse_micros(raw.strip())
     except ValueError:
         raise bad_request(f"{name} must be an RFC 3339 timestamp with an offset", name) from None
-    delta = when - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def listing_id(*parts: object) -> str:
