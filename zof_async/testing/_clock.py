@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import calendar
 import re
-
 import threading
 import time
 from datetime import datetime, timedelta, timezone
