@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import types
 from typing import is_typeddict
+
+import pytest
 
 import zof_async
 from tests.helpers import run_json as run_data
@@ -74,3 +77,29 @@ def test_listings_name_their_filters_in_their_signatures() -> None:
         named = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
         assert named == filters, method
         assert params[filters[0]].default is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["zof_async", "zof_async.otel", "zof_async.ray", "zof_async.testing"],
+)
+def test_each_public_module_exposes_exactly_its_all(name: str) -> None:
+    """A public module's namespace is its `__all__`: no `os`, `Any` or helper leaks out.
+
+    Each of its classes and functions names that module as its own, as
+    `zof_async.X` does (reprs, tracebacks, docs); the implementation lives in
+    private modules.
+    """
+    module = importlib.import_module(name)
+    exposed = {
+        attr
+        for attr, value in vars(module).items()
+        if not attr.startswith(("_", "@"))  # "@py_builtins": pytest rewrote its asserts
+        and not (isinstance(value, types.ModuleType) and value.__name__.startswith(f"{name}."))
+    }
+    assert exposed == set(module.__all__) - {"__version__"}
+    for attr in module.__all__:
+        obj = getattr(module, attr)
+        is_class = inspect.isclass(obj) and not isinstance(obj, types.GenericAlias)
+        if (is_class and not is_typeddict(obj)) or inspect.isfunction(obj):
+            assert obj.__module__ == name, attr

@@ -10,8 +10,10 @@ from typing import Any, get_type_hints, is_typeddict
 import attrs
 
 
-def name_public_objects(namespace: Mapping[str, Any], names: Iterable[str]) -> None:
-    """Set `__module__ = "zof_async"` on each public class and function in `names`.
+def name_public_objects(
+    namespace: Mapping[str, Any], names: Iterable[str], module: str = "zof_async"
+) -> None:
+    """Set `__module__ = module` (a public door) on each public class and function in `names`.
 
     A class's own string annotations are first resolved against its defining
     module (and attrs' field types with them), so `typing.get_type_hints`,
@@ -25,7 +27,9 @@ def name_public_objects(namespace: Mapping[str, Any], names: Iterable[str]) -> N
         obj = namespace[name]
         if not (inspect.isclass(obj) or inspect.isfunction(obj)):
             continue
-        if not obj.__module__.startswith("zof_async.") or is_typeddict(obj):
+        if not obj.__module__.startswith("zof_async.") or obj.__module__ == module:
+            continue
+        if is_typeddict(obj):
             continue
         if inspect.isclass(obj):
             own = vars(obj).get("__annotations__", {})
@@ -38,4 +42,4 @@ def name_public_objects(namespace: Mapping[str, Any], names: Iterable[str]) -> N
             if attrs.has(obj):
                 attrs.resolve_types(obj)
         with contextlib.suppress(AttributeError, TypeError):  # not settable
-            obj.__module__ = "zof_async"
+            obj.__module__ = module

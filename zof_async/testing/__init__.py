@@ -15,16 +15,22 @@ The pytest plugin (installed with the package) provides the `zof_emulator`
 fixture; see `zof_async.testing.pytest_plugin`.
 """
 
-from zof_async._http._retry import is_testing, set_testing
+from zof_async._http._retry import is_testing as is_testing, set_testing as set_testing
+from zof_async._public import name_public_objects as _name_public_objects
 
-from ._clock import Clock, LoopClock, ManualClock, SystemClock
-from ._emulator import Emulator
-from ._faults import Fault, Faults, exponential_latency
-from ._lifecycle import RunScript
-from ._proxy import FaultProxy, Toxic
-from ._seed import SeedKeys
-from ._stats import RequestRecord, Stats
-from ._webhooks import WebhookAttempt, WebhookFaults
+from ._clock import (
+    Clock as Clock,
+    LoopClock as LoopClock,
+    ManualClock as ManualClock,
+    SystemClock as SystemClock,
+)
+from ._emulator import Emulator as Emulator
+from ._faults import Fault as Fault, Faults as Faults, exponential_latency as exponential_latency
+from ._lifecycle import RunScript as RunScript
+from ._proxy import FaultProxy as FaultProxy, Toxic as Toxic
+from ._seed import SeedKeys as SeedKeys
+from ._stats import RequestRecord as RequestRecord, Stats as Stats
+from ._webhooks import WebhookAttempt as WebhookAttempt, WebhookFaults as WebhookFaults
 
 __all__ = [
     "Clock",
@@ -46,3 +52,5 @@ __all__ = [
     "is_testing",
     "set_testing",
 ]
+
+_name_public_objects(globals(), __all__, "zof_async.testing")
