@@ -33,7 +33,8 @@ class Channel:
         self.pool = pool
         self.rng = random.Random()
         self.gate = RateLimitGate(self.rng)
-        self.pacer = Pacer(PacingPolicy(), limit=max_requests_per_second)
+        limit = max_requests_per_second  # declared: kept, not learned down
+        self.pacer = Pacer(PacingPolicy(), limit=limit, learn=limit is None)
         self.budget = budget
         self.traffic = Traffic()
 
