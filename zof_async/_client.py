@@ -15,6 +15,7 @@ from ._exceptions import ConfigurationError
 from ._http._budget import RetryBudget
 from ._http._channel import Channel
 from ._http._hooks import Hooks, OnRateLimited, OnRequest, OnResponse, OnRetry
+from ._http._pacing import check_limit, declared
 from ._http._pipeline import Pipeline
 from ._http._proxies import is_loopback
 from ._http._retry import RetryPolicy
@@ -115,6 +116,10 @@ class AsyncZof:
         allow_insecure_http: Allow `http://` to hosts other than loopback.
         polls_per_second: Across all `wait_until_complete` calls of this
             client, polls sent per second at most.
+        max_requests_per_second: Your plan's rate limit, if you know it: every
+            request of the client (and its `with_options` copies) is paced
+            to it from the first one, never above it. Without it the client
+            learns a rate from the API's 429s (see "Rate limits" in the README).
         webhook_secret: The webhook endpoint secret (`whsec_...`, or several)
             that `zof.webhooks` verifies deliveries with; defaults to
             `ZOF_WEBHOOK_SECRET`. Never shown in a repr.
@@ -150,6 +155,7 @@ class AsyncZof:
         default_headers: dict[str, str] | None = None,
         allow_insecure_http: bool = False,
         polls_per_second: float = 100.0,
+        max_requests_per_second: float | None = None,
         webhook_secret: Secret | None = None,
         on_request: OnRequest | None = None,
         on_response: OnResponse | None = None,
@@ -194,7 +200,10 @@ class AsyncZof:
             ratio=policy.budget_ratio, floor=policy.budget_floor, window=policy.budget_window
         )
         self._setup(
-            Pipeline(settings, Channel(pool, budget)),
+            Pipeline(
+                settings,
+                Channel(pool, budget, max_requests_per_second=check_limit(max_requests_per_second)),
+            ),
             Background(),
             PollRate(polls_per_second),
             owns_pool=True,
@@ -222,6 +231,7 @@ class AsyncZof:
         retry: RetryPolicy | None = None,
         default_headers: dict[str, str] | None = None,
         allow_insecure_http: bool = False,
+        max_requests_per_second: float | None = None,
         on_request: OnRequest | None = None,
         on_response: OnResponse | None = None,
         on_retry: OnRetry | None = None,
@@ -234,7 +244,9 @@ class AsyncZof:
         copy leaves the pool open; closing the original closes it for both.
         Settings given here override the client's, and per-call options
         override both. Hooks add up instead: the copy calls the client's
-        hooks, then the ones given here.
+        hooks, then the ones given here. A `max_requests_per_second` given
+        here paces the copy's requests (and its copies') to it, on top of
+        the client's rate, which they share.
         """
         current = self._pipeline.settings
         settings = _settings(
@@ -254,7 +266,8 @@ class AsyncZof:
             ),
         )
         clone = object.__new__(AsyncZof)
-        pipeline = Pipeline(settings, self._pipeline.channel)
+        own = declared(max_requests_per_second, self._pipeline.own_pacer)
+        pipeline = Pipeline(settings, self._pipeline.channel, pacer=own)
         clone._setup(pipeline, self._background, self._poll_rate, owns_pool=False)
         clone.webhooks = self.webhooks
         return clone
@@ -318,6 +331,7 @@ class AsyncZof:
             ordered=ordered,
             outcome=Outcome,
             traffic=self._pipeline.channel.traffic,
+            pacer=self._pipeline.channel.pacer,
         )
         return FanOut(engine, background=self._background)
 

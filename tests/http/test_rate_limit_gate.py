@@ -167,8 +167,9 @@ async def test_every_http_date_form_of_retry_after_is_honoured(
 
 async def test_a_fan_out_against_a_plain_rate_limit_completes_every_item() -> None:
     """300 gets, 100 at a time, against 1 request/s: every item ends with its value."""
-    # Waiters woken by the gate race for one token a second, so an unlucky call
-    # meets 429 many times in a row: each is a wait the server asked for, not a failure.
+    # An unlucky call may meet 429 several times in a row: each is a wait the
+    # server asked for, not a failure. (Paced to the rate learned from them,
+    # the waiters no longer race for one token a second: far fewer 429s.)
     emulator = Emulator(data="minimal", clock=LoopClock())
     async with AsyncZof(api_key=emulator.keys.admin, transport=emulator.transport()) as zof:
         run = await zof.runs.create(
@@ -182,9 +183,10 @@ async def test_a_fan_out_against_a_plain_rate_limit_completes_every_item() -> No
         elapsed = trio.current_time() - began
     assert [o.error for o in outcomes if not o.ok] == []
     assert len(outcomes) == 300
-    assert fan.stats.rate_limited > 100
-    # 300 requests at 1/s take about 300 s; in step with Retry-After, not much more.
-    assert 290 <= elapsed <= 360
+    assert fan.stats.rate_limited > 0
+    # 300 requests at 1/s take about 300 s; in step with Retry-After, not much more
+    # (paced, each probe above 1/s costs a 1 s Retry-After against a bucket of 1).
+    assert 290 <= elapsed <= 390
 
 
 async def test_burst_of_creates_each_losing_its_first_answer_returns_every_run() -> None:

@@ -9,6 +9,7 @@ import httpx
 
 from ._budget import RetryBudget
 from ._gate import RateLimitGate
+from ._pacing import Pacer, PacingPolicy
 from ._pool import ConnectionPool
 from ._traffic import Traffic
 
@@ -16,15 +17,24 @@ from ._traffic import Traffic
 class Channel:
     """The connections to the API and what governs them, shared by `with_options` copies.
 
-    The pool of connection slots, the client-wide 429 gate, the retry
-    budget, the traffic counters and the source of jitter: they describe the
-    same connections to the same server, whatever settings a copy sends with.
+    The pool of connection slots, the client-wide 429 gate, the send rate
+    (learned, or declared by `max_requests_per_second`), the retry budget,
+    the traffic counters and the source of jitter: they describe the same
+    connections to the same server, whatever settings a copy sends with.
     """
 
-    def __init__(self, pool: ConnectionPool, budget: RetryBudget) -> None:
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        budget: RetryBudget,
+        *,
+        max_requests_per_second: float | None = None,
+    ) -> None:
         self.pool = pool
         self.rng = random.Random()
         self.gate = RateLimitGate(self.rng)
+        limit = max_requests_per_second  # declared: kept, not learned down
+        self.pacer = Pacer(PacingPolicy(), limit=limit, learn=limit is None)
         self.budget = budget
         self.traffic = Traffic()
 

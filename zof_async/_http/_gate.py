@@ -37,6 +37,10 @@ class RateLimitGate:
         """Whether no 429 ever closed the gate (then `wait` returns at once)."""
         return self._until == -math.inf
 
+    def closed_for(self, now: float) -> float:
+        """Seconds the gate stays closed from loop time `now` (0 or less: open)."""
+        return self._until - now
+
     def close_until(self, when: float, reason: httpx.Response | None = None) -> None:
         """Hold every request until `when` (loop time); never shortens a closure."""
         if when > self._until:

@@ -85,6 +85,9 @@ class ResponseView:
         error: The error's type name when the attempt failed without an answer
             (`ConnectError`, `APITimeoutError`, `CancelledError`...).
         final: Whether this was the call's last attempt (no retry follows).
+        send_rate: Requests per second the client paces to as the attempt
+            ends (learned from 429s, or `max_requests_per_second`); `None`
+            while it does not pace.
     """
 
     call_id: int
@@ -97,6 +100,7 @@ class ResponseView:
     elapsed: float
     error: str | None
     final: bool
+    send_rate: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -122,11 +126,13 @@ _call_ids = itertools.count(1)
 class CallTrace:
     """The per-call record the pipeline keeps: attempt number, timing, last response."""
 
-    __slots__ = ("attempt", "call_id", "response", "sent_at", "started")
+    __slots__ = ("attempt", "call_id", "left_at", "response", "send_rate", "sent_at", "started")
 
     def __init__(self, started: float) -> None:
         self.started = started
         self.sent_at = started
+        self.left_at = started  # after the gate, the pool and the pacer
+        self.send_rate: float | None = None  # the client's pacing rate, when hooks look
         self.attempt = 0  # 0-based, as the retry policy counts
         self.response: httpx.Response | None = None
         self.call_id = 0  # given when hooks first see the call
@@ -267,6 +273,7 @@ class Hooks:
             elapsed=anyio.current_time() - trace.sent_at,
             error=None if error is None else type(error).__name__,
             final=final,
+            send_rate=trace.send_rate,
         )
         for hook in self.on_response:
             await self._call(hook, view)

@@ -46,6 +46,7 @@ from ._clock import loop_time
 from ._gate import pass_gate
 from ._hooks import CallTrace, Hooks
 from ._logs import log_attempt
+from ._pacing import Pacer, pace_request
 from ._requests import RequestBuilder
 from ._retry import (
     Failure,
@@ -74,9 +75,17 @@ async def _read(response: httpx.Response) -> httpx.Response:
 class Pipeline:
     """Sends requests with retries, backoff, the 429 gate, budget and deadline."""
 
-    def __init__(self, settings: Settings, channel: Channel) -> None:
+    def __init__(self, settings: Settings, channel: Channel, *, pacer: Pacer | None = None) -> None:
+        """A pipeline for `settings` over `channel`; `pacer`: a declared limit of its own.
+
+        The channel's pacer (the client's learned or declared rate) paces
+        every request; a `with_options(max_requests_per_second=...)` copy
+        also waits for its own `pacer`, first.
+        """
         self.settings = settings
         self.channel = channel
+        self.own_pacer = pacer
+        self._pacers = (channel.pacer,) if pacer is None else (pacer, channel.pacer)
         requests = RequestBuilder(settings)
         self.build = requests.build
         self._timeouts = requests.timeouts  # the very dict each built request carries
@@ -195,8 +204,12 @@ class Pipeline:
             result = await self._attempt(
                 request, call, deadline, consume, body_deadline, hold, trace
             )
+            pacer = channel.pacer
             if not isinstance(result, Failure):
+                if pacer.active:
+                    pacer.answered(trace.left_at, loop_time())
                 if hooks is not None:
+                    trace.send_rate = pacer.rate
                     await hooks.succeeded(trace, request, redactor)
                 if call.capture is not None:
                     call.capture.record(trace, redactor)
@@ -206,11 +219,16 @@ class Pipeline:
                 deadline += failure.consumed
             redactor.exception(failure.error)
             now = loop_time()
+            response = getattr(failure.error, "response", None)
+            answer = response if isinstance(response, httpx.Response) else None
             if failure.rate_limited:
                 channel.traffic.limited(call.meter, trace.sent_at)
+                pacer.throttled(trace.left_at, now, failure.retry_after)
                 if failure.retry_after is not None:
                     reason = getattr(failure.error, "response", None)
                     channel.gate.close_until(now + failure.retry_after, reason)
+            elif answer is not None and pacer.active:
+                pacer.answered(trace.left_at, now)
             decision: Retry | GiveUp = decide(
                 settings.retry,
                 failure,
@@ -227,12 +245,11 @@ class Pipeline:
                 and not channel.budget.try_retry(now)
             ):
                 decision = GiveUp("retry budget exhausted")
-            response = getattr(failure.error, "response", None)
-            answer = response if isinstance(response, httpx.Response) else None
             error = type(failure.error.__cause__ or failure.error).__name__
             status = error if answer is None else answer.status_code
             log_attempt(redactor, request, status, answer, trace, decision)
             if hooks is not None:
+                trace.send_rate = pacer.rate
                 retry_in = decision.delay if isinstance(decision, Retry) else None
                 why = error if answer is None else f"HTTP {status}"
                 await hooks.failed(trace, request, redactor, failure, retry_in=retry_in, reason=why)
@@ -258,11 +275,13 @@ class Pipeline:
         hold: list[Lease] | None,
         trace: CallTrace,
     ) -> T | Failure:
-        """One attempt: gate, slot, gate again, send, consume (or classify the failure).
+        """One attempt: gate, slot, gate again and pace, send, consume (or classify the failure).
 
         The gate is checked again once a slot is taken: a request that queued
-        for a slot before a 429 arrived must not slip out after it. The
-        answer is kept on `trace` (for hooks and `with_raw_response`).
+        for a slot before a 429 arrived must not slip out after it. Once the
+        client paces (a 429 seen, or a declared limit) the request then waits
+        for its slot of the send rate (`_pacing`). The answer is kept on
+        `trace` (for hooks and `with_raw_response`).
         """
         channel, retry = self.channel, self.settings.retry
         gate = channel.gate  # `never_closed`, the hot path: no clock read, no await
@@ -276,10 +295,15 @@ class Pipeline:
         consuming = False  # `consume` may raise OSError of its own (a full disk)
         consumed_from = math.inf
         try:
-            if (
-                not gate.never_closed
-                and (held := await pass_gate(gate, retry, request, deadline)) is not None
-            ):
+            if channel.pacer.active or self.own_pacer is not None:
+                held = await pace_request(self._pacers, gate, retry, request, deadline)
+                trace.left_at = loop_time()
+            elif not gate.never_closed:
+                held = await pass_gate(gate, retry, request, deadline)
+                trace.left_at = trace.sent_at
+            else:
+                held, trace.left_at = None, trace.sent_at
+            if held is not None:
                 await lease.release()
                 return held
             if deadline != math.inf:

@@ -160,6 +160,7 @@ class Results(Resource):
             ordered=ordered,
             outcome=outcome,
             meter=meter,
+            pacer=pipeline.channel.pacer,
         )
         return FanOut(engine, background=self._background)
 

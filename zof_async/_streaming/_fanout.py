@@ -31,6 +31,7 @@ import anyio
 import attrs
 
 from .._exceptions import AuthenticationError, PermissionDeniedError, ZofError
+from .._http._pacing import Pacer
 from .._http._traffic import Meter, Traffic
 from ._background import Background, BackgroundWork, cancel_when_dropped
 
@@ -75,6 +76,9 @@ class FanOutStats:
         rate_limited: Of those, 429 responses received.
         concurrency: Calls currently allowed in flight (the adaptive limit).
         peak_in_flight: The most calls that were in flight at once.
+        send_rate: Requests per second the client paces to now (learned from
+            429s, or its `max_requests_per_second`); `None` while it does not
+            pace (no 429 seen, no limit declared).
     """
 
     started: int
@@ -85,6 +89,7 @@ class FanOutStats:
     rate_limited: int
     concurrency: int
     peak_in_flight: int
+    send_rate: float | None = None
 
 
 class AdaptiveLimit:
@@ -158,6 +163,7 @@ class Engine(Generic[I, R, O]):
         outcome: Callable[[I, R | None, ZofError | None], O],
         meter: Meter | None = None,
         traffic: Traffic | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         """The engine of a fan-out of `fn` over `inputs`; see `zof.map` for the arguments.
 
@@ -180,6 +186,7 @@ class Engine(Generic[I, R, O]):
         self.meter = meter
         meter.on_rate_limited = self.limit.rate_limited
         self._traffic = traffic
+        self.pacer = pacer
         self.scope = anyio.CancelScope()  # the whole engine: the caller let go
         self._stop = anyio.CancelScope()  # the calls only: a fatal error
         self._released = anyio.Event()
@@ -351,6 +358,7 @@ class FanOut(BackgroundWork, Generic[I, R, O]):
             rate_limited=meter.rate_limited,
             concurrency=int(limit.limit),
             peak_in_flight=limit.peak,
+            send_rate=None if engine.pacer is None else engine.pacer.rate,
         )
 
     def __aiter__(self) -> FanOut[I, R, O]:

@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--rate-limit", type=float, default=None, help="requests/s per key, then 429"
     )
+    parser.add_argument(
+        "--rate-limit-burst", type=int, default=10, help="bucket size of --rate-limit"
+    )
     parser.add_argument("--run-seconds", type=float, default=None, help="duration of every run")
     parser.add_argument("--error-statuses", default="500,502,503", help="statuses of --error-rate")
     parser.add_argument(
@@ -87,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     emulator.faults.error_rate = args.error_rate
     emulator.faults.error_statuses = tuple(int(s) for s in args.error_statuses.split(","))
     emulator.faults.rate_limit = args.rate_limit
+    emulator.faults.rate_limit_burst = args.rate_limit_burst
     if args.throttle_after:
         emulator.faults.throttle_after(
             args.throttle_after,
