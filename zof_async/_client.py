@@ -17,9 +17,8 @@ from ._http._channel import Channel
 from ._http._hooks import Hooks, OnRateLimited, OnRequest, OnResponse, OnRetry
 from ._http._pacing import check_limit, declared
 from ._http._pipeline import Pipeline
-from ._http._proxies import is_loopback
 from ._http._retry import RetryPolicy
-from ._http._settings import Settings, refuse_credentials
+from ._http._settings import build_settings
 from ._http._transports import TransportChoice, build_pool, user_client_headers
 from ._logging import setup_from_env
 from ._resources._artifacts import Artifacts
@@ -30,7 +29,6 @@ from ._streaming._fanout import Engine, FanOut, Outcome
 from ._streaming._waiting import PollRate
 from ._webhooks._verify import ENV_SECRET, Secret, Webhooks
 
-DEFAULT_BASE_URL = "https://api.zof.ai/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_TOTAL_TIMEOUT = 120.0
 DEFAULT_MAX_CONNECTIONS = 100
@@ -164,13 +162,16 @@ class AsyncZof:
     ) -> None:
         setup_from_env()
         self.webhooks = Webhooks(secret=webhook_secret or os.environ.get(ENV_SECRET) or None)
-        if polls_per_second <= 0:
-            raise ConfigurationError("polls_per_second must be positive")
-        if max_connections < 1:
-            raise ConfigurationError("max_connections must be at least 1")
+        _check_sizes(polls_per_second=polls_per_second, max_connections=max_connections)
         if isinstance(http_client, httpx.AsyncClient):
             default_headers = {**dict(user_client_headers(http_client)), **(default_headers or {})}
-        settings = _settings(
+        hooks = Hooks().extended(
+            on_request=on_request,
+            on_response=on_response,
+            on_retry=on_retry,
+            on_rate_limited=on_rate_limited,
+        )
+        settings = build_settings(
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
@@ -179,34 +180,19 @@ class AsyncZof:
             retry=retry or RetryPolicy(),
             default_headers=default_headers,
             allow_insecure_http=allow_insecure_http,
-            hooks=Hooks().extended(
-                on_request=on_request,
-                on_response=on_response,
-                on_retry=on_retry,
-                on_rate_limited=on_rate_limited,
-            ),
+            hooks=hooks,
         )
         pool = build_pool(
-            base_url=settings.base_url,
-            max_connections=max_connections,
-            transport=transport,
-            http_client=http_client,
-            proxy=proxy,
-            verify=verify,
-            trust_env=trust_env,
-        )
-        policy = settings.retry
-        budget = RetryBudget(
-            ratio=policy.budget_ratio, floor=policy.budget_floor, window=policy.budget_window
+            base_url=settings.base_url, max_connections=max_connections, transport=transport,
+            http_client=http_client, proxy=proxy, verify=verify, trust_env=trust_env,
+        )  # fmt: skip
+        channel = Channel(
+            pool,
+            _budget(settings.retry),
+            max_requests_per_second=check_limit(max_requests_per_second),
         )
         self._setup(
-            Pipeline(
-                settings,
-                Channel(pool, budget, max_requests_per_second=check_limit(max_requests_per_second)),
-            ),
-            Background(),
-            PollRate(polls_per_second),
-            owns_pool=True,
+            Pipeline(settings, channel), Background(), PollRate(polls_per_second), owns_pool=True
         )
 
     def _setup(
@@ -249,7 +235,7 @@ class AsyncZof:
         the client's rate, which they share.
         """
         current = self._pipeline.settings
-        settings = _settings(
+        settings = build_settings(
             api_key=api_key or current.api_key,
             base_url=base_url or current.base_url,
             timeout=current.timeout if timeout is _UNSET else timeout,
@@ -356,46 +342,15 @@ class AsyncZof:
         return f"AsyncZof(base_url={str(self.base_url)!r}, api_key='<redacted>')"
 
 
-def _settings(
-    *,
-    api_key: str | None,
-    base_url: str | httpx.URL | None,
-    timeout: float | httpx.Timeout,
-    total_timeout: float | None,
-    max_retries: int | None,
-    retry: RetryPolicy,
-    default_headers: dict[str, str] | None,
-    allow_insecure_http: bool,
-    hooks: Hooks,
-) -> Settings:
-    refuse_credentials(default_headers or {}, argument="default_headers")
-    key = api_key if api_key is not None else os.environ.get("ZOF_API_KEY")
-    if not key:
-        raise ConfigurationError("no API key: pass api_key= or set ZOF_API_KEY")
-    if not (key.isascii() and key.isprintable()) or " " in key:
-        raise ConfigurationError(
-            "the API key contains characters that cannot be sent (only printable ASCII "
-            "without spaces); check ZOF_API_KEY or api_key="
-        )
-    url = httpx.URL(str(base_url or os.environ.get("ZOF_BASE_URL") or DEFAULT_BASE_URL))
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigurationError(f"base_url must be an http(s) URL, got {str(url)!r}")
-    if url.scheme == "http" and not allow_insecure_http and not is_loopback(url.host):
-        raise ConfigurationError(
-            "refusing to send the API key over plain http:// to a non-loopback host; "
-            "use https:// or pass allow_insecure_http=True"
-        )
-    if total_timeout is not None and total_timeout <= 0:
-        raise ConfigurationError("total_timeout must be positive or None")
-    if max_retries is not None:
-        retry = attrs.evolve(retry, max_retries=max_retries)
-    return Settings(
-        base_url=url.copy_with(query=None, fragment=None),
-        api_key=key,
-        default_headers=tuple((default_headers or {}).items()),
-        allow_insecure_http=allow_insecure_http,
-        timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
-        total_timeout=total_timeout,
-        retry=retry,
-        hooks=hooks,
+def _check_sizes(*, polls_per_second: float, max_connections: int) -> None:
+    if polls_per_second <= 0:
+        raise ConfigurationError("polls_per_second must be positive")
+    if max_connections < 1:
+        raise ConfigurationError("max_connections must be at least 1")
+
+
+def _budget(policy: RetryPolicy) -> RetryBudget:
+    """The retry budget of a client's policy (shared by its `with_options` copies)."""
+    return RetryBudget(
+        ratio=policy.budget_ratio, floor=policy.budget_floor, window=policy.budget_window
     )

@@ -7,6 +7,7 @@ the options of one call (`timeout=`, `max_retries=`, `extra_headers=`,
 
 from __future__ import annotations
 
+import os
 import platform
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ import httpx
 from .._exceptions import ConfigurationError
 from .._version import __version__
 from ._hooks import Hooks
+from ._proxies import is_loopback
 from ._retry import RetryPolicy
 from ._traffic import Meter
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from ._exchange import Capture
 
 JSON = "application/json"
+DEFAULT_BASE_URL = "https://api.zof.ai/v1"
 
 USER_AGENT = f"zof-async/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 
@@ -116,3 +119,57 @@ class Call:
 
 
 DEFAULT_CALL = Call()
+
+
+def build_settings(
+    *,
+    api_key: str | None,
+    base_url: str | httpx.URL | None,
+    timeout: float | httpx.Timeout,
+    total_timeout: float | None,
+    max_retries: int | None,
+    retry: RetryPolicy,
+    default_headers: dict[str, str] | None,
+    allow_insecure_http: bool,
+    hooks: Hooks,
+) -> Settings:
+    """The client's `Settings` from its constructor's (or `with_options`') arguments, checked.
+
+    The key and base URL fall back to `ZOF_API_KEY` and `ZOF_BASE_URL`.
+
+    Raises:
+        ConfigurationError: A missing or unsendable key, a base URL that is
+            not http(s), plain `http://` to a remote host, a credential
+            header, or a total timeout that is not positive.
+    """
+    refuse_credentials(default_headers or {}, argument="default_headers")
+    key = api_key if api_key is not None else os.environ.get("ZOF_API_KEY")
+    if not key:
+        raise ConfigurationError("no API key: pass api_key= or set ZOF_API_KEY")
+    if not (key.isascii() and key.isprintable()) or " " in key:
+        raise ConfigurationError(
+            "the API key contains characters that cannot be sent (only printable ASCII "
+            "without spaces); check ZOF_API_KEY or api_key="
+        )
+    url = httpx.URL(str(base_url or os.environ.get("ZOF_BASE_URL") or DEFAULT_BASE_URL))
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError(f"base_url must be an http(s) URL, got {str(url)!r}")
+    if url.scheme == "http" and not allow_insecure_http and not is_loopback(url.host):
+        raise ConfigurationError(
+            "refusing to send the API key over plain http:// to a non-loopback host; "
+            "use https:// or pass allow_insecure_http=True"
+        )
+    if total_timeout is not None and total_timeout <= 0:
+        raise ConfigurationError("total_timeout must be positive or None")
+    if max_retries is not None:
+        retry = attrs.evolve(retry, max_retries=max_retries)
+    return Settings(
+        base_url=url.copy_with(query=None, fragment=None),
+        api_key=key,
+        default_headers=tuple((default_headers or {}).items()),
+        allow_insecure_http=allow_insecure_http,
+        timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+        total_timeout=total_timeout,
+        retry=retry,
+        hooks=hooks,
+    )
