@@ -301,7 +301,7 @@ async def test_the_pump_stops_cleanly_with_a_manual_clock() -> None:
 def test_an_endpoint_secret_that_is_not_base64_is_refused_at_registration() -> None:
     """add_webhook_endpoint refuses a malformed secret at once, not in the pump; bare padding is fine."""
     emulator = Emulator(data="minimal", clock=ManualClock())
-    with pytest.raises(ValueError, match="base64|padding|Invalid"):
+    with pytest.raises(ValueError, match="not 'whsec_' followed by base64"):
         emulator.add_webhook_endpoint("https://hooks.test/", secret="whsec_***")
     secret = "whsec_" + "QUJD" + "RA"  # base64 of b"ABCD" without its "=="
     assert emulator.add_webhook_endpoint("https://hooks.test/", secret=secret) == secret

@@ -173,7 +173,10 @@ class WebhookSender:
         self, url: str, *, secret: str | None, transport: httpx.AsyncBaseTransport | None
     ) -> str:
         secret = secret or new_secret(self._rng)
-        sign_delivery(secret, "", 0, b"")  # a secret that is not base64 fails here, not mid-pump
+        try:  # a secret that is not base64 fails here, not mid-pump
+            sign_delivery(secret, "", 0, b"")
+        except ValueError:
+            raise ValueError("the webhook secret is not 'whsec_' followed by base64") from None
         self._endpoints.append(_Endpoint(url, [secret], transport))
         return secret
 
