@@ -57,6 +57,10 @@ async def test_listen_verifies_prints_and_forwards() -> None:
                 rejected = await http.post(url, content=bad_body, headers=bad_headers)
                 assert rejected.status_code == 400
                 await read_until(err, r"rejected \(signature_mismatch\)", err_seen)
+                # No secret is needed to send a huge timestamp: a 400 naming the check, not a 500.
+                huge = {**bad_headers, "webhook-timestamp": "9" * 400}
+                assert (await http.post(url, content=bad_body, headers=huge)).status_code == 400
+                await read_until(err, r"rejected \(invalid_timestamp\)", err_seen)
             assert inbox.finished_run("run_1") is not None  # forwarded, and verified there
         finally:
             process.terminate()

@@ -224,6 +224,34 @@ async def test_fault_bad_signature_then_a_good_retry(emulator: Emulator) -> None
     assert [a.outcome for a in emulator.webhook_attempts] == ["bad_signature", "delivered"]
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_fault_bad_signature_at_rate_one_still_signs_every_retry_correctly(
+    emulator: Emulator,
+) -> None:
+    """At bad_signature_rate=1.0 each event's first attempt is forged and its retry verifies."""
+    secret = ""
+
+    def check(request: httpx.Request) -> httpx.Response:
+        h = request.headers
+        good = signature(secret, h["webhook-id"], h["webhook-timestamp"], request.content)
+        return httpx.Response(200 if good in h["webhook-signature"].split() else 400)
+
+    secret = emulator.add_webhook_endpoint(
+        "https://hooks.test/", transport=httpx.MockTransport(check)
+    )
+    emulator.webhook_faults.bad_signature_rate = 1.0
+    emulator.webhook_faults.duplicate_rate = 1.0  # each copy is a first attempt of its own
+    start(emulator, 3)
+    emulator.advance(10)
+    await emulator.deliver_webhooks()
+    emulator.advance(5)  # the first retry, with the rate still 1.0
+    await emulator.deliver_webhooks()
+    emulator.advance(100_000)
+    assert await emulator.deliver_webhooks() == 0  # nothing left to retry
+    outcomes = Counter((a.attempt, a.status, a.outcome) for a in emulator.webhook_attempts)
+    assert outcomes == {(0, 400, "bad_signature"): 6, (1, 200, "delivered"): 6}
+
+
 @pytest.mark.parametrize(
     "anyio_backend", [("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})]
 )
@@ -268,3 +296,12 @@ async def test_the_pump_stops_cleanly_with_a_manual_clock() -> None:
         with anyio.fail_after(5):
             await all_in.wait()
     assert len(set(receiver.ids())) == 5
+
+
+def test_an_endpoint_secret_that_is_not_base64_is_refused_at_registration() -> None:
+    """add_webhook_endpoint refuses a malformed secret at once, not in the pump; bare padding is fine."""
+    emulator = Emulator(data="minimal", clock=ManualClock())
+    with pytest.raises(ValueError, match="not 'whsec_' followed by base64"):
+        emulator.add_webhook_endpoint("https://hooks.test/", secret="whsec_***")
+    secret = "whsec_" + "QUJD" + "RA"  # base64 of b"ABCD" without its "=="
+    assert emulator.add_webhook_endpoint("https://hooks.test/", secret=secret) == secret

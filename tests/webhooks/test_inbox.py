@@ -106,6 +106,18 @@ async def test_the_asgi_app_answers_as_a_receiver_should() -> None:
     assert (await asgi(inbox, "POST", b"x" * (1024 * 1024 + 1), headers)).status_code == 413
 
 
+async def test_the_asgi_app_rejects_and_counts_an_unsigned_huge_timestamp() -> None:
+    """A webhook-timestamp of hundreds of digits (no secret needed) is a counted 400, not a 500."""
+    inbox = fixed_inbox()
+    body, headers = delivery()
+    for digits in (400, 5000):
+        forged = {**headers, "webhook-timestamp": "9" * digits, "webhook-signature": "v1,AAAA"}
+        answer = await asgi(inbox, "POST", body, forged)
+        assert answer.status_code == 400
+        assert answer.json()["error"]["code"] == "invalid_timestamp"
+    assert inbox.stats.rejected == 2 and inbox.stats.received == 0
+
+
 # -- waits with events=, in virtual time ---------------------------------------------------
 
 

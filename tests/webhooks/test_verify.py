@@ -127,6 +127,42 @@ def test_malformed_signature_list(value: str) -> None:
     check_fails("malformed_signature", body, {**headers, "webhook-signature": value})
 
 
+@pytest.mark.parametrize("digits", [20, 400, 5000])
+def test_a_timestamp_of_many_digits_is_invalid_not_a_crash(digits: int) -> None:
+    """A timestamp beyond 64 bits (hundreds of digits, no secret needed) is invalid_timestamp."""
+    body, headers = delivery()
+    message = check_fails("invalid_timestamp", body, {**headers, "webhook-timestamp": "9" * digits})
+    assert "out of range" in message and len(message) < 200
+    # The largest 64-bit value still parses: it is merely far in the future.
+    check_fails("timestamp_in_future", body, {**headers, "webhook-timestamp": str(2**63 - 1)})
+
+
+def test_leading_zeros_in_the_timestamp_are_its_integer_value_as_the_references_sign() -> None:
+    """A zero-padded timestamp is signed as its integer, like the reference libraries do."""
+    body, headers = delivery()
+    hooks.verify(body, {**headers, "webhook-timestamp": "00" + str(NOW)}, now=NOW)
+
+
+def test_headers_as_a_one_shot_iterable_of_pairs_are_read_once() -> None:
+    """unwrap() takes headers as a generator of pairs: it reads them once, not twice."""
+    body, headers = delivery()
+    event = hooks.unwrap(body, iter(list(headers.items())), now=NOW)
+    assert event.id == "evt_1"
+    raw = ((k.encode(), v.encode()) for k, v in headers.items())
+    assert hooks.unwrap(body, raw, now=NOW).id == "evt_1"
+
+
+@pytest.mark.parametrize("depth", [10_000, 200_000])
+def test_a_signed_body_nested_thousands_deep_is_an_invalid_payload(depth: int) -> None:
+    """A correctly signed body nested thousands of levels deep is invalid_payload, no RecursionError."""
+    for body in (
+        b"[" * depth + b"]" * depth,
+        b'{"id": "evt_1", "data": ' + b'{"a": ' * depth + b"1" + b"}" * depth + b"}",
+    ):
+        _, headers = delivery(body)
+        assert "not JSON" in check_fails("invalid_payload", body, headers)
+
+
 def test_lone_surrogates_in_a_str_body_or_id_are_a_mismatch_not_a_crash() -> None:
     """Lone surrogates in a str body or id fail as signature_mismatch, not a crash."""
     body, headers = delivery()

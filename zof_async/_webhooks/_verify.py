@@ -13,6 +13,15 @@ ones are forged or a broken clock), and one `v1` signature matches, compared
 in constant time. `unwrap` then parses the body into a typed event. Every
 failure is a `WebhookVerificationError` whose `reason` names the check; no
 message ever contains a secret, a signature or the expected MAC.
+
+Where the specification leaves room, this agrees with the reference library
+(`standardwebhooks`, the oracle of tests/webhooks/test_reference.py): entries
+that are not `v1,<base64>` (other versions, no comma, not base64) are skipped,
+so one cannot hide a valid signature beside it; a secret whose base64 `=`
+padding was stripped is the same key (padding is the only leniency: other
+characters are refused); the timestamp is signed as its integer value. Beyond
+the references: a timestamp past 64 bits is `invalid_timestamp` (as in the Go
+reference), and a body nested too deep to parse is `invalid_payload`.
 """
 
 from __future__ import annotations
@@ -34,9 +43,10 @@ from ._events import WebhookEvent
 if TYPE_CHECKING:
     from ._inbox import WebhookInbox
 
-__all__ = ["DEFAULT_TOLERANCE", "Headers", "Secret", "Webhooks", "check_secret", "sign"]
+__all__ = ["DEFAULT_TOLERANCE", "Headers", "Secret", "Webhooks", "check_secret"]
 
 DEFAULT_TOLERANCE = 300
+MAX_TIMESTAMP = 2**63 - 1
 SECRET_PREFIX = "whsec_"
 ENV_SECRET = "ZOF_WEBHOOK_SECRET"
 
@@ -84,43 +94,7 @@ class Webhooks:
         Raises:
             WebhookVerificationError: Naming the failed check in `reason`.
         """
-        keys = _keys(secret if secret is not None else self._secret)
-        body = (
-            payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else bytes(payload)
-        )
-        found = _normalise(headers)
-        msg_id = _header(found, "webhook-id")
-        stamp = _header(found, "webhook-timestamp")
-        signatures = _header(found, "webhook-signature")
-        if not stamp.isascii() or not stamp.isdigit():
-            raise WebhookVerificationError(
-                "webhook-timestamp is not an integer number of seconds", reason="invalid_timestamp"
-            )
-        sent = int(stamp)
-        current = time.time() if now is None else now
-        if sent < current - tolerance:
-            raise WebhookVerificationError(
-                f"webhook-timestamp is {current - sent:.0f} s old, more than the "
-                f"{tolerance:g} s tolerated (a replay, or a delivery held too long)",
-                reason="timestamp_too_old",
-            )
-        if sent > current + tolerance:
-            raise WebhookVerificationError(
-                f"webhook-timestamp is {sent - current:.0f} s in the future, more than the "
-                f"{tolerance:g} s tolerated (check the clocks)",
-                reason="timestamp_in_future",
-            )
-        candidates = _v1_signatures(signatures)
-        signed = f"{msg_id}.{stamp}.".encode("utf-8", "surrogatepass") + body
-        for key in keys:
-            expected = hmac.new(key, signed, hashlib.sha256).digest()
-            if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
-                return
-        raise WebhookVerificationError(
-            f"no signature matches (checked {len(candidates)} v1 signature(s) against "
-            f"{len(keys)} secret(s)): a wrong secret, or a body changed after signing",
-            reason="signature_mismatch",
-        )
+        self._check(payload, _normalise(headers), secret, tolerance, now)
 
     def unwrap(
         self,
@@ -141,15 +115,58 @@ class Webhooks:
             WebhookVerificationError: A failed check, a body that is not a JSON
                 event, or an event id that differs from `webhook-id`.
         """
-        self.verify(payload, headers, secret=secret, tolerance=tolerance, now=now)
+        found = _normalise(headers)  # once: `headers` may be a one-shot iterable
+        msg_id = self._check(payload, found, secret, tolerance, now)
         event = parse(payload)
-        msg_id = _normalise(headers)["webhook-id"]
         if event.id != msg_id:
             raise WebhookVerificationError(
                 f"the event id {event.id!r} differs from webhook-id {msg_id!r}",
                 reason="id_mismatch",
             )
         return event
+
+    def _check(
+        self,
+        payload: bytes | str,
+        found: dict[str, str],
+        secret: Secret | None,
+        tolerance: float,
+        now: float | None,
+    ) -> str:
+        """`verify` on normalised headers; return the verified `webhook-id`."""
+        keys = _keys(secret if secret is not None else self._secret)
+        body = (
+            payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else bytes(payload)
+        )
+        msg_id = _header(found, "webhook-id")
+        stamp = _header(found, "webhook-timestamp")
+        signatures = _header(found, "webhook-signature")
+        sent = _timestamp(stamp)
+        current = time.time() if now is None else now
+        if sent < current - tolerance:
+            raise WebhookVerificationError(
+                f"webhook-timestamp is {current - sent:.0f} s old, more than the "
+                f"{tolerance:g} s tolerated (a replay, or a delivery held too long)",
+                reason="timestamp_too_old",
+            )
+        if sent > current + tolerance:
+            raise WebhookVerificationError(
+                f"webhook-timestamp is {sent - current:.0f} s in the future, more than the "
+                f"{tolerance:g} s tolerated (check the clocks)",
+                reason="timestamp_in_future",
+            )
+        candidates = _v1_signatures(signatures)
+        # The integer is signed, not the header's text: "0017..." is 17..., as the references do.
+        signed = f"{msg_id}.{sent}.".encode("utf-8", "surrogatepass") + body
+        for key in keys:
+            expected = hmac.new(key, signed, hashlib.sha256).digest()
+            if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
+                return msg_id
+        raise WebhookVerificationError(
+            f"no signature matches (checked {len(candidates)} v1 signature(s) against "
+            f"{len(keys)} secret(s)): a wrong secret, or a body changed after signing",
+            reason="signature_mismatch",
+        )
 
     def inbox(
         self,
@@ -170,6 +187,10 @@ def parse(payload: bytes | str) -> WebhookEvent:
         document = json.loads(payload)
     except (ValueError, UnicodeDecodeError):
         raise WebhookVerificationError("the body is not JSON", reason="invalid_payload") from None
+    except RecursionError:  # a signed body may still nest deeper than the interpreter's stack
+        raise WebhookVerificationError(
+            "the body is not JSON this parser can read: nested too deep", reason="invalid_payload"
+        ) from None
     try:
         event: WebhookEvent = _converter.converter.structure(document, WebhookEvent)
     except Exception as exc:
@@ -182,13 +203,6 @@ def parse(payload: bytes | str) -> WebhookEvent:
 def check_secret(secret: Secret | None) -> None:
     """Raise `WebhookVerificationError` now if `secret` (or the environment's) is missing or malformed."""
     _keys(secret)
-
-
-def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
-    """The `v1,<base64>` signature of a delivery (what the emulator sends)."""
-    (key,) = _keys(secret)
-    mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(mac).decode()
 
 
 def _keys(secret: Secret | None) -> list[bytes]:
@@ -205,6 +219,7 @@ def _keys(secret: Secret | None) -> list[bytes]:
     keys = []
     for text in secrets:
         encoded = text[len(SECRET_PREFIX) :] if text.startswith(SECRET_PREFIX) else text
+        encoded += "=" * (-len(encoded) % 4)  # padding may have been stripped: restore it
         try:
             key = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
@@ -234,27 +249,44 @@ def _header(found: dict[str, str], name: str) -> str:
     return value
 
 
+def _timestamp(stamp: str) -> int:
+    """The `webhook-timestamp` as an integer; beyond 64 bits it is invalid, like the reference's."""
+    if not stamp.isascii() or not stamp.isdigit():
+        raise WebhookVerificationError(
+            "webhook-timestamp is not an integer number of seconds", reason="invalid_timestamp"
+        )
+    digits = stamp.lstrip("0")
+    # Checked before int(): no float overflow in the messages, no long parse of a long header.
+    if len(digits) > len(str(MAX_TIMESTAMP)) or int(digits or "0") > MAX_TIMESTAMP:
+        raise WebhookVerificationError(
+            "webhook-timestamp is out of range (more than a 64-bit number of seconds)",
+            reason="invalid_timestamp",
+        )
+    return int(digits or "0")
+
+
 def _v1_signatures(header: str) -> list[bytes]:
-    """The decoded `v1` entries; other versions are skipped, garbage is an error."""
+    """The decoded `v1,<base64>` entries of `webhook-signature`.
+
+    Any other entry (another version, no comma, a `v1` that is not base64) is
+    skipped, as the reference libraries skip what does not match: it cannot
+    hide a valid signature beside it. A header without one well-formed `v1`
+    entry is malformed.
+    """
     candidates = []
     for entry in header.split():
-        version, comma, encoded = entry.partition(",")
-        if not comma or not version:
-            raise WebhookVerificationError(
-                "webhook-signature is not a space-separated list of 'v1,<base64>'",
-                reason="malformed_signature",
-            )
-        if version != "v1":
+        version, _, encoded = entry.partition(",")
+        if version != "v1" or not encoded:
             continue
         try:
             candidates.append(base64.b64decode(encoded, validate=True))
         except (binascii.Error, ValueError):
-            raise WebhookVerificationError(
-                "a v1 entry of webhook-signature is not base64", reason="malformed_signature"
-            ) from None
+            continue
     if not candidates:
         raise WebhookVerificationError(
-            "webhook-signature has no v1 signature", reason="malformed_signature"
+            "webhook-signature has no well-formed v1 signature "
+            "(a space-separated list of 'v1,<base64>')",
+            reason="malformed_signature",
         )
     return candidates
 

@@ -115,6 +115,9 @@ class Emulator(State):
 
         Deliveries happen when a pump runs: `await deliver_webhooks()`,
         `async with delivering():`, or while served.
+
+        Raises:
+            ValueError: `secret` is not `whsec_` followed by base64.
         """
         with self.lock:
             return self.webhooks.add_endpoint(url, secret=secret, transport=transport)

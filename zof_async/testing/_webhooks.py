@@ -15,7 +15,9 @@ survive: lost events, duplicates, delays, reordering and bad signatures.
 from __future__ import annotations
 
 import base64
+import hashlib
 import heapq
+import hmac
 import itertools
 import json
 import random
@@ -28,13 +30,18 @@ from typing import Any, Protocol
 import anyio
 import httpx
 
-from zof_async._webhooks._verify import sign
-
 from ._clock import Clock, rfc3339
 from ._lifecycle import Lifecycle
 from ._records import Run
 
-__all__ = ["RETRY_DELAYS", "WebhookAttempt", "WebhookFaults", "WebhookHost", "WebhookSender"]
+__all__ = [
+    "RETRY_DELAYS",
+    "WebhookAttempt",
+    "WebhookFaults",
+    "WebhookHost",
+    "WebhookSender",
+    "sign_delivery",
+]
 
 MAX_ATTEMPTS_KEPT = 100_000
 RETRY_DELAYS = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0)
@@ -43,7 +50,7 @@ ANSWER_TIMEOUT = 15.0
 
 @dataclass
 class WebhookFaults:
-    """Faults injected into deliveries, each drawn per event (or per attempt).
+    """Faults injected into deliveries, each drawn once per event and endpoint.
 
     Attributes:
         drop_rate: Chance that an event is lost for good: never sent, never retried.
@@ -51,8 +58,10 @@ class WebhookFaults:
         delay: Seconds added before an event's first attempt.
         reorder_window: Each event's first attempt is delayed by `uniform(0, window)`
             more, so events arrive out of order.
-        bad_signature_rate: Chance that an attempt is signed with a wrong key
-            (the receiver should answer 400; the retry is signed correctly).
+        bad_signature_rate: Chance that an event's first attempt is signed with
+            a wrong key (the receiver should answer 400). Retries are always
+            signed correctly, so even at 1.0 a correct receiver gets every event,
+            on its first retry (a duplicate's first attempt is drawn on its own).
     """
 
     drop_rate: float = 0.0
@@ -130,6 +139,19 @@ def new_secret(rng: random.Random) -> str:
     return "whsec_" + base64.b64encode(rng.randbytes(24)).decode()
 
 
+def sign_delivery(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """The `v1,<base64>` entry for one secret, as Standard Webhooks specifies.
+
+    The emulator's own few lines (it shares no code with the client it tests):
+    HMAC-SHA256 of `"{id}.{timestamp}.{body}"`, keyed with the bytes the
+    `whsec_<base64>` secret decodes to (its `=` padding may be left off).
+    """
+    encoded = secret.removeprefix("whsec_")
+    key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
 class WebhookSender:
     """Queues and sends the emulator's `run.completed` events; see the module doc."""
 
@@ -151,6 +173,10 @@ class WebhookSender:
         self, url: str, *, secret: str | None, transport: httpx.AsyncBaseTransport | None
     ) -> str:
         secret = secret or new_secret(self._rng)
+        try:  # a secret that is not base64 fails here, not mid-pump
+            sign_delivery(secret, "", 0, b"")
+        except ValueError:
+            raise ValueError("the webhook secret is not 'whsec_' followed by base64") from None
         self._endpoints.append(_Endpoint(url, [secret], transport))
         return secret
 
@@ -273,7 +299,10 @@ class WebhookSender:
         endpoint = item.endpoint
         with host.lock:
             now = host.clock.now()
-            bad = self._rng.random() < self.faults.bad_signature_rate
+            # Drawn for every attempt (the seeded sequence stays as it was), applied
+            # to a first attempt only: the retry is signed correctly.
+            forge = self._rng.random() < self.faults.bad_signature_rate
+            bad = forge and item.attempt == 0
             secrets = [new_secret(self._rng)] if bad else list(endpoint.secrets)
         stamp = int(now)
         headers = {
@@ -282,7 +311,7 @@ class WebhookSender:
             "webhook-id": item.event_id,
             "webhook-timestamp": str(stamp),
             "webhook-signature": " ".join(
-                sign(s, item.event_id, stamp, item.body) for s in secrets
+                sign_delivery(s, item.event_id, stamp, item.body) for s in secrets
             ),
         }
         status: int | None = None
