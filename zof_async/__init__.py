@@ -53,8 +53,11 @@ from ._models import (
     Result as Result,
     ResultStatus as ResultStatus,
     Run as Run,
+    RunCompletedEvent as RunCompletedEvent,
     RunStatus as RunStatus,
     RunSummary as RunSummary,
+    UnknownWebhookEvent as UnknownWebhookEvent,
+    WebhookEvent as WebhookEvent,
 )
 from ._public import name_public_objects as _name_public_objects
 from ._resources._options import (
@@ -82,11 +85,6 @@ from ._streaming._waiting import (
     WaitPolicy as WaitPolicy,
 )
 from ._version import __version__ as __version__
-from ._webhooks._events import (
-    RunCompletedEvent as RunCompletedEvent,
-    UnknownWebhookEvent as UnknownWebhookEvent,
-    WebhookEvent as WebhookEvent,
-)
 from ._webhooks._inbox import (
     InboxStats as InboxStats,
     WebhookInbox as WebhookInbox,

@@ -29,9 +29,8 @@ import httpx
 
 from . import _rfc3339 as rfc3339
 from ._exceptions import APIResponseValidationError
-from ._models import Page, Run, _OpenEnum
+from ._models import Page, Run, RunCompletedEvent, UnknownWebhookEvent, WebhookEvent, _OpenEnum
 from ._redact import Redactor
-from ._webhooks._events import RunCompletedEvent, UnknownWebhookEvent, WebhookEvent
 
 T = TypeVar("T")
 

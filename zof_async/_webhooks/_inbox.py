@@ -27,8 +27,7 @@ import anyio
 import attrs
 
 from .._exceptions import WebhookVerificationError
-from .._models import Run
-from ._events import RunCompletedEvent, WebhookEvent
+from .._models import Run, RunCompletedEvent, WebhookEvent
 from ._verify import DEFAULT_TOLERANCE, Headers, Webhooks
 
 __all__ = ["InboxStats", "WebhookInbox", "WebhookReceiver", "webhooks_asgi_app"]
@@ -57,7 +56,7 @@ class WebhookInbox:
     """Verified, deduplicated webhook events that wake waiting runs.
 
     ```python
-    inbox = zof.webhooks.inbox()               # or WebhookInbox(Webhooks(secret=...))
+    inbox = WebhookInbox(zof.webhooks)         # or WebhookInbox(Webhooks(secret=...))
     app.mount("/zof-webhooks", webhooks_asgi_app(inbox))   # Starlette / FastAPI
     run = await zof.runs.wait_until_complete(run.id, events=inbox)
     ```

@@ -33,15 +33,12 @@ import hmac
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias, Union
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeAlias, Union
 
 from .. import _converter
 from .._exceptions import WebhookVerificationError
-from ._events import WebhookEvent
-
-if TYPE_CHECKING:
-    from ._inbox import WebhookInbox
+from .._models import WebhookEvent
 
 __all__ = ["DEFAULT_TOLERANCE", "Headers", "Secret", "Webhooks", "check_secret"]
 
@@ -167,18 +164,6 @@ class Webhooks:
             f"{len(keys)} secret(s)): a wrong secret, or a body changed after signing",
             reason="signature_mismatch",
         )
-
-    def inbox(
-        self,
-        *,
-        tolerance: float = DEFAULT_TOLERANCE,
-        max_remembered: int = 100_000,
-        clock: Callable[[], float] | None = None,
-    ) -> WebhookInbox:
-        """A `WebhookInbox` verifying with this object's secret (see its arguments)."""
-        from ._inbox import WebhookInbox
-
-        return WebhookInbox(self, tolerance=tolerance, max_remembered=max_remembered, clock=clock)
 
 
 def parse(payload: bytes | str) -> WebhookEvent:
