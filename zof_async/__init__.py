@@ -33,7 +33,6 @@ from ._exceptions import (
     ZofError as ZofError,
 )
 from ._http._aiohttp import aiohttp_transport as aiohttp_transport
-from ._http._exchange import RawResponse as RawResponse
 from ._http._hooks import (
     OnRateLimited as OnRateLimited,
     OnRequest as OnRequest,
@@ -42,6 +41,7 @@ from ._http._hooks import (
     RequestView as RequestView,
     ResponseView as ResponseView,
 )
+from ._http._raw_response import RawResponse as RawResponse
 from ._http._retry import RetryPolicy as RetryPolicy
 from ._models import (
     Artifact as Artifact,

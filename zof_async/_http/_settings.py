@@ -23,7 +23,7 @@ from ._retry import RetryPolicy
 from ._traffic import Meter
 
 if TYPE_CHECKING:
-    from ._exchange import Capture
+    from ._raw_response import Capture
 
 JSON = "application/json"
 DEFAULT_BASE_URL = "https://api.zof.ai/v1"

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypedDict
 
-from .._http._exchange import Capture
+from .._http._raw_response import Capture
 from .._http._settings import Call, refuse_credentials
 from .._http._traffic import Meter
 from . import _arguments as arguments

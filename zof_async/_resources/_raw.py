@@ -2,7 +2,7 @@
 
 One generic wrapper, `raw`, turns a method returning `T` into one returning
 `RawResponse[T]` with the same parameters: it runs the method on a copy of
-its resource whose calls name a fresh `Capture` (`_http._exchange`), which
+its resource whose calls name a fresh `Capture` (`_http._raw_response`), which
 the pipeline fills in as the call succeeds. A copy per invocation, so
 concurrent calls never share one. Each resource lists the methods it offers this way (every method
 that returns a value from one call; a test checks none is missing).
@@ -16,7 +16,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
-from .._http._exchange import Capture, RawResponse
+from .._http._raw_response import Capture, RawResponse
 
 __all__ = ["raw"]
 

@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 import httpx
 
 from .._converter import decode
-from .._http._exchange import Capture
 from .._http._pipeline import Pipeline
+from .._http._raw_response import Capture
 from .._http._settings import Call
 from ._options import resolve
 
