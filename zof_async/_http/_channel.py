@@ -11,7 +11,8 @@ from ._budget import RetryBudget
 from ._gate import RateLimitGate
 from ._pacing import Pacer, PacingPolicy
 from ._pool import ConnectionPool
-from ._traffic import Traffic
+from ._retry import Failure
+from ._traffic import Meter, Traffic
 
 
 class Channel:
@@ -37,6 +38,28 @@ class Channel:
         self.pacer = Pacer(PacingPolicy(), limit=limit, learn=limit is None)
         self.budget = budget
         self.traffic = Traffic()
+
+    def learn(
+        self, failure: Failure, meter: Meter | None, sent_at: float, left_at: float, now: float
+    ) -> httpx.Response | None:
+        """What a failed attempt teaches the shared state; the answer it had, if any.
+
+        A 429 is counted (on `meter` too), lowers the pacer's rate and closes
+        the gate for its `Retry-After`; any other answer the server counted is
+        one the pacer saw accepted. `sent_at`: when the attempt asked to go;
+        `left_at`: when it left the gate and the pacer.
+        """
+        response = getattr(failure.error, "response", None)
+        answer = response if isinstance(response, httpx.Response) else None
+        pacer = self.pacer
+        if failure.rate_limited:
+            self.traffic.limited(meter, sent_at)
+            pacer.throttled(left_at, now, failure.retry_after)
+            if failure.retry_after is not None:
+                self.gate.close_until(now + failure.retry_after, answer)
+        elif answer is not None and pacer.active:
+            pacer.answered(left_at, now)
+        return answer
 
 
 class Lease:

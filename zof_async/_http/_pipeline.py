@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
@@ -32,17 +31,11 @@ from typing import TypeVar
 import anyio
 import httpx
 
-from .._exceptions import (
-    APITimeoutError,
-    ConfigurationError,
-    describe,
-    status_error,
-    transport_error,
-)
 from .._logging import logger
 from .._redact import Redactor
 from ._channel import Channel, Lease
 from ._clock import loop_time
+from ._failures import deadline_exceeded, other_loop_error, status_failure, transport_failure
 from ._gate import pass_gate
 from ._hooks import CallTrace, Hooks
 from ._logs import log_attempt
@@ -53,9 +46,6 @@ from ._retry import (
     GiveUp,
     Retry,
     decide,
-    is_retryable_exception,
-    is_retryable_status,
-    parse_retry_after,
     sleep,
 )
 from ._settings import DEFAULT_CALL, Call, Settings
@@ -193,9 +183,8 @@ class Pipeline:
     ) -> T | Failure:
         settings, channel, redactor = self.settings, self.channel, self.redactor
         limit = settings.total_timeout if call.total_timeout is None else call.total_timeout
-        started = trace.started
-        deadline = started + limit if limit is not None else math.inf
-        channel.budget.record_request(started)
+        deadline = trace.started + limit if limit is not None else math.inf
+        channel.budget.record_request(trace.started)
         retries = waits = 0
         while True:
             if hooks is not None:
@@ -204,55 +193,18 @@ class Pipeline:
             result = await self._attempt(
                 request, call, deadline, consume, body_deadline, hold, trace
             )
-            pacer = channel.pacer
             if not isinstance(result, Failure):
-                if pacer.active:
-                    pacer.answered(trace.left_at, loop_time())
-                if hooks is not None:
-                    trace.send_rate = pacer.rate
-                    await hooks.succeeded(trace, request, redactor)
-                if call.capture is not None:
-                    call.capture.record(trace, redactor)
+                await self._succeeded(request, call, trace, hooks)
                 return result
             failure = result
             if not body_deadline:  # the transfer's time is not the call's to spend
                 deadline += failure.consumed
             redactor.exception(failure.error)
             now = loop_time()
-            response = getattr(failure.error, "response", None)
-            answer = response if isinstance(response, httpx.Response) else None
-            if failure.rate_limited:
-                channel.traffic.limited(call.meter, trace.sent_at)
-                pacer.throttled(trace.left_at, now, failure.retry_after)
-                if failure.retry_after is not None:
-                    reason = getattr(failure.error, "response", None)
-                    channel.gate.close_until(now + failure.retry_after, reason)
-            elif answer is not None and pacer.active:
-                pacer.answered(trace.left_at, now)
-            decision: Retry | GiveUp = decide(
-                settings.retry,
-                failure,
-                retries=retries,
-                waits=waits,
-                now=now,
-                deadline=deadline,
-                rng=channel.rng,
-                max_retries=call.max_retries,
-            )
-            if (
-                isinstance(decision, Retry)
-                and decision.kind == "retry"
-                and not channel.budget.try_retry(now)
-            ):
-                decision = GiveUp("retry budget exhausted")
-            error = type(failure.error.__cause__ or failure.error).__name__
-            status = error if answer is None else answer.status_code
-            log_attempt(redactor, request, status, answer, trace, decision)
-            if hooks is not None:
-                trace.send_rate = pacer.rate
-                retry_in = decision.delay if isinstance(decision, Retry) else None
-                why = error if answer is None else f"HTTP {status}"
-                await hooks.failed(trace, request, redactor, failure, retry_in=retry_in, reason=why)
+            answer = self.channel.learn(failure, call.meter, trace.sent_at, trace.left_at, now)
+            decision = self._decide(failure, call, retries=retries, waits=waits, now=now,
+                                    deadline=deadline)  # fmt: skip
+            await self._report(request, failure, answer, decision, trace, hooks)
             if isinstance(decision, GiveUp):
                 return failure
             if decision.kind == "wait":
@@ -265,6 +217,63 @@ class Pipeline:
                 await sleep(decision.delay)
             trace.sent_at = loop_time()
 
+    async def _succeeded(
+        self, request: httpx.Request, call: Call, trace: CallTrace, hooks: Hooks | None
+    ) -> None:
+        """Tell the pacer, the hooks and a `with_raw_response` capture of a success."""
+        pacer = self.channel.pacer
+        if pacer.active:
+            pacer.answered(trace.left_at, loop_time())
+        if hooks is not None:
+            trace.send_rate = pacer.rate
+            await hooks.succeeded(trace, request, self.redactor)
+        if call.capture is not None:
+            call.capture.record(trace, self.redactor)
+
+    def _decide(
+        self, failure: Failure, call: Call, *, retries: int, waits: int, now: float, deadline: float
+    ) -> Retry | GiveUp:
+        """`decide` (pure), then the retry budget for a "retry" (waits do not spend it)."""
+        channel = self.channel
+        decision: Retry | GiveUp = decide(
+            self.settings.retry,
+            failure,
+            retries=retries,
+            waits=waits,
+            now=now,
+            deadline=deadline,
+            rng=channel.rng,
+            max_retries=call.max_retries,
+        )
+        if (
+            isinstance(decision, Retry)
+            and decision.kind == "retry"
+            and not channel.budget.try_retry(now)
+        ):
+            return GiveUp("retry budget exhausted")
+        return decision
+
+    async def _report(
+        self,
+        request: httpx.Request,
+        failure: Failure,
+        answer: httpx.Response | None,
+        decision: Retry | GiveUp,
+        trace: CallTrace,
+        hooks: Hooks | None,
+    ) -> None:
+        """The failed attempt's log line, and the hooks' `on_response`/`on_retry`."""
+        error = type(failure.error.__cause__ or failure.error).__name__
+        status = error if answer is None else answer.status_code
+        log_attempt(self.redactor, request, status, answer, trace, decision)
+        if hooks is not None:
+            trace.send_rate = self.channel.pacer.rate
+            retry_in = decision.delay if isinstance(decision, Retry) else None
+            why = error if answer is None else f"HTTP {status}"
+            await hooks.failed(
+                trace, request, self.redactor, failure, retry_in=retry_in, reason=why
+            )
+
     async def _attempt(
         self,
         request: httpx.Request,
@@ -275,19 +284,15 @@ class Pipeline:
         hold: list[Lease] | None,
         trace: CallTrace,
     ) -> T | Failure:
-        """One attempt: gate, slot, gate again and pace, send, consume (or classify the failure).
+        """One attempt: gate, slot, `_cleared`, send, consume (or classify the failure).
 
-        The gate is checked again once a slot is taken: a request that queued
-        for a slot before a 429 arrived must not slip out after it. Once the
-        client paces (a 429 seen, or a declared limit) the request then waits
-        for its slot of the send rate (`_pacing`). The answer is kept on
-        `trace` (for hooks and `with_raw_response`).
+        The answer is kept on `trace` (for hooks and `with_raw_response`).
         """
-        channel, retry = self.channel, self.settings.retry
+        channel = self.channel
         gate = channel.gate  # `never_closed`, the hot path: no clock read, no await
         if (
             not gate.never_closed
-            and (held := await pass_gate(gate, retry, request, deadline)) is not None
+            and (held := await pass_gate(gate, self.settings.retry, request, deadline)) is not None
         ):
             return held
         pool = channel.pool
@@ -295,31 +300,10 @@ class Pipeline:
         consuming = False  # `consume` may raise OSError of its own (a full disk)
         consumed_from = math.inf
         try:
-            if channel.pacer.active or self.own_pacer is not None:
-                held = await pace_request(self._pacers, gate, retry, request, deadline)
-                trace.left_at = loop_time()
-            elif not gate.never_closed:
-                held = await pass_gate(gate, retry, request, deadline)
-                trace.left_at = trace.sent_at
-            else:
-                held, trace.left_at = None, trace.sent_at
+            held = await self._cleared(request, deadline, trace)
             if held is not None:
                 await lease.release()
                 return held
-            if deadline != math.inf:
-                remaining = deadline - loop_time()
-                if remaining <= 0:
-                    await lease.release()
-                    return Failure(_deadline_exceeded(request), retryable=True)
-                if remaining < self._longest_timeout:
-                    request.extensions = {
-                        "timeout": {
-                            key: remaining if value is None else min(value, remaining)
-                            for key, value in self._timeouts.items()
-                        }
-                    }
-                elif request.extensions["timeout"] is not self._timeouts:  # shrunk by an attempt
-                    request.extensions = {"timeout": self._timeouts}
             channel.traffic.sent(call.meter)
             with anyio.CancelScope(deadline=deadline) as scope:
                 response = await lease.transport.handle_async_request(request)
@@ -332,7 +316,7 @@ class Pipeline:
                     value = await consume(response)
             if scope.cancelled_caught:
                 await lease.release()
-                return Failure(_deadline_exceeded(request), retryable=True)
+                return Failure(deadline_exceeded(request), retryable=True)
             if response.is_success and not body_deadline:
                 consuming, consumed_from = True, loop_time()
                 value = await consume(response)
@@ -340,42 +324,68 @@ class Pipeline:
             await lease.release()
             if consuming and not isinstance(exc, httpx.RequestError):
                 raise  # the consumer's own error (its transport errors are httpx's)
-            error = transport_error(request, exc)
-            error.__cause__ = exc
-            return Failure(
-                error,
-                retryable=is_retryable_exception(exc),
-                consumed=max(0.0, loop_time() - consumed_from),
-            )
-        except RuntimeError as exc:
+            return transport_failure(request, exc, consumed_from)
+        except BaseException as exc:
             await lease.release()
-            if "loop" not in str(exc).lower():
-                raise
-            raise ConfigurationError(
-                f"{describe(request)}: {exc}: this client's connections belong to another "
-                "event loop; create one client per event loop"
-            ) from exc
-        except BaseException:
-            await lease.release()
+            if (other_loop := other_loop_error(request, exc)) is not None:
+                raise other_loop from exc
             raise
-        if response.is_success:
-            if logger.isEnabledFor(logging.DEBUG):
-                log_attempt(self.redactor, request, response.status_code, response, trace, None)
-            if hold is not None:
-                hold.append(lease)
-            else:
-                await lease.release()
-            return value
-        await lease.release()
-        status = response.status_code
-        retry_after = parse_retry_after(response.headers.get("retry-after"), now=time.time())
-        return Failure(
-            status_error(response, retry_after=retry_after),
-            retryable=is_retryable_status(status),
-            retry_after=retry_after,
-            rate_limited=status == 429,
-        )
+        if (failed := await self._finish(lease, hold, response, trace)) is not None:
+            return failed
+        return value
 
+    async def _finish(
+        self, lease: Lease, hold: list[Lease] | None, response: httpx.Response, trace: CallTrace
+    ) -> Failure | None:
+        """Give the slot back (or to `hold`, for a streamed body); a 4xx/5xx's failure."""
+        if not response.is_success:
+            await lease.release()
+            return status_failure(response)
+        if logger.isEnabledFor(logging.DEBUG):
+            log_attempt(
+                self.redactor, response.request, response.status_code, response, trace, None
+            )
+        if hold is not None:
+            hold.append(lease)
+        else:
+            await lease.release()
+        return None
 
-def _deadline_exceeded(request: httpx.Request) -> APITimeoutError:
-    return APITimeoutError(f"{describe(request)}: total deadline exceeded", request=request)
+    async def _cleared(
+        self, request: httpx.Request, deadline: float, trace: CallTrace
+    ) -> Failure | None:
+        """With a slot taken: the gate again and the pacers, then the deadline's timeouts.
+
+        The gate is checked again once a slot is taken: a request that queued
+        for a slot before a 429 arrived must not slip out after it. Once the
+        client paces (a 429 seen, or a declared limit) the request then waits
+        for its slot of the send rate (`_pacing`).
+
+        `None` when the request may go (its timeouts cut to what is left of
+        the call's deadline); else the failure of the attempt, nothing sent.
+        """
+        channel, retry = self.channel, self.settings.retry
+        gate = channel.gate
+        if channel.pacer.active or self.own_pacer is not None:
+            held = await pace_request(self._pacers, gate, retry, request, deadline)
+            trace.left_at = loop_time()
+        elif not gate.never_closed:
+            held = await pass_gate(gate, retry, request, deadline)
+            trace.left_at = trace.sent_at
+        else:
+            held, trace.left_at = None, trace.sent_at
+        if held is not None or deadline == math.inf:
+            return held
+        remaining = deadline - loop_time()
+        if remaining <= 0:
+            return Failure(deadline_exceeded(request), retryable=True)
+        if remaining < self._longest_timeout:
+            request.extensions = {
+                "timeout": {
+                    key: remaining if value is None else min(value, remaining)
+                    for key, value in self._timeouts.items()
+                }
+            }
+        elif request.extensions["timeout"] is not self._timeouts:  # shrunk by an attempt
+            request.extensions = {"timeout": self._timeouts}
+        return None
