@@ -168,6 +168,76 @@ async def test_private_ca_by_path_or_context_and_untrusted_without(
         assert KEY not in str(caught.value)
 
 
+@pytest.mark.usefixtures("no_proxy_env", "no_backoff")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("scheme", ["https", "http"])
+async def test_a_refusing_proxy_is_named_the_same_on_every_transport(
+    transport: Transport, scheme: str
+) -> None:
+    """Nothing listens at the proxy: the error names it, not only the API host; retried."""
+    with RawServer([http_answer(200, {})]).running() as gone:
+        proxy = f"127.0.0.1:{gone.port}"  # closed again: connections are refused
+    async with AsyncZof(
+        api_key=KEY,
+        base_url=f"{scheme}://zof.test:8443/v1",
+        proxy=f"http://{proxy}",
+        transport=transport,
+        max_retries=1,
+        allow_insecure_http=True,
+    ) as zof:
+        with pytest.raises(APIConnectionError) as caught:
+            await zof.runs.get("run_1")
+        assert zof.stats.retries == 1  # nothing reached the API: retried as a refused connection
+    assert str(caught.value) == (
+        "GET /v1/runs/run_1 on zof.test:8443: ProxyConnectError: "
+        f"the proxy {proxy} refused or failed the connection to zof.test:8443"
+    )
+
+
+@pytest.mark.usefixtures("no_proxy_env")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_proxy_refusing_connect_is_named_the_same_on_every_transport(
+    transport: Transport,
+) -> None:
+    """The proxy answers CONNECT with 502: the same message, with its answer; not retried."""
+    with RawServer([http_answer(502, {})]).running() as proxy:
+        async with AsyncZof(
+            api_key=KEY,
+            base_url="https://zof.test:8443/v1",
+            proxy=f"http://127.0.0.1:{proxy.port}",
+            transport=transport,
+            max_retries=1,
+        ) as zof:
+            with pytest.raises(APIConnectionError) as caught:
+                await zof.runs.get("run_1")
+    assert str(caught.value) == (
+        "GET /v1/runs/run_1 on zof.test:8443: ProxyError: the proxy "
+        f"127.0.0.1:{proxy.port} refused or failed the connection to zof.test:8443: "
+        "it answered 502 X"
+    )
+    assert [r.request_line for r in proxy.received] == ["CONNECT zof.test:8443 HTTP/1.1"]
+
+
+@pytest.mark.usefixtures("no_proxy_env")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_an_untrusted_server_behind_a_working_proxy_is_not_the_proxys_fault(
+    transport: Transport, tls_server: RawServer, proxy: ForwardProxy
+) -> None:
+    """Through a tunnel that works, a certificate that fails is reported as TLS."""
+    async with AsyncZof(
+        api_key=KEY,
+        base_url=f"https://zof.test:{tls_server.port}/v1",
+        proxy=proxy.url,
+        transport=transport,
+        max_retries=0,
+    ) as zof:
+        with pytest.raises(APIConnectionError) as caught:
+            await zof.runs.get("run_1")
+    assert "the proxy" not in str(caught.value)
+    assert "certificate" in str(caught.value).lower()
+    assert proxy.seen == [f"CONNECT zof.test:{tls_server.port} HTTP/1.1"]
+
+
 def test_proxy_and_verify_are_refused_with_a_transport_they_would_not_reach() -> None:
     """proxy=/verify= with your own transport or client: said at once, not ignored."""
     transport = httpx.MockTransport(lambda request: httpx.Response(200))

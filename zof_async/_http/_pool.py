@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable
+from typing import Any
 
 import anyio
 import httpx
 
 from .._exceptions import ClientClosedError, ConfigurationError
 from ._clock import running_loop
+from ._proxies import proxy_failed
 from ._tls import ssl_context
 
 TransportFactory = Callable[[], httpx.AsyncBaseTransport]
@@ -197,13 +199,47 @@ def sharded_factory(
     def make() -> httpx.AsyncBaseTransport:
         if not context:
             context.append(ssl_context(verify, trust_env=trust_env))
-        return httpx.AsyncHTTPTransport(
-            verify=context[0],
-            proxy=proxy,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        )
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        if proxy is not None:
+            return ProxiedTransport(proxy, verify=context[0], limits=limits)
+        return httpx.AsyncHTTPTransport(verify=context[0], limits=limits)
 
     return make
+
+
+class ProxiedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport through a forward proxy, whose failures name the proxy.
+
+    httpx reports a proxy that refuses the connection as `ConnectError: All
+    connection attempts failed`, as if the API host had; through a proxy the
+    client connects to nothing else. The aiohttp transport says the same
+    (`proxy_failed`). A TLS failure keeps its own message: it is the API
+    host's certificate (or the proxy's, for an https:// proxy) that failed.
+    """
+
+    def __init__(self, proxy: httpx.URL, **options: Any) -> None:
+        super().__init__(proxy=proxy, **options)
+        self._proxy_url = proxy
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except httpx.ProxyError as exc:  # the proxy answered CONNECT with an error status
+            raise proxy_failed(self._proxy_url, request, answered=str(exc)) from exc
+        except httpx.ConnectError as exc:
+            if _from_tls(exc):
+                raise
+            raise proxy_failed(self._proxy_url, request) from exc
+
+
+def _from_tls(exc: BaseException | None) -> bool:
+    """Whether an `ssl.SSLError` is in the chain of causes of `exc`."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, ssl.SSLError):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 class ViaClient(httpx.AsyncBaseTransport):
