@@ -269,11 +269,10 @@ async def test_a_ca_bundle_that_fails_to_load_costs_no_slot(tmp_path: Path) -> N
 
 
 @pytest.mark.usefixtures("no_proxy_env")
-async def test_no_proxy_with_a_port_and_a_missing_ssl_cert_file(
+async def test_no_proxy_with_a_port(
     tls_server: RawServer, proxy: ForwardProxy, ca_file: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """NO_PROXY=host:port bypasses as httpx does; an SSL_CERT_FILE naming nothing is ignored."""
-    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/ca.pem")
+    """NO_PROXY=host:port bypasses as httpx does."""
     monkeypatch.setenv("HTTPS_PROXY", proxy.url)
     monkeypatch.setenv("NO_PROXY", f"zof.test:{tls_server.port}")
     base_url = f"https://zof.test:{tls_server.port}/v1"
@@ -281,6 +280,64 @@ async def test_no_proxy_with_a_port_and_a_missing_ssl_cert_file(
         with pytest.raises(APIConnectionError):
             await zof.runs.get("run_1")  # direct, and nobody resolves zof.test
     assert proxy.seen == []
-    async with AsyncZof(api_key=KEY, base_url="https://127.0.0.1:9/v1", max_retries=0) as zof:
-        with pytest.raises(APIConnectionError):  # not a ConfigurationError
-            await zof.runs.get("run_1")
+
+
+@pytest.fixture
+def no_ca_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+
+
+@pytest.mark.usefixtures("no_ca_env")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("SSL_CERT_FILE", "missing"),
+        ("SSL_CERT_FILE", "a directory"),
+        ("SSL_CERT_FILE", "no certificate"),
+        ("SSL_CERT_DIR", "missing"),
+        ("SSL_CERT_DIR", "a file"),
+    ],
+)
+async def test_a_ca_location_from_the_environment_that_cannot_be_used_is_named(
+    transport: Transport,
+    name: str,
+    kind: str,
+    tmp_path: Path,
+    ca_file: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SSL_CERT_FILE / SSL_CERT_DIR naming nothing usable: a ConfigurationError naming it."""
+    path = {
+        "missing": str(tmp_path / "missing.pem"),
+        "a directory": str(tmp_path),
+        "no certificate": str(tmp_path / "empty.pem"),
+        "a file": ca_file,
+    }[kind]
+    (tmp_path / "empty.pem").write_text("no certificate here")
+    monkeypatch.setenv(name, path)
+    base_url = "https://127.0.0.1:9/v1"
+    with pytest.raises(ConfigurationError) as caught:
+        async with AsyncZof(api_key=KEY, base_url=base_url, transport=transport) as zof:
+            await zof.runs.get("run_1")  # a bundle is loaded when first needed
+    assert name in str(caught.value)
+    assert path in str(caught.value)
+    for ignored in ({"trust_env": False}, {"verify": ca_file}):  # the variable does not apply
+        async with AsyncZof(
+            api_key=KEY, base_url=base_url, transport=transport, max_retries=0, **ignored
+        ) as zof:
+            with pytest.raises(APIConnectionError):  # nothing listens on port 9
+                await zof.runs.get("run_1")
+
+
+@pytest.mark.usefixtures("no_ca_env", "no_proxy_env")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_private_ca_from_ssl_cert_file_is_trusted(
+    transport: Transport, tls_server: RawServer, ca_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SSL_CERT_FILE naming a private CA is what verifies the server."""
+    monkeypatch.setenv("SSL_CERT_FILE", ca_file)
+    base_url = f"https://127.0.0.1:{tls_server.port}/v1"
+    async with AsyncZof(api_key=KEY, base_url=base_url, transport=transport) as zof:
+        assert (await zof.runs.get("run_1")).id == "run_1"

@@ -8,7 +8,7 @@ import ssl
 
 from .._exceptions import ConfigurationError
 
-__all__ = ["ssl_context"]
+__all__ = ["ca_from_environment", "ssl_context"]
 
 
 def ssl_context(verify: ssl.SSLContext | str | bool, *, trust_env: bool = True) -> ssl.SSLContext:
@@ -19,19 +19,52 @@ def ssl_context(verify: ssl.SSLContext | str | bool, *, trust_env: bool = True) 
             `SSL_CERT_DIR` when `trust_env`), a path to a CA bundle file or
             directory (a private CA), an `ssl.SSLContext` used as given, or
             `False` to skip verification (never in production).
-        trust_env: Whether `SSL_CERT_FILE` / `SSL_CERT_DIR` apply.
+        trust_env: Whether `SSL_CERT_FILE` / `SSL_CERT_DIR` apply (to
+            `verify=True`; `SSL_CERT_FILE` wins when both are set).
 
     Raises:
-        ConfigurationError: If `verify` is not a usable CA bundle (a missing
-            path, a file that holds no certificate) or of the wrong type.
+        ConfigurationError: If `verify`, or the variable it reads, is not a
+            usable CA bundle (a missing path, a file that holds no
+            certificate, a file that cannot be read), naming which; or if
+            `verify` is of the wrong type.
     """
+    source = "verify"
+    if verify is True and trust_env and (found := ca_from_environment()) is not None:
+        source, verify = found
     try:
-        return _context(verify, trust_env=trust_env)
+        return _context(verify)
     except (OSError, ValueError, ssl.SSLError) as exc:
-        raise ConfigurationError(f"verify: cannot load the CA bundle: {exc}") from None
+        where = f"{source}={verify!r}" if isinstance(verify, str) else source
+        raise ConfigurationError(f"{where}: cannot load the CA bundle: {exc}") from None
 
 
-def _context(verify: ssl.SSLContext | str | bool, *, trust_env: bool) -> ssl.SSLContext:
+def ca_from_environment() -> tuple[str, str] | None:
+    """`("SSL_CERT_FILE", path)` or `("SSL_CERT_DIR", path)` when set (the file wins); else `None`.
+
+    Cheap (no bundle is loaded), so a client checks it when made.
+
+    Raises:
+        ConfigurationError: The variable names no file (`SSL_CERT_FILE`) or
+            no directory (`SSL_CERT_DIR`). Silently verifying with certifi's
+            bundle instead would fail later, against a private CA, with a
+            certificate error that never mentions the variable.
+    """
+    for name, wanted, exists in (
+        ("SSL_CERT_FILE", "file", os.path.isfile),
+        ("SSL_CERT_DIR", "directory", os.path.isdir),
+    ):
+        path = os.environ.get(name)
+        if path:
+            if not exists(path):
+                raise ConfigurationError(
+                    f"{name}={path!r} names no CA bundle {wanted}: fix or unset it "
+                    "(or pass trust_env=False to ignore the environment)"
+                )
+            return name, path
+    return None
+
+
+def _context(verify: ssl.SSLContext | str | bool) -> ssl.SSLContext:
     if isinstance(verify, ssl.SSLContext):
         return verify
     if verify is False:
@@ -40,13 +73,7 @@ def _context(verify: ssl.SSLContext | str | bool, *, trust_env: bool) -> ssl.SSL
         context.verify_mode = ssl.CERT_NONE
         return context
     if verify is True:
-        # Like httpx: a variable naming nothing is ignored, not an error.
-        if trust_env and os.path.isfile(os.environ.get("SSL_CERT_FILE", "")):
-            verify = os.environ["SSL_CERT_FILE"]
-        elif trust_env and os.path.isdir(os.environ.get("SSL_CERT_DIR", "")):
-            verify = os.environ["SSL_CERT_DIR"]
-        else:
-            return _certifi_context()
+        return _certifi_context()
     if not isinstance(verify, str):
         raise ValueError(f"verify must be a bool, a path or an ssl.SSLContext, not {verify!r}")
     if os.path.isdir(verify):

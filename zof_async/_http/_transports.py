@@ -27,6 +27,7 @@ import httpx
 from .._exceptions import ConfigurationError
 from ._pool import ClientTransport, ConnectionPool, sharded_factory
 from ._proxies import resolve_proxy
+from ._tls import ca_from_environment
 
 __all__ = ["TransportChoice", "build_pool", "user_client_headers"]
 
@@ -90,6 +91,8 @@ def build_pool(
         raise ConfigurationError(
             f"verify must be a bool, a path or an ssl.SSLContext, not {verify!r}"
         )
+    if (verify is None or verify is True) and trust_env:
+        ca_from_environment()  # a variable naming nothing: said now, not at the first request
     if transport == "aiohttp":
         from ._aiohttp import aiohttp_transport
 
