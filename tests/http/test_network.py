@@ -238,6 +238,27 @@ async def test_an_untrusted_server_behind_a_working_proxy_is_not_the_proxys_faul
     assert proxy.seen == [f"CONNECT zof.test:{tls_server.port} HTTP/1.1"]
 
 
+@pytest.mark.usefixtures("no_proxy_env")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_tls_failure_keeps_openssls_reason(
+    transport: Transport, tls_server: RawServer, ca_file: str
+) -> None:
+    """An untrusted certificate or a name it does not cover: OpenSSL's reason, on both transports."""
+    reasons = {
+        "127.0.0.1": ({}, "certificate verify failed: unable to get local issuer certificate"),
+        "localhost": ({"verify": ca_file}, "certificate verify failed: Hostname mismatch"),
+    }
+    for host, (options, reason) in reasons.items():
+        base_url = f"https://{host}:{tls_server.port}/v1"
+        async with AsyncZof(
+            api_key=KEY, base_url=base_url, transport=transport, max_retries=0, **options
+        ) as zof:
+            with pytest.raises(APIConnectionError) as caught:
+                await zof.runs.get("run_1")
+        assert reason in str(caught.value)
+        assert KEY not in str(caught.value)
+
+
 def test_proxy_and_verify_are_refused_with_a_transport_they_would_not_reach() -> None:
     """proxy=/verify= with your own transport or client: said at once, not ignored."""
     transport = httpx.MockTransport(lambda request: httpx.Response(200))

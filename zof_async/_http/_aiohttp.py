@@ -273,10 +273,12 @@ def _mapped(
         return proxy_failed(proxy, request, answered=f"{exc.status} {exc.message}".strip())
     if proxy is not None and isinstance(exc, aiohttp.ClientProxyConnectionError):
         return proxy_failed(proxy, request)
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return httpx.ConnectError(f"TLS with {where} failed: its certificate is not trusted")
-    if isinstance(exc, aiohttp.ClientSSLError):
-        reason = getattr(getattr(exc, "os_error", None), "reason", None) or "handshake failed"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        # OpenSSL's own words, as the default transport gives them ("[SSL:
+        # CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get
+        # local issuer certificate"): a TLS error carries no request headers.
+        cause = getattr(exc, "certificate_error", None) or getattr(exc, "os_error", None)
+        reason = str(cause) if isinstance(cause, ssl.SSLError) else "handshake failed"
         return httpx.ConnectError(f"TLS with {where} failed: {reason}")
     if isinstance(exc, aiohttp.ClientConnectorError):
         return httpx.ConnectError(f"could not connect to {where}: {exc.strerror or 'refused'}")
