@@ -244,14 +244,14 @@ async def test_a_tls_failure_keeps_openssls_reason(
     transport: Transport, tls_server: RawServer, ca_file: str
 ) -> None:
     """An untrusted certificate or a name it does not cover: OpenSSL's reason, on both transports."""
-    reasons = {
-        "127.0.0.1": ({}, "certificate verify failed: unable to get local issuer certificate"),
-        "localhost": ({"verify": ca_file}, "certificate verify failed: Hostname mismatch"),
-    }
-    for host, (options, reason) in reasons.items():
+    reasons: list[tuple[str, str | bool, str]] = [
+        ("127.0.0.1", True, "certificate verify failed: unable to get local issuer certificate"),
+        ("localhost", ca_file, "certificate verify failed: Hostname mismatch"),
+    ]
+    for host, verify, reason in reasons:
         base_url = f"https://{host}:{tls_server.port}/v1"
         async with AsyncZof(
-            api_key=KEY, base_url=base_url, transport=transport, max_retries=0, **options
+            api_key=KEY, base_url=base_url, transport=transport, max_retries=0, verify=verify
         ) as zof:
             with pytest.raises(APIConnectionError) as caught:
                 await zof.runs.get("run_1")
