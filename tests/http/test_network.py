@@ -168,6 +168,97 @@ async def test_private_ca_by_path_or_context_and_untrusted_without(
         assert KEY not in str(caught.value)
 
 
+@pytest.mark.usefixtures("no_proxy_env", "no_backoff")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("scheme", ["https", "http"])
+async def test_a_refusing_proxy_is_named_the_same_on_every_transport(
+    transport: Transport, scheme: str
+) -> None:
+    """Nothing listens at the proxy: the error names it, not only the API host; retried."""
+    with RawServer([http_answer(200, {})]).running() as gone:
+        proxy = f"127.0.0.1:{gone.port}"  # closed again: connections are refused
+    async with AsyncZof(
+        api_key=KEY,
+        base_url=f"{scheme}://zof.test:8443/v1",
+        proxy=f"http://{proxy}",
+        transport=transport,
+        max_retries=1,
+        allow_insecure_http=True,
+    ) as zof:
+        with pytest.raises(APIConnectionError) as caught:
+            await zof.runs.get("run_1")
+        assert zof.stats.retries == 1  # nothing reached the API: retried as a refused connection
+    assert str(caught.value) == (
+        "GET /v1/runs/run_1 on zof.test:8443: ProxyConnectError: "
+        f"the proxy {proxy} refused or failed the connection to zof.test:8443"
+    )
+
+
+@pytest.mark.usefixtures("no_proxy_env")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_proxy_refusing_connect_is_named_the_same_on_every_transport(
+    transport: Transport,
+) -> None:
+    """The proxy answers CONNECT with 502: the same message, with its answer; not retried."""
+    with RawServer([http_answer(502, {})]).running() as proxy:
+        async with AsyncZof(
+            api_key=KEY,
+            base_url="https://zof.test:8443/v1",
+            proxy=f"http://127.0.0.1:{proxy.port}",
+            transport=transport,
+            max_retries=1,
+        ) as zof:
+            with pytest.raises(APIConnectionError) as caught:
+                await zof.runs.get("run_1")
+    assert str(caught.value) == (
+        "GET /v1/runs/run_1 on zof.test:8443: ProxyError: the proxy "
+        f"127.0.0.1:{proxy.port} refused or failed the connection to zof.test:8443: "
+        "it answered 502 X"
+    )
+    assert [r.request_line for r in proxy.received] == ["CONNECT zof.test:8443 HTTP/1.1"]
+
+
+@pytest.mark.usefixtures("no_proxy_env")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_an_untrusted_server_behind_a_working_proxy_is_not_the_proxys_fault(
+    transport: Transport, tls_server: RawServer, proxy: ForwardProxy
+) -> None:
+    """Through a tunnel that works, a certificate that fails is reported as TLS."""
+    async with AsyncZof(
+        api_key=KEY,
+        base_url=f"https://zof.test:{tls_server.port}/v1",
+        proxy=proxy.url,
+        transport=transport,
+        max_retries=0,
+    ) as zof:
+        with pytest.raises(APIConnectionError) as caught:
+            await zof.runs.get("run_1")
+    assert "the proxy" not in str(caught.value)
+    assert "certificate" in str(caught.value).lower()
+    assert proxy.seen == [f"CONNECT zof.test:{tls_server.port} HTTP/1.1"]
+
+
+@pytest.mark.usefixtures("no_proxy_env")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_tls_failure_keeps_openssls_reason(
+    transport: Transport, tls_server: RawServer, ca_file: str
+) -> None:
+    """An untrusted certificate or a name it does not cover: OpenSSL's reason, on both transports."""
+    reasons: list[tuple[str, str | bool, str]] = [
+        ("127.0.0.1", True, "certificate verify failed: unable to get local issuer certificate"),
+        ("localhost", ca_file, "certificate verify failed: Hostname mismatch"),
+    ]
+    for host, verify, reason in reasons:
+        base_url = f"https://{host}:{tls_server.port}/v1"
+        async with AsyncZof(
+            api_key=KEY, base_url=base_url, transport=transport, max_retries=0, verify=verify
+        ) as zof:
+            with pytest.raises(APIConnectionError) as caught:
+                await zof.runs.get("run_1")
+        assert reason in str(caught.value)
+        assert KEY not in str(caught.value)
+
+
 def test_proxy_and_verify_are_refused_with_a_transport_they_would_not_reach() -> None:
     """proxy=/verify= with your own transport or client: said at once, not ignored."""
     transport = httpx.MockTransport(lambda request: httpx.Response(200))
@@ -199,11 +290,10 @@ async def test_a_ca_bundle_that_fails_to_load_costs_no_slot(tmp_path: Path) -> N
 
 
 @pytest.mark.usefixtures("no_proxy_env")
-async def test_no_proxy_with_a_port_and_a_missing_ssl_cert_file(
+async def test_no_proxy_with_a_port(
     tls_server: RawServer, proxy: ForwardProxy, ca_file: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """NO_PROXY=host:port bypasses as httpx does; an SSL_CERT_FILE naming nothing is ignored."""
-    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/ca.pem")
+    """NO_PROXY=host:port bypasses as httpx does."""
     monkeypatch.setenv("HTTPS_PROXY", proxy.url)
     monkeypatch.setenv("NO_PROXY", f"zof.test:{tls_server.port}")
     base_url = f"https://zof.test:{tls_server.port}/v1"
@@ -211,6 +301,64 @@ async def test_no_proxy_with_a_port_and_a_missing_ssl_cert_file(
         with pytest.raises(APIConnectionError):
             await zof.runs.get("run_1")  # direct, and nobody resolves zof.test
     assert proxy.seen == []
-    async with AsyncZof(api_key=KEY, base_url="https://127.0.0.1:9/v1", max_retries=0) as zof:
-        with pytest.raises(APIConnectionError):  # not a ConfigurationError
-            await zof.runs.get("run_1")
+
+
+@pytest.fixture
+def no_ca_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+
+
+@pytest.mark.usefixtures("no_ca_env")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("SSL_CERT_FILE", "missing"),
+        ("SSL_CERT_FILE", "a directory"),
+        ("SSL_CERT_FILE", "no certificate"),
+        ("SSL_CERT_DIR", "missing"),
+        ("SSL_CERT_DIR", "a file"),
+    ],
+)
+async def test_a_ca_location_from_the_environment_that_cannot_be_used_is_named(
+    transport: Transport,
+    name: str,
+    kind: str,
+    tmp_path: Path,
+    ca_file: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SSL_CERT_FILE / SSL_CERT_DIR naming nothing usable: a ConfigurationError naming it."""
+    path = {
+        "missing": str(tmp_path / "missing.pem"),
+        "a directory": str(tmp_path),
+        "no certificate": str(tmp_path / "empty.pem"),
+        "a file": ca_file,
+    }[kind]
+    (tmp_path / "empty.pem").write_text("no certificate here")
+    monkeypatch.setenv(name, path)
+    base_url = "https://127.0.0.1:9/v1"
+    with pytest.raises(ConfigurationError) as caught:
+        async with AsyncZof(api_key=KEY, base_url=base_url, transport=transport) as zof:
+            await zof.runs.get("run_1")  # a bundle is loaded when first needed
+    assert name in str(caught.value)
+    assert path in str(caught.value)
+    for ignored in ({"trust_env": False}, {"verify": ca_file}):  # the variable does not apply
+        async with AsyncZof(
+            api_key=KEY, base_url=base_url, transport=transport, max_retries=0, **ignored
+        ) as zof:
+            with pytest.raises(APIConnectionError):  # nothing listens on port 9
+                await zof.runs.get("run_1")
+
+
+@pytest.mark.usefixtures("no_ca_env", "no_proxy_env")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_private_ca_from_ssl_cert_file_is_trusted(
+    transport: Transport, tls_server: RawServer, ca_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SSL_CERT_FILE naming a private CA is what verifies the server."""
+    monkeypatch.setenv("SSL_CERT_FILE", ca_file)
+    base_url = f"https://127.0.0.1:{tls_server.port}/v1"
+    async with AsyncZof(api_key=KEY, base_url=base_url, transport=transport) as zof:
+        assert (await zof.runs.get("run_1")).id == "run_1"

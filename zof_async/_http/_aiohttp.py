@@ -28,6 +28,7 @@ import sniffio
 
 from .._exceptions import ConfigurationError
 from ._clock import running_loop
+from ._proxies import proxy_failed
 from ._tls import ssl_context
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         connector_options: dict[str, Any],
     ) -> None:
         self._proxy = proxy
+        self._proxy_url = None if proxy is None else httpx.URL(proxy)
         self._ssl = ssl
         self._connector_options = {"limit": 0, "ttl_dns_cache": 300, **connector_options}
         self._session: aiohttp.ClientSession | None = None
@@ -161,7 +163,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 timeout=_client_timeout(given.get("connect"), given.get("read")),
             )
         except (_ClientError, OSError, _TimeoutError) as exc:
-            error = _mapped(exc, request, connecting=True)
+            error = _mapped(exc, request, connecting=True, proxy=self._proxy_url)
         else:
             response_headers = response.raw_headers  # (bytes, bytes) pairs, as httpx keeps them
             extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
@@ -254,7 +256,11 @@ class _ResponseStream(httpx.AsyncByteStream):
 
 
 def _mapped(
-    exc: BaseException, request: httpx.Request, *, connecting: bool
+    exc: BaseException,
+    request: httpx.Request,
+    *,
+    connecting: bool,
+    proxy: httpx.URL | None = None,
 ) -> httpx.TransportError:
     """The httpx error for an aiohttp one, with a message that carries no headers."""
     import aiohttp
@@ -263,12 +269,16 @@ def _mapped(
     port = request.url.port
     where = f"{host}:{port}" if port else host
     # Order matters: these classes overlap (a connector error is an OSError).
-    if isinstance(exc, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
-        return httpx.ProxyError(f"the proxy refused or failed the connection to {where}")
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return httpx.ConnectError(f"TLS with {where} failed: its certificate is not trusted")
-    if isinstance(exc, aiohttp.ClientSSLError):
-        reason = getattr(getattr(exc, "os_error", None), "reason", None) or "handshake failed"
+    if proxy is not None and isinstance(exc, aiohttp.ClientHttpProxyError):
+        return proxy_failed(proxy, request, answered=f"{exc.status} {exc.message}".strip())
+    if proxy is not None and isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return proxy_failed(proxy, request)
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        # OpenSSL's own words, as the default transport gives them ("[SSL:
+        # CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get
+        # local issuer certificate"): a TLS error carries no request headers.
+        cause = getattr(exc, "certificate_error", None) or getattr(exc, "os_error", None)
+        reason = str(cause) if isinstance(cause, ssl.SSLError) else "handshake failed"
         return httpx.ConnectError(f"TLS with {where} failed: {reason}")
     if isinstance(exc, aiohttp.ClientConnectorError):
         return httpx.ConnectError(f"could not connect to {where}: {exc.strerror or 'refused'}")

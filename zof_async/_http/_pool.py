@@ -13,21 +13,33 @@ directly rather than through `httpx.AsyncClient.send`. At concurrency 100
 against the emulator on 127.0.0.1 that measured ~575 µs of client CPU per
 request, against ~1,100 µs for one pool of 100 (keep-alive 20) and ~3,400 µs
 for one keeping 100 alive (figures vary from run to run; the ranking did not).
+
+Mocking libraries patch httpx where an `AsyncClient` would reach them:
+httpcore's pool (respx's default), `AsyncHTTPTransport.handle_async_request`
+(pytest-httpx) and `AsyncClient._transport_for_url` (`respx.mock(using=
+"httpx")`). The first two are on the SDK's path already; while the third
+is patched, the default arrangement sends through it (`ViaClient`), so a
+test's mock answers instead of the network.
 """
 
 from __future__ import annotations
 
 import ssl
 from collections.abc import Callable
+from typing import Any
 
 import anyio
 import httpx
 
 from .._exceptions import ClientClosedError, ConfigurationError
 from ._clock import running_loop
+from ._proxies import proxy_failed
 from ._tls import ssl_context
 
 TransportFactory = Callable[[], httpx.AsyncBaseTransport]
+
+#: httpx's own, to see (one identity check a request) whether a mock patched it.
+_TRANSPORT_FOR_URL = httpx.AsyncClient._transport_for_url
 
 
 class ConnectionPool:
@@ -119,16 +131,22 @@ class ConnectionPool:
         if self._shared is not None:
             return self._shared
         if self._idle:
-            return self._idle.pop()
-        try:
-            return self._new()
-        except BaseException:
-            self._slots.release()
-            raise
+            transport = self._idle.pop()
+        else:
+            try:
+                transport = self._new()
+            except BaseException:
+                self._slots.release()
+                raise
+        if httpx.AsyncClient._transport_for_url is not _TRANSPORT_FOR_URL:
+            return ViaClient(transport)  # respx.mock(using="httpx") is on
+        return transport
 
     def release(self, transport: httpx.AsyncBaseTransport) -> None:
         """Give back a slot and the transport `acquire` lent."""
         if self._shared is None and not self._closed:
+            if type(transport) is ViaClient:
+                transport = transport.transport
             self._idle.append(transport)
         self._slots.release()
 
@@ -181,13 +199,65 @@ def sharded_factory(
     def make() -> httpx.AsyncBaseTransport:
         if not context:
             context.append(ssl_context(verify, trust_env=trust_env))
-        return httpx.AsyncHTTPTransport(
-            verify=context[0],
-            proxy=proxy,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        )
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        if proxy is not None:
+            return ProxiedTransport(proxy, verify=context[0], limits=limits)
+        return httpx.AsyncHTTPTransport(verify=context[0], limits=limits)
 
     return make
+
+
+class ProxiedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport through a forward proxy, whose failures name the proxy.
+
+    httpx reports a proxy that refuses the connection as `ConnectError: All
+    connection attempts failed`, as if the API host had; through a proxy the
+    client connects to nothing else. The aiohttp transport says the same
+    (`proxy_failed`). A TLS failure keeps its own message: it is the API
+    host's certificate (or the proxy's, for an https:// proxy) that failed.
+    """
+
+    def __init__(self, proxy: httpx.URL, **options: Any) -> None:
+        super().__init__(proxy=proxy, **options)
+        self._proxy_url = proxy
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except httpx.ProxyError as exc:  # the proxy answered CONNECT with an error status
+            raise proxy_failed(self._proxy_url, request, answered=str(exc)) from exc
+        except httpx.ConnectError as exc:
+            if _from_tls(exc):
+                raise
+            raise proxy_failed(self._proxy_url, request) from exc
+
+
+def _from_tls(exc: BaseException | None) -> bool:
+    """Whether an `ssl.SSLError` is in the chain of causes of `exc`."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, ssl.SSLError):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+class ViaClient(httpx.AsyncBaseTransport):
+    """One of the pool's transports, reached as an `httpx.AsyncClient` would reach it.
+
+    Lent instead of the transport while something patches
+    `AsyncClient._transport_for_url` (`respx.mock(using="httpx")`), so that
+    what the patch returns (a mock, or the transport itself to pass through)
+    handles the request. Only then: the client is made per request.
+    """
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self.transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        client = httpx.AsyncClient(transport=self.transport, trust_env=False)
+        routed = client._transport_for_url(request.url)
+        return await routed.handle_async_request(request)
 
 
 class ClientTransport(httpx.AsyncBaseTransport):

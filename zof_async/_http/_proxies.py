@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import httpx
 
-__all__ = ["is_loopback", "resolve_proxy"]
+__all__ = ["ProxyConnectError", "is_loopback", "proxy_failed", "resolve_proxy"]
 
 # Documented in the stdlib but missing from typeshed.
 _bypass: Callable[[str, dict[str, str]], bool] = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
@@ -63,3 +63,33 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+class ProxyConnectError(httpx.ProxyError):
+    """The connection to the proxy failed: nothing was sent, so it is retried as a `ConnectError`.
+
+    A proxy that answered (`ProxyError`: a CONNECT refused with a status,
+    407 or 502) is not retried, on either transport.
+    """
+
+
+def proxy_failed(
+    proxy: httpx.URL, request: httpx.Request, *, answered: str | None = None
+) -> httpx.ProxyError:
+    """The error for a proxy that refused or failed a connection, the same on every transport.
+
+    Names the proxy by host and port only (its URL may carry credentials)
+    and the host the request was for. Through a proxy the client connects
+    to nothing else, so a connection that fails is the proxy's.
+
+    Args:
+        answered: The proxy's status line when it refused a CONNECT (`502 Bad Gateway`).
+    """
+    url = request.url
+    where = f"{url.host}:{url.port}" if url.port else url.host
+    message = (
+        f"the proxy {proxy.netloc.decode('ascii')} refused or failed the connection to {where}"
+    )
+    if answered:
+        return httpx.ProxyError(f"{message}: it answered {answered}", request=request)
+    return ProxyConnectError(message, request=request)

@@ -48,6 +48,7 @@ import attrs
 import httpx
 
 from .._exceptions import ZofError
+from ._proxies import ProxyConnectError
 
 __all__ = [
     "Failure",
@@ -268,7 +269,8 @@ def is_retryable_exception(exc: BaseException) -> bool:
         | httpx.ReadError
         | httpx.ReadTimeout
         | httpx.WriteError
-        | httpx.RemoteProtocolError,
+        | httpx.RemoteProtocolError
+        | ProxyConnectError,
     )
 
 

@@ -10,12 +10,18 @@ Prefetch: with `prefetch=n` a task fetches up to `n` pages ahead while the
 caller works. The task lives in the client's task group (`async with
 AsyncZof()`) or the pager's own (`async with pager:`), never in an async
 generator frame. Leaving the loop with `aclose()` or the `async with` block
-cancels it at once; a pager dropped after a bare `break` cancels it when it
-is garbage-collected, and the client's `async with` ending cancels it in any
-case. The task closes its stream itself however it ends. By default
-(`prefetch=None`) a pager prefetches one page when it has a task group and
-fetches on demand when it has none; an explicit `prefetch=n` without a task
-group raises `RuntimeError` when iteration starts, as a fan-out does.
+cancels it at once, and so does leaving an `async for` (`break`, `return`,
+an exception, a cancellation) even while the pager is kept to resume from:
+each `async for` iterates its own `Loop`, which stops the task the moment
+CPython frees it, as the loop is left. Iterating the pager again starts a
+new task from where the pager stands (pages prefetched and not handed out
+are fetched again). A pager iterated by hand (`anext(pager)`) and dropped
+cancels it when garbage-collected, and the client's `async with` ending
+cancels it in any case. The task closes its stream itself however it ends.
+By default (`prefetch=None`) a pager prefetches one page when it has a task
+group and fetches on demand when it has none; an explicit `prefetch=n`
+without a task group raises `RuntimeError` when iteration starts, as a
+fan-out does.
 
 Memory: the page being handed out plus at most `prefetch` pages.
 """
@@ -32,6 +38,7 @@ import anyio
 
 from .._models import Page
 from ._background import Background, BackgroundWork, cancel_when_dropped
+from ._loop import Loop
 from ._page_walk import Fetch, PageWalk, Prefetcher
 
 T = TypeVar("T")
@@ -95,6 +102,7 @@ class Pager(BackgroundWork, Generic[T]):
         self._seek_by_anchor = after is not None and cursor is None
         self._resume_offset = offset
         self._prefetcher: Prefetcher[T] | None = None
+        self._loops = 0  # `async for` loops begun: only the last one's end stops the prefetch
 
     @property
     def exhausted(self) -> bool:
@@ -107,8 +115,9 @@ class Pager(BackgroundWork, Generic[T]):
             raise ValueError("pages() hands out whole pages: it cannot start at an offset")
         return _Pages(self)
 
-    def __aiter__(self) -> Pager[T]:
-        return self
+    def __aiter__(self) -> Loop[T]:
+        """One `async for` over the items; leaving it stops the prefetch (see `Loop`)."""
+        return Loop(self, self.__anext__)
 
     async def to_arrow(self) -> Any:
         """The rest of the listing as one `pyarrow.Table`; see `zof_async.to_arrow`."""
@@ -289,6 +298,22 @@ class Pager(BackgroundWork, Generic[T]):
         if prefetcher is not None:
             prefetcher.release()
 
+    def _loop_begun(self) -> int:
+        self._loops += 1
+        return self._loops
+
+    def _loop_left(self, loop: int) -> None:
+        """An `async for` was left: stop prefetching until the pager is iterated again.
+
+        The pages the task fetched and the pager did not take are walked
+        again then (the task may still finish a fetch on the old walk).
+        Only the loop begun last counts: an older one left meanwhile is not
+        the one iterating.
+        """
+        if loop == self._loops and self._prefetcher is not None:
+            self._drop_prefetcher()
+            self._walk = self._walk.rewound()
+
     async def aclose(self) -> None:
         """Stop prefetching; the pager hands out nothing more.
 
@@ -310,8 +335,9 @@ class _Pages(Generic[T]):
     def __init__(self, pager: Pager[T]) -> None:
         self._pager = pager
 
-    def __aiter__(self) -> _Pages[T]:
-        return self
+    def __aiter__(self) -> Loop[Page[T]]:
+        """One `async for` over the pages; leaving it stops the prefetch (see `Loop`)."""
+        return Loop(self._pager, self.__anext__)
 
     async def __anext__(self) -> Page[T]:
         page = await self._pager.next_page()
