@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from zof_async._streaming._export_formats import csv_line
-
+from ._export import export_body
 from ._listing import listing_id, paginate, parse_statuses, parse_time, single
 from ._records import RESULT_STATUSES, RUN_STATUSES, TERMINAL_RUN_STATUSES, Artifact, Result, Run
 from ._state import State
@@ -235,10 +234,6 @@ def get_result(ctx: Ctx, _: Request, params: dict[str, str]) -> Response:
 
 
 _EXPORT_FIELDS = frozenset({"format", "run_id", "status", "created_after", "created_before"})
-EXPORT_COLUMNS = (
-    "id", "object", "run_id", "test_case_id", "status", "duration_ms",
-    "logs_ref", "failure_summary", "created_at",
-)  # fmt: skip
 
 
 def export_results(ctx: Ctx, req: Request, _: dict[str, str]) -> Response:
@@ -270,13 +265,8 @@ def export_results(ctx: Ctx, req: Request, _: dict[str, str]) -> Response:
         index = state.store.org_results[ctx.org_id]
     keep = _status_filter(statuses)
 
-    async def stream() -> AsyncIterator[bytes]:
+    def pages() -> Iterator[list[dict[str, Any]]]:
         before = None
-        first = True
-        if fmt == "csv":
-            yield (",".join(EXPORT_COLUMNS) + "\r\n").encode()
-        else:
-            yield b"["
         while True:
             with state.lock:
                 keys = []
@@ -286,21 +276,14 @@ def export_results(ctx: Ctx, req: Request, _: dict[str, str]) -> Response:
                         break
                 items = [state.store.results[k[1]] for k in keys]
             if not keys:
-                break
+                return
             before = keys[-1]
-            rows = [r.render() for r in items if keep is None or keep(r)]
-            if fmt == "csv":
-                lines = (csv_line([row[c] for c in EXPORT_COLUMNS]) for row in rows)
-                yield "".join(lines).encode()
-            elif rows:
-                chunk = ",".join(json.dumps(row, separators=(",", ":")) for row in rows)
-                yield (chunk if first else "," + chunk).encode()
-                first = False
-        if fmt == "json":
-            yield b"]"
+            yield [r.render() for r in items if keep is None or keep(r)]
 
     return Response(
-        200, stream(), "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+        200,
+        export_body(fmt, pages),
+        "text/csv; charset=utf-8" if fmt == "csv" else "application/json",
     )
 
 
