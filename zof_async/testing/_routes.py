@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ._content import artifact_content as content_of
 from ._export import export_body
 from ._listing import listing_id, paginate, parse_statuses, parse_time, single
-from ._records import RESULT_STATUSES, RUN_STATUSES, TERMINAL_RUN_STATUSES, Artifact, Result, Run
+from ._records import RESULT_STATUSES, RUN_STATUSES, TERMINAL_RUN_STATUSES, Result, Run
 from ._state import State
 from ._wire import JSON, ApiError, Request, Response, bad_request, not_found
 
@@ -291,26 +291,8 @@ def artifact_content(ctx: Ctx, _: Request, params: dict[str, str]) -> Response:
     artifact = ctx.state.store.artifacts.get(params["id"])
     if artifact is None or artifact.org_id != ctx.org_id:
         raise not_found("artifact")
-    return Response(
-        200, artifact_bytes(artifact), artifact.content_type, length=artifact.size_bytes
-    )
-
-
-_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "application/zip": b"PK\x03\x04"}
-
-
-async def artifact_bytes(artifact: Artifact, chunk: int = 64 * 1024) -> AsyncIterator[bytes]:
-    """The artifact's content: deterministic bytes of exactly `size_bytes`."""
-    rng = random.Random(artifact.id)
-    remaining = artifact.size_bytes
-    head = _MAGIC.get(artifact.content_type, b"")[:remaining]
-    if head:
-        yield head
-        remaining -= len(head)
-    while remaining > 0:
-        n = min(chunk, remaining)
-        yield rng.randbytes(n)
-        remaining -= n
+    content_type, body = content_of(artifact)
+    return Response(200, body, content_type, length=artifact.size_bytes)
 
 
 ROUTES = (
