@@ -79,7 +79,7 @@ async def test_each_request_says_what_it_accepts(router: respx.MockRouter, tmp_p
             ("json", "application/json"),
         ]
         for fmt, media in formats:
-            body = b"id\r\n" if fmt == "csv" else b"[]"
+            body = b"id,run_id,test_case_id,status,created_at\r\n" if fmt == "csv" else b"[]"
             export.mock(
                 side_effect=record(httpx.Response(200, content=body, headers={"content-type": media}))
             )  # fmt: skip

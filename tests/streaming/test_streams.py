@@ -14,6 +14,7 @@ import pytest
 import respx
 from hypothesis import given, settings, strategies as st
 
+from tests.export_vectors import CSV_RECORDS, HEADER, HEADER_BYTES
 from tests.helpers import client
 from zof_async import (
     APIConnectionError,
@@ -92,8 +93,8 @@ async def test_a_broken_export_leaves_no_file(router: respx.MockRouter, tmp_path
     """An export cut off mid-body: APIConnectionError, and the old file is untouched."""
 
     async def body() -> AsyncIterator[bytes]:
-        yield b"id,object\r\n"
-        yield b"res_1,result\r\n"
+        yield b"id,run_id,test_case_id,status,created_at\r\n"
+        yield b"res_1,run_1,tc_1,passed,2026-11-01T00:00:00Z\r\n"
         raise httpx.ReadError("connection reset")
 
     router.post("/results/export").mock(
@@ -244,21 +245,19 @@ def test_malformed_json_exports_raise(body: bytes) -> None:
         anyio.run(parse)
 
 
-def test_nul_in_a_csv_field_round_trips_on_every_python() -> None:
-    """The emulator's CSV writer and the SDK's parser keep NUL (3.10's csv refuses it)."""
-    from zof_async._streaming._export_formats import csv_line
-
-    rows: list[list[object]] = [
-        ["id", "failure_summary"],
-        ["res_1", 'a\x00b, "c"\nd'],
-        ["res_2", None],
-    ]
-    data = "".join(csv_line(row) for row in rows).encode()
+@settings(max_examples=50, deadline=None)
+@given(cuts=st.lists(st.integers(0, 10_000), max_size=12))
+def test_csv_records_parse_to_the_hand_written_vectors(cuts: list[int]) -> None:
+    """The hand-written RFC 4180 records (NUL included) parse back exactly, cut anywhere."""
+    data = HEADER_BYTES + b"".join(expected for _, expected in CSV_RECORDS)
 
     async def parse() -> list[dict[str, str]]:
-        return [item async for item in csv_records(_chunks(data, [7, 19]))]
+        return [item async for item in csv_records(_chunks(data, cuts))]
 
     assert anyio.run(parse) == [
-        {"id": "res_1", "failure_summary": 'a\x00b, "c"\nd'},
-        {"id": "res_2", "failure_summary": ""},
+        {
+            name: "" if value is None else str(value)
+            for name, value in zip(HEADER, values, strict=True)
+        }
+        for values, _ in CSV_RECORDS
     ]

@@ -83,6 +83,17 @@ async def test_fail_next_by_route_and_method(emulator: Emulator, http: httpx.Asy
     assert len(emulator.runs_of("org_acme")) == 1, "a failed POST must not create anything"
 
 
+async def test_fail_next_by_query(emulator: Emulator, http: httpx.AsyncClient) -> None:
+    """fail_next(query=) fails only requests whose query string holds those values."""
+    emulator.faults.fail_next(2, status=503, route="/results", query={"run_id": "run_b"})
+    assert (await http.get("/results", params={"run_id": "run_a"})).status_code == 200
+    assert (await http.get("/results")).status_code == 200
+    assert (await http.get("/results", params={"run_id": "run_b", "limit": 5})).status_code == 503
+    assert (await http.get("/runs", params={"run_id": "run_b"})).status_code == 200  # other route
+    assert (await http.get("/results", params={"run_id": "run_b"})).status_code == 503
+    assert (await http.get("/results", params={"run_id": "run_b"})).status_code == 200
+
+
 async def test_counters(emulator: Emulator, http: httpx.AsyncClient) -> None:
     """The stats count requests by route, method and status, keep a log, and reset."""
     run = (await http.post("/runs", json=SMOKE)).json()

@@ -6,16 +6,20 @@ import os
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from contextlib import aclosing
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from .. import _converter
 from .._converter import decode_page
 from .._exceptions import APIResponseValidationError
 from .._http._pipeline import Pipeline
 from .._http._traffic import Meter
 from .._models import Artifact, ArtifactBatch, Result
 from .._streaming._background import Background
-from .._streaming._export_formats import csv_records, json_array_items
+from .._streaming._export_formats import (
+    ExportError,
+    ExportFormat,
+    checked_chunks,
+    export_results,
+)
 from .._streaming._fanout import Engine, FanOut
 from .._streaming._pagination import Pager, collect
 from .._streaming._streams import ByteStream, write_atomically
@@ -26,7 +30,6 @@ from ._paths import path
 from ._raw import raw
 from ._resource import Resource
 
-ExportFormat = Literal["csv", "json"]
 _FIRST_PAGE = {"limit": 1000}  # a result's artifacts, all in one page as a rule
 EXPORT_TYPES: dict[str, str] = {"csv": "text/csv", "json": "application/json"}
 
@@ -219,11 +222,19 @@ class Results(Resource):
         (and an existing file at `destination` untouched). `on_progress` is
         called with the size of each chunk written. An answer in another
         format than asked (its Content-Type) is refused before a byte is
-        written, with `APIResponseValidationError`. Takes the `ResultFilters`
-        and per-call `RequestOptions` as `export` does.
+        written, with `APIResponseValidationError`; so is a body that is not
+        an export (the check `export_rows` makes: it does not parse, or a row
+        is not a `Result`), and the file is not kept. Takes the
+        `ResultFilters` and per-call `RequestOptions` as `export` does.
         """
-        async with self.export(format=format, **kwargs) as stream:
-            return await write_atomically(destination, stream, on_chunk=on_progress)
+        async with (
+            self.export(format=format, **kwargs) as stream,
+            aclosing(checked_chunks(stream, format)) as chunks,
+        ):
+            try:
+                return await write_atomically(destination, chunks, on_chunk=on_progress)
+            except ExportError as exc:
+                raise _not_an_export(stream, exc) from exc
 
     def export_rows(
         self, *, format: ExportFormat = "json", **kwargs: Unpack[ExportArgs]
@@ -243,40 +254,24 @@ class Results(Resource):
 
 async def _rows(stream: ByteStream, format: ExportFormat) -> AsyncIterator[Result]:
     """The rows of an opened-on-demand export stream, as `Result`s."""
-    parse = json_array_items if format == "json" else csv_records
-    async with stream, aclosing(parse(stream)) as rows:
+    async with stream, aclosing(export_results(stream, format)) as rows:
         while True:
             try:
                 row = await rows.__anext__()
             except StopAsyncIteration:
                 break
-            except ValueError as exc:  # not JSON / CSV (UnicodeDecodeError included)
-                assert stream.response is not None
-                raise APIResponseValidationError(
-                    f"the {format} export does not parse: {exc}", response=stream.response
-                ) from exc
-            try:
-                result = _converter.converter.structure(
-                    _from_csv(row) if format == "csv" else row, Result
-                )
-            except Exception as exc:
-                assert stream.response is not None
-                raise APIResponseValidationError(
-                    f"an exported row is not a Result: {exc}", response=stream.response
-                ) from exc
-            yield result
+            except ExportError as exc:
+                raise _not_an_export(stream, exc) from exc
+            yield row
+
+
+def _not_an_export(stream: ByteStream, exc: ExportError) -> APIResponseValidationError:
+    assert stream.response is not None
+    return APIResponseValidationError(str(exc), response=stream.response)
 
 
 def _result_id(item: str | Result) -> str:
     return item.id if isinstance(item, Result) else item
-
-
-def _from_csv(row: dict[str, str]) -> dict[str, Any]:
-    """CSV has only text: empty means null, and durations are numbers."""
-    out: dict[str, Any] = {key: (value if value != "" else None) for key, value in row.items()}
-    if out.get("duration_ms") is not None:
-        out["duration_ms"] = int(out["duration_ms"])
-    return out
 
 
 class ResultsWithRawResponse:

@@ -106,7 +106,11 @@ class App:
             await anyio.sleep(latency)
         key = state.authenticate(request.headers.get("authorization"))
         fault = state.faults.decide(
-            method=request.method, route=route.template, key=key.secret, now=state.clock.now()
+            method=request.method,
+            route=route.template,
+            key=key.secret,
+            now=state.clock.now(),
+            query=request.query,
         )
         if fault is not None and not fault.after_handler:
             raise _fault_error(fault)

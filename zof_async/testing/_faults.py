@@ -35,6 +35,14 @@ class _Scripted:
     fault: Fault
     method: str | None
     route: str | None
+    query: dict[str, str] | None
+
+    def matches(self, method: str, route: str, query: dict[str, list[str]]) -> bool:
+        return (
+            self.method in (None, method)
+            and self.route in (None, route)
+            and all(value in query.get(name, ()) for name, value in (self.query or {}).items())
+        )
 
 
 class Faults:
@@ -87,6 +95,7 @@ class Faults:
         retry_after: float | None = None,
         method: str | None = None,
         route: str | None = None,
+        query: dict[str, str] | None = None,
         after_handler: bool = False,
     ) -> None:
         """Answer the next `count` matching requests with `status`.
@@ -97,6 +106,8 @@ class Faults:
             retry_after: `Retry-After` seconds to send.
             method: Only requests with this method (e.g. `"POST"`).
             route: Only requests to this route template (e.g. `"/runs/{id}"`).
+            query: Only requests whose query string has these values (e.g.
+                `{"run_id": "run_b"}`: one reader among several).
             after_handler: Serve the request first (a POST creates its run and
                 stores its idempotent answer), then answer `status` instead:
                 the answer is lost, not the work.
@@ -105,7 +116,7 @@ class Faults:
             retry_after = 1
         fault = Fault(status, retry_after, after_handler)
         with self._lock:
-            self._scripted.append(_Scripted(count, fault, method, route))
+            self._scripted.append(_Scripted(count, fault, method, route, query))
 
     def throttle(self, *, now: float, seconds: float, retry_after: float) -> None:
         """Answer every request with 429 for `seconds` from `now` (emulator clock)."""
@@ -126,7 +137,15 @@ class Faults:
                 return max(0.0, latency(self._rng))
         return latency
 
-    def decide(self, *, method: str, route: str, key: str, now: float) -> Fault | None:
+    def decide(
+        self,
+        *,
+        method: str,
+        route: str,
+        key: str,
+        now: float,
+        query: dict[str, list[str]] | None = None,
+    ) -> Fault | None:
         """Return the fault to answer this request with, if any."""
         with self._lock:
             self._seen += 1
@@ -136,7 +155,7 @@ class Faults:
                 self._throttle_until = now + plan[1]
                 self._throttle_retry_after = plan[2]
             for entry in self._scripted:
-                if (entry.method in (None, method)) and (entry.route in (None, route)):
+                if entry.matches(method, route, query or {}):
                     entry.remaining -= 1
                     if entry.remaining <= 0:
                         self._scripted.remove(entry)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from zof_async._streaming._export_formats import csv_line
-
+from ._content import artifact_content as content_of
+from ._export import export_body
 from ._listing import listing_id, paginate, parse_statuses, parse_time, single
-from ._records import RESULT_STATUSES, RUN_STATUSES, TERMINAL_RUN_STATUSES, Artifact, Result, Run
+from ._records import RESULT_STATUSES, RUN_STATUSES, TERMINAL_RUN_STATUSES, Result, Run
 from ._state import State
 from ._wire import JSON, ApiError, Request, Response, bad_request, not_found
 
@@ -235,10 +234,6 @@ def get_result(ctx: Ctx, _: Request, params: dict[str, str]) -> Response:
 
 
 _EXPORT_FIELDS = frozenset({"format", "run_id", "status", "created_after", "created_before"})
-EXPORT_COLUMNS = (
-    "id", "object", "run_id", "test_case_id", "status", "duration_ms",
-    "logs_ref", "failure_summary", "created_at",
-)  # fmt: skip
 
 
 def export_results(ctx: Ctx, req: Request, _: dict[str, str]) -> Response:
@@ -270,13 +265,8 @@ def export_results(ctx: Ctx, req: Request, _: dict[str, str]) -> Response:
         index = state.store.org_results[ctx.org_id]
     keep = _status_filter(statuses)
 
-    async def stream() -> AsyncIterator[bytes]:
+    def pages() -> Iterator[list[dict[str, Any]]]:
         before = None
-        first = True
-        if fmt == "csv":
-            yield (",".join(EXPORT_COLUMNS) + "\r\n").encode()
-        else:
-            yield b"["
         while True:
             with state.lock:
                 keys = []
@@ -286,21 +276,14 @@ def export_results(ctx: Ctx, req: Request, _: dict[str, str]) -> Response:
                         break
                 items = [state.store.results[k[1]] for k in keys]
             if not keys:
-                break
+                return
             before = keys[-1]
-            rows = [r.render() for r in items if keep is None or keep(r)]
-            if fmt == "csv":
-                lines = (csv_line([row[c] for c in EXPORT_COLUMNS]) for row in rows)
-                yield "".join(lines).encode()
-            elif rows:
-                chunk = ",".join(json.dumps(row, separators=(",", ":")) for row in rows)
-                yield (chunk if first else "," + chunk).encode()
-                first = False
-        if fmt == "json":
-            yield b"]"
+            yield [r.render() for r in items if keep is None or keep(r)]
 
     return Response(
-        200, stream(), "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+        200,
+        export_body(fmt, pages),
+        "text/csv; charset=utf-8" if fmt == "csv" else "application/json",
     )
 
 
@@ -308,26 +291,8 @@ def artifact_content(ctx: Ctx, _: Request, params: dict[str, str]) -> Response:
     artifact = ctx.state.store.artifacts.get(params["id"])
     if artifact is None or artifact.org_id != ctx.org_id:
         raise not_found("artifact")
-    return Response(
-        200, artifact_bytes(artifact), artifact.content_type, length=artifact.size_bytes
-    )
-
-
-_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "application/zip": b"PK\x03\x04"}
-
-
-async def artifact_bytes(artifact: Artifact, chunk: int = 64 * 1024) -> AsyncIterator[bytes]:
-    """The artifact's content: deterministic bytes of exactly `size_bytes`."""
-    rng = random.Random(artifact.id)
-    remaining = artifact.size_bytes
-    head = _MAGIC.get(artifact.content_type, b"")[:remaining]
-    if head:
-        yield head
-        remaining -= len(head)
-    while remaining > 0:
-        n = min(chunk, remaining)
-        yield rng.randbytes(n)
-        remaining -= n
+    content_type, body = content_of(artifact)
+    return Response(200, body, content_type, length=artifact.size_bytes)
 
 
 ROUTES = (

@@ -107,12 +107,19 @@ def _history(state: State) -> None:
 
 
 def bulk_run(
-    emu: HasStore, results: int, *, run_id: str = "run_bench", artifacts_per_result: int = 1
+    emu: HasStore,
+    results: int,
+    *,
+    run_id: str = "run_bench",
+    artifacts_per_result: int = 1,
+    per_instant: int = 1,
 ) -> str:
     """A finished run of `results` results (and artifacts), written directly.
 
     For benchmarks and load tests: skips logs and the lifecycle, so a million
-    results take seconds. Results are spread over the hour before now.
+    results take seconds. Results are spread evenly over the hour before now,
+    `per_instant` consecutive ones sharing one `created_at` (the first group
+    at exactly an hour before now).
     """
     store = emu.store
     now = emu.clock.now()
@@ -126,9 +133,10 @@ def bulk_run(
         outcomes=[], counts={"passed": results},
     )  # fmt: skip
     store.add_run(run)
-    step = 3600.0 / max(results, 1)
+    groups = -(-results // max(per_instant, 1))
+    step = 3600.0 / max(groups, 1)
     for i, case in enumerate(cases):
-        when = start + i * step
+        when = start + (i // max(per_instant, 1)) * step
         result = store.add_result(
             Result(
                 f"res_{run_id}_{i:07d}",
