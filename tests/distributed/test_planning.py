@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from zof_async import AsyncZof
-from zof_async._data._partition import ListingQuery, Slice, plan
+from zof_async._distributed._partition import ListingQuery, Slice, plan
 from zof_async.testing import Emulator, ManualClock
 from zof_async.testing._seed import bulk_run
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from zof_async import InternalServerError, ZofError
-from zof_async._data._ray_tasks import RESUMES
+from zof_async._distributed._ray_tasks import RESUMES
 from zof_async.testing import Emulator, ManualClock
 from zof_async.testing._seed import bulk_run
 

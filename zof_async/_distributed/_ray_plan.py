@@ -25,7 +25,7 @@ from ray.data import Datasource, ReadTask
 from ray.data.block import BlockMetadata
 
 from .._client import AsyncZof
-from .._resources import _arguments as query
+from .._resources import _arguments as arguments
 from .._streaming._arrow import results_schema, runs_schema
 from ._partition import Kind, ListingQuery, Slice, plan, to_micros
 from ._ray_tasks import Key, Settings, read_partition
@@ -107,8 +107,8 @@ def scopes(name: str, value: str | Sequence[str] | None) -> tuple[str, ...] | No
     if value is None:
         return None
     if isinstance(value, str):
-        return (query.text(name, value),)
-    values = tuple(query.text(f"{name}[]", v) for v in value)
+        return (arguments.text(name, value),)
+    values = tuple(arguments.text(f"{name}[]", v) for v in value)
     if not values:
         raise ValueError(f"{name} must name at least one id")
     return values
@@ -116,7 +116,7 @@ def scopes(name: str, value: str | Sequence[str] | None) -> tuple[str, ...] | No
 
 def _bound(name: str, value: datetime | str | None) -> datetime | None:
     """A bound as an aware datetime, refusing what a datetime cannot hold exactly."""
-    text = query.timestamp(name, value)
+    text = arguments.timestamp(name, value)
     if text is None:
         return None
     seconds, _, fraction = text[:-1].partition(".")
@@ -129,7 +129,7 @@ def _bound(name: str, value: datetime | str | None) -> datetime | None:
 def datasource(
     kind: Kind,
     scopes: tuple[str, ...] | None,
-    status: query.Statuses,
+    status: arguments.Statuses,
     created_after: datetime | str | None,
     created_before: datetime | str | None,
     parallelism: int | None,
@@ -145,11 +145,11 @@ def datasource(
         raise ValueError(f"parallelism must be a positive integer or None, got {parallelism!r}")
     if isinstance(block_rows, bool) or not isinstance(block_rows, int) or block_rows < 1:
         raise ValueError("block_rows must be a positive integer")
-    query.page_size(page_size)
+    arguments.page_size(page_size)
     listing = ListingQuery(
         kind=kind,
         scopes=scopes,
-        status=None if (s := query.statuses(status)) is None else tuple(s),
+        status=None if (s := arguments.statuses(status)) is None else tuple(s),
         created_after=_bound("created_after", created_after),
         created_before=_bound("created_before", created_before),
     )
