@@ -24,8 +24,9 @@ import aiohttp
 import anyio
 import httpx
 
-from zof_async import AsyncZof, Result, aiohttp_transport
+from zof_async import AsyncZof, Result
 from zof_async._converter import converter
+from zof_async._http._aiohttp import aiohttp_transport
 
 
 def cpu() -> float:

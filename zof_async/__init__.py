@@ -32,7 +32,6 @@ from ._exceptions import (
     WebhookVerificationError as WebhookVerificationError,
     ZofError as ZofError,
 )
-from ._http._aiohttp import aiohttp_transport as aiohttp_transport
 from ._http._hooks import (
     OnRateLimited as OnRateLimited,
     OnRequest as OnRequest,
@@ -150,7 +149,6 @@ __all__ = [
     "Webhooks",
     "ZofError",
     "__version__",
-    "aiohttp_transport",
     "to_arrow",
     "to_pandas",
     "webhooks_asgi_app",

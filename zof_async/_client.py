@@ -93,7 +93,7 @@ class AsyncZof:
             pool of httpcore connections, `"aiohttp"` for the faster aiohttp
             transport (`pip install 'zof-async[aiohttp]'`, asyncio only), or
             an httpx transport of yours used as it is (the in-process
-            emulator, `aiohttp_transport(...)`, a mock).
+            emulator, a mock).
         http_client: An `httpx.AsyncClient` of yours to send through; you keep
             ownership and close it. It contributes its transport (pool,
             mounts, proxies, TLS), event hooks and headers; the SDK sets the

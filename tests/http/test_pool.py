@@ -8,7 +8,7 @@ import pytest
 import respx
 
 from tests.helpers import client, run_json
-from zof_async import AsyncZof, NotFoundError, Run, aiohttp_transport
+from zof_async import AsyncZof, NotFoundError, Run
 from zof_async.testing import Emulator, SystemClock
 
 pytestmark = pytest.mark.anyio
@@ -75,7 +75,7 @@ async def test_aiohttp_transport_against_the_served_emulator() -> None:
         AsyncZof(
             api_key=emulator.keys.qa,
             base_url=base_url,
-            transport=aiohttp_transport(),
+            transport="aiohttp",
             max_connections=16,
         ) as zof,
     ):

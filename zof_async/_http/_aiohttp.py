@@ -53,13 +53,9 @@ def aiohttp_transport(
 ) -> httpx.AsyncBaseTransport:
     """An httpx transport that sends through aiohttp (`pip install 'zof-async[aiohttp]'`).
 
-    ```python
-    async with AsyncZof(transport=aiohttp_transport(), max_connections=100) as zof:
-        ...
-    ```
-
-    `AsyncZof(transport="aiohttp")` builds the same transport with the
-    client's own `proxy=`, `verify=` and `trust_env` settings. The client's
+    What `AsyncZof(transport="aiohttp")` builds, with the client's own
+    `proxy=`, `verify=` and `trust_env` settings (the one door to it: the
+    client resolves the environment's proxy for its base URL). The client's
     `max_connections` still bounds requests in flight; the aiohttp connector
     itself is left unbounded so the two limits cannot disagree. Runs on
     asyncio only (aiohttp does not support trio).

@@ -3,8 +3,8 @@
 Three sources, each with its own rules, documented on `AsyncZof`:
 
 - the default: single-connection httpcore transports (see `_pool`), or
-  `transport="aiohttp"`; the client builds these, so `proxy=`, `verify=` and
-  `trust_env` apply to them;
+  `transport="aiohttp"` (the one door to the aiohttp transport); the client
+  builds these, so `proxy=`, `verify=` and `trust_env` apply to them;
 - `transport=`: an httpx transport of the user's, used as it is;
 - `http_client=`: an `httpx.AsyncClient` of the user's. What it contributes
   is its transport (pool, mounts, proxies, TLS), its event hooks and its
@@ -81,7 +81,22 @@ def build_pool(
             "transport must be an httpx.AsyncBaseTransport, 'httpx' or 'aiohttp', "
             f"not {transport!r}"
         )
-    trust_env = True if trust_env is None else trust_env
+    return _own_pool(
+        base_url, max_connections, aiohttp=transport == "aiohttp", proxy=proxy, verify=verify,
+        trust_env=True if trust_env is None else trust_env,
+    )  # fmt: skip
+
+
+def _own_pool(
+    base_url: httpx.URL,
+    max_connections: int,
+    *,
+    aiohttp: bool,
+    proxy: str | httpx.URL | None,
+    verify: ssl.SSLContext | str | bool | None,
+    trust_env: bool,
+) -> ConnectionPool:
+    """The pool of the transports the client builds: `proxy=`, `verify=`, the environment."""
     try:
         proxy_url = resolve_proxy(base_url, proxy=proxy, trust_env=trust_env)
     except ValueError as exc:
@@ -94,20 +109,17 @@ def build_pool(
         )
     if (verify is None or verify is True) and trust_env:
         ca_from_environment()  # a variable naming nothing: said now, not at the first request
-    if transport == "aiohttp":
+    checked = True if verify is None else verify
+    if aiohttp:
         from ._aiohttp import aiohttp_transport
 
         return ConnectionPool(
             max_connections=max_connections,
-            transport=aiohttp_transport(
-                proxy=proxy_url, verify=True if verify is None else verify, trust_env=trust_env
-            ),
+            transport=aiohttp_transport(proxy=proxy_url, verify=checked, trust_env=trust_env),
         )
     return ConnectionPool(
         max_connections=max_connections,
-        factory=sharded_factory(
-            verify=True if verify is None else verify, trust_env=trust_env, proxy=proxy_url
-        ),
+        factory=sharded_factory(verify=checked, trust_env=trust_env, proxy=proxy_url),
     )
 
 
