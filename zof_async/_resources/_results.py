@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import aclosing
 from datetime import datetime
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from .._converter import decode_page
 from .._exceptions import APIResponseValidationError
 from .._http._pipeline import Pipeline
+from .._http._settings import Call
 from .._http._traffic import Meter
 from .._models import Artifact, ArtifactBatch, Result
 from .._streaming._background import Background
@@ -133,35 +134,14 @@ class Results(Resource):
         pipeline = self._pipeline
         meter = Meter()
         call = self._resolve(options, meter=meter)
-
-        async def fetch(item: str | Result) -> tuple[Artifact, ...]:
-            route = path("/results/{result_id}/artifacts", result_id=_result_id(item))
-            # Almost always one page: a Pager would cost more than the request,
-            # and a page walk more than the page; the first page is the request
-            # `page_fetcher` sends, and further pages are walked (with every
-            # cursor check) only when the first hands a cursor on.
-            request = pipeline.build("GET", route, params=_FIRST_PAGE, call=call)
-            first = decode_page(await pipeline.send(request, call), Artifact, pipeline.redactor)
-            if first.next_cursor is None:
-                return first.items
-            fetch_page = page_fetcher(
-                pipeline, route, Artifact, params={}, limit=_FIRST_PAGE["limit"], options=call
-            )
-            return first.items + tuple(await collect(fetch_page, first.next_cursor))
-
-        def outcome(
-            item: str | Result, value: tuple[Artifact, ...] | None, error: Exception | None
-        ) -> ArtifactBatch:
-            return ArtifactBatch(result_id=_result_id(item), artifacts=value, error=error)
-
         engine = Engine(
-            fetch,
+            _artifacts_fetcher(pipeline, call),
             results,
             concurrency=pipeline.channel.pool.max_connections
             if concurrency is None
             else concurrency,
             ordered=ordered,
-            outcome=outcome,
+            outcome=_batch,
             meter=meter,
             pacer=pipeline.channel.pacer,
         )
@@ -280,3 +260,32 @@ class ResultsWithRawResponse:
     def __init__(self, results: Results) -> None:
         self.get = raw(results.get)
         self.export_to = raw(results.export_to)
+
+
+def _artifacts_fetcher(
+    pipeline: Pipeline, call: Call
+) -> Callable[[str | Result], Awaitable[tuple[Artifact, ...]]]:
+    """What `bulk_artifacts` does per result: all its artifacts, with `call`'s options."""
+
+    async def fetch(item: str | Result) -> tuple[Artifact, ...]:
+        route = path("/results/{result_id}/artifacts", result_id=_result_id(item))
+        # Almost always one page: a Pager would cost more than the request,
+        # and a page walk more than the page; the first page is the request
+        # `page_fetcher` sends, and further pages are walked (with every
+        # cursor check) only when the first hands a cursor on.
+        request = pipeline.build("GET", route, params=_FIRST_PAGE, call=call)
+        first = decode_page(await pipeline.send(request, call), Artifact, pipeline.redactor)
+        if first.next_cursor is None:
+            return first.items
+        fetch_page = page_fetcher(
+            pipeline, route, Artifact, params={}, limit=_FIRST_PAGE["limit"], options=call
+        )
+        return first.items + tuple(await collect(fetch_page, first.next_cursor))
+
+    return fetch
+
+
+def _batch(
+    item: str | Result, value: tuple[Artifact, ...] | None, error: Exception | None
+) -> ArtifactBatch:
+    return ArtifactBatch(result_id=_result_id(item), artifacts=value, error=error)
