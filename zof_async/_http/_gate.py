@@ -17,7 +17,8 @@ import anyio
 import httpx
 
 from .._exceptions import APITimeoutError, RateLimitError, describe
-from ._retry import Failure, RetryPolicy, sleep
+from ._retry import Failure, RetryPolicy
+from ._sleep import sleep
 
 
 class RateLimitGate:

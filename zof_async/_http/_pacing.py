@@ -47,7 +47,8 @@ import httpx
 from .._exceptions import APITimeoutError, ConfigurationError, describe
 from ._clock import loop_time
 from ._gate import RateLimitGate, pass_gate
-from ._retry import Failure, RetryPolicy, sleep
+from ._retry import Failure, RetryPolicy
+from ._sleep import sleep
 
 __all__ = [
     "Pacer",

@@ -46,9 +46,9 @@ from ._retry import (
     GiveUp,
     Retry,
     decide,
-    sleep,
 )
 from ._settings import DEFAULT_CALL, Call, Settings
+from ._sleep import sleep
 
 T = TypeVar("T")
 Consume = Callable[[httpx.Response], Awaitable[T]]

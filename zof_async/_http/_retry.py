@@ -43,7 +43,6 @@ from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
-import anyio
 import attrs
 import httpx
 
@@ -59,11 +58,8 @@ __all__ = [
     "decide",
     "is_retryable_exception",
     "is_retryable_status",
-    "is_testing",
     "parse_retry_after",
     "retry_delay",
-    "set_testing",
-    "sleep",
 ]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -272,64 +268,3 @@ def is_retryable_exception(exc: BaseException) -> bool:
         | httpx.RemoteProtocolError
         | ProxyConnectError,
     )
-
-
-class _Sleeping:
-    """Whether backoff and `Retry-After` sleeps happen; one switch per process."""
-
-    enabled = True
-
-
-class TestingSwitch:
-    """What `set_testing` returns: the previous setting, and a way back to it.
-
-    Use it as a context manager (`with set_testing(True): ...`) to restore the
-    previous setting on exit; `bool()` of it is the previous setting, so
-    `previous = set_testing(True)` ... `set_testing(previous)` works too.
-    """
-
-    def __init__(self, previous: bool) -> None:
-        self.previous = previous
-
-    def __bool__(self) -> bool:
-        return self.previous
-
-    def __enter__(self) -> TestingSwitch:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        _Sleeping.enabled = not self.previous
-
-
-def set_testing(enabled: bool | TestingSwitch = True) -> TestingSwitch:
-    """Turn every backoff and `Retry-After` sleep off (`True`) or back on.
-
-    For tests: retries still happen, in the same order and number, without
-    waiting. Returns the previous setting, which also restores it as a
-    context manager:
-
-    ```python
-    with set_testing(True):
-        ...
-    ```
-    """
-    switch = TestingSwitch(not _Sleeping.enabled)
-    _Sleeping.enabled = not bool(enabled)
-    return switch
-
-
-def is_testing() -> bool:
-    """Whether `set_testing(True)` is in force."""
-    return not _Sleeping.enabled
-
-
-async def sleep(seconds: float) -> bool:
-    """Sleep `seconds` for a backoff or a `Retry-After`; `False` (at once) while testing.
-
-    The one place the testing switch is read: every retry sleep and every
-    wait at the 429 gate goes through here.
-    """
-    if not _Sleeping.enabled:
-        return False
-    await anyio.sleep(seconds)
-    return True

@@ -15,7 +15,7 @@ The pytest plugin (installed with the package) provides the `zof_emulator`
 fixture; see `zof_async.testing.pytest_plugin`.
 """
 
-from zof_async._http._retry import is_testing as is_testing, set_testing as set_testing
+from zof_async._http._sleep import is_testing as is_testing, set_testing as set_testing
 from zof_async._public import name_public_objects as _name_public_objects
 
 from ._clock import (

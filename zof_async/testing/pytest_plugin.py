@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from zof_async._http._retry import set_testing
+from zof_async._http._sleep import set_testing
 
 from ._clock import ManualClock
 from ._emulator import Emulator
