@@ -19,11 +19,10 @@ from zof_async._http._retry import (
     Retry,
     backoff,
     decide,
-    is_testing,
     parse_retry_after,
     retry_delay,
-    set_testing,
 )
+from zof_async._http._sleep import is_testing, set_testing
 
 NOW = 1_795_000_000.0
 
