@@ -26,7 +26,7 @@ import httpx
 
 from zof_async import AsyncZof, Result
 from zof_async._converter import converter
-from zof_async._http._aiohttp import aiohttp_transport
+from zof_async._http._transport._aiohttp import aiohttp_transport
 
 
 def cpu() -> float:

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from run import KEY, server
 
 from zof_async import AsyncZof
-from zof_async._http._aiohttp import aiohttp_transport
+from zof_async._http._transport._aiohttp import aiohttp_transport
 
 HEADERS = {"Authorization": f"Bearer {KEY}"}
 Send = Callable[[], Awaitable[int]]

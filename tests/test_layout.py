@@ -1,22 +1,137 @@
-"""The README's drawing of the layers matches the tree, and layers only import downwards."""
+"""The README's drawing of the layers matches the tree, and its rules hold in the imports.
+
+One import graph of the whole package (every `import`, at module level, in
+functions and under `TYPE_CHECKING`), one table of "never" rules read from
+the README's Development section, so the rules a reader sees are the rules
+that are checked. Plus: no import circle anywhere, and the size limits of
+the house (functions of at most 60 lines; complexity is ruff's C901).
+"""
 
 from __future__ import annotations
 
 import ast
+import fnmatch
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "zof_async"
-LAYERS = ["_data", "_webhooks", "_resources", "_streaming", "_http"]  # high to low
-"""Subpackages from the top layer down (`_client` is above them all)."""
+LAYERS = ["_distributed", "_webhooks", "_resources", "_streaming", "_http", "_http/_transport"]
+"""Subpackages whose modules the drawing must name."""
+
+
+def _readme_section() -> str:
+    readme = (ROOT / "README.md").read_text()
+    return readme[readme.index("### The layers") :]
 
 
 def _drawing() -> str:
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("### The layers") :]
+    section = _readme_section()
     start = section.index("```\nzof_async/")
     return section[start : section.index("```", start + 3)]
+
+
+def _rules() -> list[tuple[str, list[str], list[str]]]:
+    """(layer, module patterns, never-imported patterns) from the README's table."""
+    rows = []
+    for line in _readme_section().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) == 3 and "`" in cells[1]:
+            rows.append(
+                (cells[0], re.findall(r"`([^`]+)`", cells[1]), re.findall(r"`([^`]+)`", cells[2]))
+            )
+    return rows
+
+
+def _module_name(path: Path) -> str:
+    """`_http._pipeline` for zof_async/_http/_pipeline.py; `testing.__init__` for a package's."""
+    return ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+
+
+def _resolve(dotted: str, modules: set[str]) -> str | None:
+    """The package's module `dotted` (absolute) names: itself, its `__init__`, or a parent's."""
+    if dotted != "zof_async" and not dotted.startswith("zof_async."):
+        return None
+    relative = dotted.removeprefix("zof_async").removeprefix(".")
+    while True:
+        for candidate in (relative, f"{relative}.__init__" if relative else "__init__"):
+            if candidate in modules:
+                return candidate
+        if not relative:
+            return None
+        relative = relative.rpartition(".")[0]
+
+
+def _targets(node: ast.Import | ast.ImportFrom, module: str, modules: set[str]) -> set[str]:
+    """The modules of the package one import statement loads (the most specific of each name)."""
+    if isinstance(node, ast.Import):
+        named = [alias.name for alias in node.names]
+    else:
+        base = module
+        if node.level:
+            base = ".".join(["zof_async", *module.split(".")][: -node.level])
+        elif node.module:
+            base = node.module
+        if node.level and node.module:
+            base = f"{base}.{node.module}"
+        named = [f"{base}.{alias.name}" for alias in node.names]
+    return {found for name in named if (found := _resolve(name, modules)) is not None}
+
+
+def _graph() -> dict[str, set[str]]:
+    """Module -> the package's modules it imports, anywhere in its file."""
+    paths = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        edges: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                edges |= _targets(node, name, set(paths))
+        graph[name] = edges - {name}
+    return graph
+
+
+def _matches(module: str, pattern: str) -> bool:
+    """Whether `module` is `pattern` (a glob), or inside it; `__init__` only by its name."""
+    if module.rpartition(".")[2].startswith("__"):  # a door (`__init__`, `__main__`): by name
+        return module == pattern
+    return fnmatch.fnmatchcase(module, pattern) or module.startswith(pattern + ".")
+
+
+def _broken(graph: dict[str, set[str]]) -> list[str]:
+    broken = []
+    for layer, modules, never in _rules():
+        for module, targets in sorted(graph.items()):
+            if not any(_matches(module, pattern) for pattern in modules):
+                continue
+            for target in sorted(targets):
+                own = any(_matches(target, pattern) for pattern in modules)
+                if not own and any(_matches(target, pattern) for pattern in never):
+                    broken.append(f"{layer}: {module} imports {target}")
+    return broken
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle as a path (its first module repeated at the end), or `None`."""
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> list[str] | None:
+        if module in path:
+            return [*path[path.index(module) :], module]
+        if module in done:
+            return None
+        for target in sorted(graph.get(module, ())):
+            if found := visit(target, [*path, module]):
+                return found
+        done.add(module)
+        return None
+
+    for module in sorted(graph):
+        if found := visit(module, []):
+            return found
+    return None
 
 
 def test_the_readme_names_every_module_of_the_layers() -> None:
@@ -31,35 +146,49 @@ def test_the_readme_names_every_module_of_the_layers() -> None:
     assert not stale, f"drawn but not in the tree: {sorted(stale)}"
 
 
-def _imports(path: Path) -> set[str]:
-    """The zof_async modules `path` imports, as dotted names relative to the package."""
-    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                target = ".".join([*base, node.module] if node.module else base)
-            else:
-                target = node.module or ""
-            if target.startswith("zof_async"):
-                found.add(target)
-                found |= {f"{target}.{alias.name}" for alias in node.names}
-    return found
+def test_the_readme_rules_hold_in_the_imports() -> None:
+    """No module imports what the README's table of layers says its layer never imports."""
+    assert len(_rules()) >= 8, "the README's table of layers was not found"
+    assert _broken(_graph()) == []
 
 
-def test_lower_layers_never_import_higher_ones() -> None:
-    """_http imports no resource or streaming code; streaming imports no resource code."""
-    higher: dict[str, list[str]] = {
-        "_http": ["_resources", "_streaming", "_client", "_webhooks", "_data"],
-        "_streaming": ["_resources", "_client", "_data"],
-        "_resources": ["_client", "_data"],
-    }
-    for layer, banned in higher.items():
-        for path in (PACKAGE / layer).glob("*.py"):
-            for target in _imports(path):
-                parts = target.split(".")
-                assert len(parts) < 2 or parts[1] not in banned, f"{path.name} imports {target}"
+def test_the_package_has_no_import_circle() -> None:
+    """No module imports itself back, through any path, even under `TYPE_CHECKING`."""
+    assert _cycle(_graph()) is None
+
+
+@pytest.mark.parametrize(
+    ("graph", "expected"),
+    [
+        ({"_models": {"_http._pipeline"}}, ["ground"]),
+        ({"testing._routes": {"_streaming._arrow"}}, ["emulator (public names only)"]),
+        ({"_cli._runs_cmd": {"__init__", "_cli._output", "testing.__init__"}}, []),
+        ({"_cli._runs_cmd": {"_webhooks._verify"}}, ["cli (public names only)"]),
+        ({"testing._routes": {"testing.__init__"}}, ["emulator, below its facade"]),
+    ],
+)
+def test_the_rules_catch_a_broken_one(graph: dict[str, set[str]], expected: list[str]) -> None:
+    """A ground module importing _http, or the emulator a private module, is caught."""
+    assert [line.split(":")[0] for line in _broken(graph)] == expected
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_no_function_is_longer_than_60_lines() -> None:
+    """Functions of the package fit on a screen (complexity is checked by ruff's C901)."""
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > 60:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines})")
+    assert not long, long
+
+
+def test_no_module_is_longer_than_400_lines() -> None:
+    """A file is one named concept: at most about 400 lines."""
+    sizes = {p: len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")}
+    assert not [f"{p.relative_to(ROOT)} ({n})" for p, n in sizes.items() if n > 400]
 
 
 def test_every_test_says_what_it_checks() -> None:

@@ -19,7 +19,7 @@ from ._http._pacing import check_limit, declared
 from ._http._pipeline import Pipeline
 from ._http._retry import RetryPolicy
 from ._http._settings import build_settings
-from ._http._transports import TransportChoice, build_pool, user_client_headers
+from ._http._transport._transports import TransportChoice, build_pool, user_client_headers
 from ._logging import setup_from_env
 from ._resources._artifacts import Artifacts
 from ._resources._results import Results

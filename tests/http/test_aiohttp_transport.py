@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.sockets import RawServer, http_answer
-from zof_async._http._aiohttp import aiohttp_transport
+from zof_async._http._transport._aiohttp import aiohttp_transport
 
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("anyio_backend", ["asyncio"])]
 

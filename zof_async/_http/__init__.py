@@ -4,6 +4,7 @@
 then runs the one retry loop (`_retry.decide` says what follows a failed
 attempt), waiting at the client-wide 429 gate (`_gate`), spending the retry
 budget (`_budget`) and taking a connection slot (`_pool`) for each attempt.
-Transports (`_transports`, `_aiohttp`, `_tls`, `_proxies`) are built here;
+Transports are built below it, in `_transport/` (which imports nothing of the
+request path);
 secrets are scrubbed from whatever leaves this layer (the client's `Redactor`, `.._redact`).
 """

@@ -10,9 +10,9 @@ import httpx
 from ._budget import RetryBudget
 from ._gate import RateLimitGate
 from ._pacing import Pacer, PacingPolicy
-from ._pool import ConnectionPool
 from ._retry import Failure
 from ._traffic import Meter, Traffic
+from ._transport._pool import ConnectionPool
 
 
 class Channel:

@@ -19,8 +19,8 @@ from .._exceptions import (
     status_error,
     transport_error,
 )
-from ._clock import loop_time
 from ._retry import Failure, is_retryable_exception, is_retryable_status, parse_retry_after
+from ._transport._clock import loop_time
 
 __all__ = ["deadline_exceeded", "other_loop_error", "status_failure", "transport_failure"]
 

@@ -45,10 +45,10 @@ import attrs
 import httpx
 
 from .._exceptions import APITimeoutError, ConfigurationError, describe
-from ._clock import loop_time
 from ._gate import RateLimitGate, pass_gate
 from ._retry import Failure, RetryPolicy
 from ._sleep import sleep
+from ._transport._clock import loop_time
 
 __all__ = [
     "Pacer",

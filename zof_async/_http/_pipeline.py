@@ -34,7 +34,6 @@ import httpx
 from .._logging import logger
 from .._redact import Redactor
 from ._channel import Channel, Lease
-from ._clock import loop_time
 from ._failures import deadline_exceeded, other_loop_error, status_failure, transport_failure
 from ._gate import pass_gate
 from ._hooks import CallTrace, Hooks
@@ -49,6 +48,7 @@ from ._retry import (
 )
 from ._settings import DEFAULT_CALL, Call, Settings
 from ._sleep import sleep
+from ._transport._clock import loop_time
 
 T = TypeVar("T")
 Consume = Callable[[httpx.Response], Awaitable[T]]

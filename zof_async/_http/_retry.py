@@ -47,7 +47,7 @@ import attrs
 import httpx
 
 from .._exceptions import ZofError
-from ._proxies import ProxyConnectError
+from ._transport._proxies import ProxyConnectError
 
 __all__ = [
     "Failure",

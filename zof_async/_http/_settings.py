@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 import httpx
@@ -18,9 +18,10 @@ import httpx
 from .._exceptions import ConfigurationError
 from .._version import __version__
 from ._hooks import Hooks
-from ._proxies import is_loopback
 from ._retry import RetryPolicy
 from ._traffic import Meter
+from ._transport._proxies import is_loopback
+from ._transport._transports import refuse_credentials
 
 if TYPE_CHECKING:
     from ._raw_response import Capture
@@ -29,34 +30,6 @@ JSON = "application/json"
 DEFAULT_BASE_URL = "https://api.zof.ai/v1"
 
 USER_AGENT = f"zof-async/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
-
-_CREDENTIALS = {
-    "authorization": "the client's key is its only credential: pass api_key=",
-    "proxy-authorization": (
-        "through an HTTPS tunnel it would reach the API server, not the proxy: put the "
-        "proxy's credentials in its URL (proxy='http://user:password@host:port')"
-    ),
-    "cookie": "the Zof API takes no cookies",
-}
-
-
-def refuse_credentials(headers: Mapping[Any, Any] | Iterable[Any], *, argument: str) -> None:
-    """Refuse a credential header among `headers`, before anything is sent.
-
-    `Authorization` is always the client's key, so no other credential is
-    ever sent; `Proxy-Authorization` belongs in the proxy's URL; the API
-    takes no cookies. Names are compared as HTTP compares them (any case,
-    surrounding spaces ignored, `str` or `bytes`).
-
-    Raises:
-        ConfigurationError: Naming the header and `argument`; never its value.
-    """
-    names = headers.keys() if isinstance(headers, Mapping) else (pair[0] for pair in headers)
-    for name in names:
-        text = name.decode("latin-1") if isinstance(name, bytes) else str(name)
-        why = _CREDENTIALS.get(text.strip().lower())
-        if why is not None:
-            raise ConfigurationError(f"{argument}: the header {text.strip()!r} is refused; {why}")
 
 
 @attrs.frozen(kw_only=True)

@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from .._http._raw_response import Capture
-from .._http._settings import Call, refuse_credentials
+from .._http._settings import Call
 from .._http._traffic import Meter
+from .._http._transport._transports import refuse_credentials
 from . import _arguments as arguments
 
 if sys.version_info >= (3, 11):

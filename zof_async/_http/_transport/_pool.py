@@ -31,7 +31,7 @@ from typing import Any
 import anyio
 import httpx
 
-from .._exceptions import ClientClosedError, ConfigurationError
+from ..._exceptions import ClientClosedError, ConfigurationError
 from ._clock import running_loop
 from ._proxies import proxy_failed
 from ._tls import ssl_context

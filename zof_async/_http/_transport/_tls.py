@@ -6,7 +6,7 @@ import functools
 import os
 import ssl
 
-from .._exceptions import ConfigurationError
+from ..._exceptions import ConfigurationError
 
 __all__ = ["ca_from_environment", "ssl_context"]
 

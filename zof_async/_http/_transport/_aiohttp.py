@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import sniffio
 
-from .._exceptions import ConfigurationError
+from ..._exceptions import ConfigurationError
 from ._clock import running_loop
 from ._proxies import proxy_failed
 from ._tls import ssl_context

@@ -20,22 +20,51 @@ from __future__ import annotations
 
 import os
 import ssl
-from typing import Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
 import httpx
 
-from .._exceptions import ConfigurationError
+from ..._exceptions import ConfigurationError
 from ._pool import ClientTransport, ConnectionPool, sharded_factory
 from ._proxies import resolve_proxy
-from ._settings import refuse_credentials
 from ._tls import ca_from_environment
 
-__all__ = ["TransportChoice", "build_pool", "user_client_headers"]
+__all__ = ["TransportChoice", "build_pool", "refuse_credentials", "user_client_headers"]
 
 TransportChoice = httpx.AsyncBaseTransport | Literal["httpx", "aiohttp"] | None
 
 #: Headers every httpx.AsyncClient has unless told otherwise; not the user's.
 _HTTPX_DEFAULTS = frozenset({"accept", "accept-encoding", "connection", "user-agent"})
+
+
+_CREDENTIALS = {
+    "authorization": "the client's key is its only credential: pass api_key=",
+    "proxy-authorization": (
+        "through an HTTPS tunnel it would reach the API server, not the proxy: put the "
+        "proxy's credentials in its URL (proxy='http://user:password@host:port')"
+    ),
+    "cookie": "the Zof API takes no cookies",
+}
+
+
+def refuse_credentials(headers: Mapping[Any, Any] | Iterable[Any], *, argument: str) -> None:
+    """Refuse a credential header among `headers`, before anything is sent.
+
+    `Authorization` is always the client's key, so no other credential is
+    ever sent; `Proxy-Authorization` belongs in the proxy's URL; the API
+    takes no cookies. Names are compared as HTTP compares them (any case,
+    surrounding spaces ignored, `str` or `bytes`).
+
+    Raises:
+        ConfigurationError: Naming the header and `argument`; never its value.
+    """
+    names = headers.keys() if isinstance(headers, Mapping) else (pair[0] for pair in headers)
+    for name in names:
+        text = name.decode("latin-1") if isinstance(name, bytes) else str(name)
+        why = _CREDENTIALS.get(text.strip().lower())
+        if why is not None:
+            raise ConfigurationError(f"{argument}: the header {text.strip()!r} is refused; {why}")
 
 
 def build_pool(
