@@ -1,123 +1,21 @@
-"""The emulator's layers: State below, App and routes over it, Emulator on top."""
+"""The emulator's layers: State below, App and routes over it, Emulator on top.
+
+What each module may import is checked with the rest of the package's
+layers (the README's table, `tests/test_layout.py`); these are the
+behaviours the layering allows.
+"""
 
 from __future__ import annotations
-
-import ast
-from pathlib import Path
 
 import httpx
 import pytest
 
-import zof_async.testing
 from zof_async.testing import Emulator, ManualClock, RunScript, Stats
 from zof_async.testing._app import App
 from zof_async.testing._seed import seed_default
 from zof_async.testing._state import State
 
 from .helpers import SMOKE
-
-PACKAGE = "zof_async.testing"
-HERE = Path(zof_async.testing.__file__).parent
-
-
-def _targets(node: ast.Import | ast.ImportFrom, modules: set[str]) -> set[str]:
-    """The package's own modules one import statement names (`__init__` for the package)."""
-    if isinstance(node, ast.Import):
-        dotted = [alias.name for alias in node.names]
-    elif node.level == 1:
-        dotted = [f"{PACKAGE}.{node.module}" if node.module else PACKAGE]
-    elif node.level == 0 and node.module:
-        dotted = [node.module]
-    else:
-        return set()
-    found = set()
-    for name in dotted:
-        if name != PACKAGE and not name.startswith(PACKAGE + "."):
-            continue
-        rest = name[len(PACKAGE) + 1 :].split(".")[0] if name != PACKAGE else ""
-        if rest:
-            found.add(rest)
-        elif isinstance(node, ast.ImportFrom):  # `from . import x`: x may be a module
-            named = {alias.name for alias in node.names}
-            found |= (named & modules) or {"__init__"}
-        else:
-            found.add("__init__")
-    return found
-
-
-def _import_graph() -> dict[str, set[str]]:
-    """Module -> modules of the package it imports anywhere (top level, functions, TYPE_CHECKING)."""
-    files = {path.stem: path for path in HERE.glob("*.py")}
-    graph = {}
-    for name, path in files.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        edges: set[str] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                edges |= _targets(node, set(files))
-        graph[name] = edges - {name}
-    return graph
-
-
-def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
-    seen: set[str] = set()
-    todo = [start]
-    while todo:
-        for target in graph[todo.pop()]:
-            if target not in seen:
-                seen.add(target)
-                todo.append(target)
-    return seen
-
-
-def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """One import cycle as a path (first module repeated at the end), or `None`."""
-    done: set[str] = set()
-
-    def visit(module: str, path: list[str]) -> list[str] | None:
-        if module in path:
-            return [*path[path.index(module) :], module]
-        if module in done:
-            return None
-        for target in sorted(graph[module]):
-            found = visit(target, [*path, module])
-            if found:
-                return found
-        done.add(module)
-        return None
-
-    for module in sorted(graph):
-        found = visit(module, [])
-        if found:
-            return found
-    return None
-
-
-def test_graph_sees_the_package_modules() -> None:
-    """The import graph covers every module, and finds the known edges (the check is live)."""
-    graph = _import_graph()
-    assert {"_app", "_routes", "_state", "_emulator", "_seed", "__init__"} <= set(graph)
-    assert "_state" in graph["_app"] and "_routes" in graph["_app"]
-    assert {"_app", "_state", "_seed"} <= graph["_emulator"]
-
-
-def test_imports_inside_the_emulator_are_acyclic() -> None:
-    """No module of zof_async.testing imports itself back, even under TYPE_CHECKING."""
-    assert _cycle(_import_graph()) is None
-
-
-def test_cycle_finder_finds_a_cycle() -> None:
-    """The cycle check reports a cycle when there is one (guards the test above)."""
-    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
-
-
-@pytest.mark.parametrize("module", ["_routes", "_app", "_state", "_seed", "_webhooks"])
-def test_lower_layers_never_reach_the_facade(module: str) -> None:
-    """Routes, app, state, seed and webhooks import no Emulator, directly or through others."""
-    reached = _reachable(_import_graph(), module)
-    assert "_emulator" not in reached and "__init__" not in reached
-    if module != "_app":
-        assert "_app" not in reached
 
 
 @pytest.mark.anyio
