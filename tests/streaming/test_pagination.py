@@ -57,8 +57,8 @@ async def test_exactly_once_while_results_are_inserted(busy: Emulator, zof: Asyn
 
 
 @pytest.mark.parametrize("prefetch", [0, 1, 3])
-async def test_resume_from_cursor_and_offset(zof: AsyncZof, prefetch: int) -> None:
-    """Stopped anywhere in a page, a pager resumed from cursor and offset reads the rest."""
+async def test_resume_from_a_checkpoint_anywhere_in_a_page(zof: AsyncZof, prefetch: int) -> None:
+    """Stopped anywhere in a page, a pager resumed from its checkpoint reads the rest."""
     everything = [r.id async for r in zof.results.list(page_size=50)]
     for stop_after in (1, 49, 50, 51, 137):
         pager = zof.results.list(page_size=50, prefetch=prefetch)
@@ -68,9 +68,7 @@ async def test_resume_from_cursor_and_offset(zof: AsyncZof, prefetch: int) -> No
             if len(first) == stop_after:
                 break
         await pager.aclose()
-        resumed = zof.results.list(
-            page_size=50, cursor=pager.cursor, offset=pager.offset, prefetch=prefetch
-        )
+        resumed = zof.results.list(page_size=50, resume=pager.checkpoint, prefetch=prefetch)
         rest = [r.id async for r in resumed]
         assert first + rest == everything, stop_after
         assert resumed.exhausted
@@ -78,7 +76,7 @@ async def test_resume_from_cursor_and_offset(zof: AsyncZof, prefetch: int) -> No
 
 
 async def test_resume_by_pages(zof: AsyncZof) -> None:
-    """Read by pages, a pager resumes from its cursor with offset 0."""
+    """Read by pages, a pager resumes from its checkpoint at a page boundary (offset 0)."""
     everything = [r.id async for r in zof.results.list(page_size=100)]
     pager = zof.results.list(page_size=100)
     first: list[str] = []
@@ -87,7 +85,7 @@ async def test_resume_by_pages(zof: AsyncZof) -> None:
         if len(first) >= 300:
             break
     assert pager.offset == 0
-    rest = [r.id async for r in zof.results.list(page_size=100, cursor=pager.cursor)]
+    rest = [r.id async for r in zof.results.list(page_size=100, resume=pager.checkpoint)]
     assert first + rest == everything
 
 
@@ -336,16 +334,29 @@ async def test_a_pager_with_its_own_task_group(router: respx.MockRouter) -> None
         ({"status": "failed,error"}, "status"),
         ({"status": []}, "status"),
         ({"created_after": "yesterday"}, "created_after"),
-        ({"cursor": ""}, "cursor"),
+        ({"resume": "not a checkpoint"}, "resume"),
+        ({"resume": "WyIiLCAwLCBudWxsXQ=="}, "resume"),  # ["", 0, null]: an empty cursor
     ],
 )
 async def test_invalid_listing_arguments_fail_before_any_request(
     router: respx.MockRouter, kwargs: dict[str, Any], message: str
 ) -> None:
-    """Bad page_size, prefetch, status, created_after or cursor: ValueError, nothing sent."""
+    """Bad page_size, prefetch, status, created_after or resume: ValueError, nothing sent."""
     async with client(router) as zof:
         with pytest.raises(ValueError, match=message):
             zof.results.list(**kwargs)
+    assert not router.calls
+
+
+@pytest.mark.parametrize("name", ["cursor", "offset"])
+async def test_a_listing_resumes_only_from_a_checkpoint(
+    router: respx.MockRouter, name: str
+) -> None:
+    """cursor= and offset= are gone (one way to resume: resume=pager.checkpoint)."""
+    options: dict[str, Any] = {name: "x"}
+    async with client(router) as zof:
+        with pytest.raises(TypeError, match=name):
+            zof.results.list(**options)
     assert not router.calls
 
 
@@ -377,9 +388,7 @@ async def test_a_closed_pager_is_not_exhausted_and_resumes(zof: AsyncZof) -> Non
     assert not pager.exhausted
     with pytest.raises(StopAsyncIteration):
         await pager.__anext__()
-    rest = [
-        r.id async for r in zof.results.list(page_size=10, cursor=pager.cursor, offset=pager.offset)
-    ]
+    rest = [r.id async for r in zof.results.list(page_size=10, resume=pager.checkpoint)]
     assert first + rest == everything
 
 

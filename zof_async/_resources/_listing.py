@@ -9,14 +9,15 @@ from .._http._pipeline import Pipeline
 from .._http._requests import Params
 from .._http._settings import Call
 from .._streaming._background import Background
+from .._streaming._checkpoint import Checkpoint
 from .._streaming._page_walk import Fetch
-from .._streaming._pagination import Pager, decode_checkpoint
+from .._streaming._pagination import Pager
 from . import _arguments as arguments
 from ._options import ListingOptions, resolve
 
 T = TypeVar("T")
 
-_WALK_KEYS = ("page_size", "prefetch", "cursor", "offset", "resume")
+_WALK_KEYS = ("page_size", "prefetch", "resume")
 
 
 def listing(
@@ -37,25 +38,14 @@ def listing(
     per_call = {key: value for key, value in options.items() if key not in _WALK_KEYS}
     call = resolve(per_call)
     limit = arguments.page_size(walk.get("page_size", 100))
-    cursor = walk.get("cursor")
-    offset = walk.get("offset", 0)
     resume = walk.get("resume")
-    after = None
-    finished = False
-    if resume is not None:
-        if cursor is not None or offset:
-            raise ValueError("give resume= or cursor=/offset=, not both")
-        cursor, offset, after, finished = decode_checkpoint(resume)
-    if cursor is not None and (not isinstance(cursor, str) or not cursor):
-        raise ValueError("cursor must be a non-empty string (a next_cursor of this listing)")
+    if resume is not None and not isinstance(resume, str):
+        raise TypeError("resume must be a Pager.checkpoint (a str)")
     return Pager(
         page_fetcher(pipeline, path, model, params=params, limit=limit, options=call),
         background=background,
         prefetch=walk.get("prefetch"),
-        cursor=cursor,
-        offset=offset,
-        after=after,
-        finished=finished,
+        resume=None if resume is None else Checkpoint.decode(resume),
         model=model,
     )
 

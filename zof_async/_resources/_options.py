@@ -63,16 +63,13 @@ class ListingOptions(RequestOptions, total=False):
             AsyncZof()` or `async with pager`), else none; asking for more
             without one is a `RuntimeError` when iteration starts, as for a
             fan-out.
-        cursor: Resume at this page (a `Pager.cursor`).
-        offset: Skip this many items of the first page (a `Pager.offset`).
         resume: Continue exactly after the last item a pager handed out (its
-            `checkpoint`), even while new items are being created.
+            `checkpoint`), even while new items are being created: the one
+            way to resume a listing.
     """
 
     page_size: int
     prefetch: int | None
-    cursor: str | None
-    offset: int
     resume: str | None
 
 

@@ -28,9 +28,6 @@ Memory: the page being handed out plus at most `prefetch` pages.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -38,6 +35,7 @@ import anyio
 
 from .._models import Page
 from ._background import Background, BackgroundWork, cancel_when_dropped
+from ._checkpoint import Checkpoint, Position
 from ._loop import Loop
 from ._page_walk import Fetch, PageWalk, Prefetcher
 
@@ -54,12 +52,9 @@ class Pager(BackgroundWork, Generic[T]):
         page.items, page.next_cursor
     ```
 
+    Resume a listing from `pager.checkpoint` (`list(..., resume=...)`).
+
     Attributes:
-        cursor: The cursor of the page holding the next item to be handed out
-            (`None` at the start). With `offset`, where to resume: a new pager
-            made with `cursor=pager.cursor, offset=pager.offset` continues
-            with exactly the next item, neither re-reading nor skipping.
-        offset: Items of that page already handed out.
         last_request_id: The `X-Request-Id` of the page the pager is on (the
             one holding the last item handed out); `None` before the first.
             Each `Page` of `.pages()` carries its own as `Page.request_id`.
@@ -71,43 +66,38 @@ class Pager(BackgroundWork, Generic[T]):
         *,
         background: Background,
         prefetch: int | None = None,
-        cursor: str | None = None,
-        offset: int = 0,
-        after: str | None = None,
-        finished: bool = False,
+        resume: Checkpoint | None = None,
         model: type[Any] | None = None,
     ) -> None:
         if prefetch is not None and (
             isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0
         ):
             raise ValueError("prefetch must be None or an integer, 0 or more")
-        if offset < 0:
-            raise ValueError("offset must be 0 or more")
-        self._fetch = fetch
+        start = resume or Checkpoint()
         self._model = model  # what an empty listing's table holds
         self._init_background(background)
         self._prefetch = prefetch
-        self.cursor = cursor
-        self.offset = offset
-        self._page: Page[T] | None = None
+        self._at: Position[T] = Position(start)
         self.last_request_id: str | None = None
-        self._walk = PageWalk(fetch, cursor)  # shared by the prefetch task, one at a time
-        self._exhausted = finished  # resumed from a finished listing's checkpoint
+        self._walk = PageWalk(fetch, start.cursor)  # shared by the prefetch task, one at a time
         self._closed = False
-        # The last item handed out; a resumed pager starts at its checkpoint's.
-        self._last_id: str | None = after
-        self._after: str | None = after
-        # A checkpoint with a cursor names a page that never shifts: its offset
-        # holds. One without (the first page) must be found by its last item.
-        self._seek_by_anchor = after is not None and cursor is None
-        self._resume_offset = offset
         self._prefetcher: Prefetcher[T] | None = None
         self._loops = 0  # `async for` loops begun: only the last one's end stops the prefetch
 
     @property
+    def cursor(self) -> str | None:
+        """The cursor of the page holding the next item (`None` at the start and the end)."""
+        return self._at.cursor
+
+    @property
+    def offset(self) -> int:
+        """Items of that page already handed out."""
+        return self._at.offset
+
+    @property
     def exhausted(self) -> bool:
         """Whether every item has been handed out (then `cursor` is `None`)."""
-        return self._exhausted
+        return self._at.finished
 
     def pages(self) -> _Pages[T]:
         """Iterate whole pages instead of items."""
@@ -132,78 +122,32 @@ class Pager(BackgroundWork, Generic[T]):
         return await to_pandas(self, model=self._model)  # type: ignore[arg-type]
 
     async def __anext__(self) -> T:
+        at = self._at
         while True:
             if self._closed:
                 raise StopAsyncIteration
-            page = self._page
-            if page is not None and self.offset < len(page.items):
-                item = page.items[self.offset]
-                self.offset += 1
-                self._last_id = getattr(item, "id", None)
-                if self.offset == len(page.items):
-                    self._finish_page(page)
+            item = at.next_item()
+            if item is not None:
                 return item
-            if page is not None:
-                self._finish_page(page)
+            if at.page is not None:
+                at.finish_page(at.page)
             next_page = await self._next_page()
             if next_page is None:
                 raise StopAsyncIteration
-            if self._after is not None:
-                next_page = self._seek(next_page)
-                if next_page is None:
-                    continue
-            if self.offset > len(next_page.items):
-                raise ValueError("offset is past the end of the page at cursor")
-            self._page = next_page
-
-    def _seek(self, page: Page[T]) -> Page[T] | None:
-        """Resuming from a checkpoint: place `offset` just after its last item.
-
-        The first page of a listing has no cursor, so items created since the
-        checkpoint push the rest down: find the last item handed out instead
-        of trusting the offset, skipping (newer) items until it shows up.
-        """
-        if not self._seek_by_anchor:  # the checkpoint's page does not shift
-            self._after = None
-            return page
-        ids = [getattr(item, "id", None) for item in page.items]
-        if self._after in ids:
-            self.offset = ids.index(self._after) + 1
-            self._after = None
-            self._seek_by_anchor = False
-            return page
-        self._finish_page(page)  # everything here is newer than the checkpoint
-        return None
+            at.arrive(next_page)
 
     @property
     def checkpoint(self) -> str:
         """Where to resume, as one opaque string: `list(..., resume=checkpoint)`.
 
-        Continues with exactly the next item, neither re-reading nor skipping
-        any item that existed when this pager started, even on the first page,
-        which items created since push down. Taken after the last item (or of
-        an empty listing), it resumes to an empty listing: items created since
-        are newer than where the listing ended.
+        The one way to resume a listing: continues with exactly the next
+        item, neither re-reading nor skipping any item that existed when this
+        pager started, even on the first page, which items created since push
+        down. Taken after the last item (or of an empty listing), it resumes
+        to an empty listing: items created since are newer than where the
+        listing ended. See `_checkpoint`.
         """
-        state: list[Any]
-        if self._exhausted:
-            state = [None, 0, None, True]
-        elif self._seek_by_anchor:  # still looking for the last item: the same checkpoint
-            state = [None, self._resume_offset, self._after]
-        else:
-            state = [
-                self.cursor,
-                self.offset,
-                self._last_id if self.offset or self._after else None,
-            ]
-        return base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
-
-    def _finish_page(self, page: Page[T]) -> None:
-        self._page = None
-        self.cursor = page.next_cursor
-        self.offset = 0
-        if page.next_cursor is None:
-            self._exhausted = True
+        return self._at.checkpoint().encode()
 
     async def next_page(self) -> Page[T] | None:
         """The next whole page, handed out as a whole; `None` after the last.
@@ -214,11 +158,11 @@ class Pager(BackgroundWork, Generic[T]):
         Raises:
             ValueError: Some items of the current page were handed out already.
         """
-        if self.offset or self._page is not None:
+        if self._at.offset or self._at.page is not None:
             raise ValueError("next_page() hands out whole pages: finish the current one first")
         page = await self._next_page()
         if page is not None:
-            self._finish_page(page)
+            self._at.finish_page(page)
         return page
 
     async def _next_page(self) -> Page[T] | None:
@@ -227,7 +171,7 @@ class Pager(BackgroundWork, Generic[T]):
         A failed fetch is raised and changes nothing: calling again fetches
         the same cursor (with a new prefetch task when prefetching).
         """
-        if self._exhausted or self._closed:
+        if self._at.finished or self._closed:
             return None
         self._started = True
         if self._prefetcher is None:
@@ -263,7 +207,7 @@ class Pager(BackgroundWork, Generic[T]):
         self._walk.taken()
         if page.next_cursor is None:
             self._drop_prefetcher()  # the last page: nothing more will come
-        self.cursor = cursor
+        self._at.cursor = cursor
         self.last_request_id = page.request_id
         return page
 
@@ -317,7 +261,7 @@ class Pager(BackgroundWork, Generic[T]):
     async def aclose(self) -> None:
         """Stop prefetching; the pager hands out nothing more.
 
-        `cursor` and `offset` keep saying where it stopped, to resume from.
+        `checkpoint` keeps saying where it stopped, to resume from.
         """
         self._closed = True
         self._drop_prefetcher()
@@ -373,18 +317,3 @@ async def collect(fetch: Fetch[T], cursor: str | None = None) -> list[T]:
         items.extend(step[1].decode().items)
         walk.taken()
     return items
-
-
-def decode_checkpoint(checkpoint: str) -> tuple[str | None, int, str | None, bool]:
-    """`(cursor, offset, after, finished)` out of a `Pager.checkpoint`."""
-    try:
-        cursor, offset, after, *end = json.loads(base64.urlsafe_b64decode(checkpoint.encode()))
-    except (ValueError, TypeError, binascii.Error):
-        raise ValueError("resume= must be a Pager.checkpoint of this listing") from None
-    if not (end == [] or (len(end) == 1 and end[0] is True)):
-        raise ValueError("resume= must be a Pager.checkpoint of this listing")
-    if not (cursor is None or isinstance(cursor, str)) or not isinstance(offset, int) or offset < 0:
-        raise ValueError("resume= must be a Pager.checkpoint of this listing")
-    if not (after is None or isinstance(after, str)):
-        raise ValueError("resume= must be a Pager.checkpoint of this listing")
-    return cursor, offset, after, bool(end)
