@@ -61,9 +61,14 @@ _find_pythons(TEST_PYTHONS)
 
 @nox.session(python=TEST_PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Run the test suite (pass pytest options after --)."""
+    """Run the test suite (pass pytest options after --).
+
+    Without options, the suite runs on every core (pytest-xdist `-n auto`);
+    the Ray tests share one worker (tests/conftest.py), so one local Ray starts.
+    With options, exactly those (add `-n auto` yourself for a big selection).
+    """
     session.install("-e", TEST_EXTRAS, *nox.project.dependency_groups(PYPROJECT, "test"))
-    args = session.posargs or ["-q"]
+    args = session.posargs or ["-q", "-n", "auto"]
     session.run("pytest", *args)
 
 
@@ -111,10 +116,13 @@ def readme(session: nox.Session) -> None:
 
     Copies the files git knows (committed or not, minus ignored ones), makes a
     virtualenv with only pip, and runs every block marked
-    `<!-- readme-test: fresh-clone -->` there with bash: the demo, the test
-    suite, the install line and `nox -s bench -- --quick`. Any failure, traceback
-    or Python warning fails the session. Pass substrings after `--` to run only
-    the blocks containing them (`nox -s readme -- bench`). Takes minutes.
+    `<!-- readme-test: fresh-clone -->` there with bash, showing their output as
+    it comes: the demo, the test suite, the install line and `nox -s bench --
+    --quick`. Any failure, traceback or Python warning fails the session. This
+    is CI's one run of the suite (`.ci/run`), so without arguments it insists
+    on a block running `nox -s tests`. Pass substrings after `--` to run only
+    the blocks containing them (`nox -s readme -- bench`). Takes minutes; with
+    `BENCH_SMOKE=1` (CI) the benchmarks run at smoke sizes, in seconds.
     """
     sys.path.insert(0, str(Path(__file__).parent))
     from tests.readme import blocks
@@ -124,6 +132,8 @@ def readme(session: nox.Session) -> None:
         chosen = [b for b in chosen if any(arg in b.source for arg in session.posargs)]
     if not chosen:
         session.error("no fresh-clone block of README.md matches")
+    if not session.posargs and not any(TEST_COMMAND in b.source for b in chosen):
+        session.error(f"no fresh-clone block of README.md runs {TEST_COMMAND!r}")
     workdir = Path(session.create_tmp()).resolve() / "readme"  # PATH needs it absolute
     shutil.rmtree(workdir, ignore_errors=True)
     clone = workdir / "zof-async"
@@ -140,19 +150,35 @@ def readme(session: nox.Session) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOF_", "NOX", "VIRTUAL_ENV"))}
     env["PATH"] = os.pathsep.join([str(venv / "bin"), env.get("PATH", "")])
     env["VIRTUAL_ENV"] = str(venv)
-    warning = re.compile(r"Traceback|\b\w+Warning\b")
     for block in chosen:
         session.log(f"{block.id}:\n{block.source}")
-        done = subprocess.run(
-            ["bash", "-e", "-o", "pipefail", "-c", block.source],
-            cwd=clone, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            check=False,
-        )  # fmt: skip
-        print(done.stdout)
-        if done.returncode != 0:
-            session.error(f"{block.id} exited {done.returncode}")
-        if found := warning.search(done.stdout):
-            session.error(f"{block.id} printed {found.group()!r}")
+        returncode, found = _run_shown(block.source, cwd=clone, env=env)
+        if returncode != 0:
+            session.error(f"{block.id} exited {returncode}")
+        if found:
+            session.error(f"{block.id} printed {found!r}")
+
+
+TEST_COMMAND = "nox -s tests"
+_WARNING = re.compile(r"Traceback|\b\w+Warning\b")
+
+
+def _run_shown(script: str, *, cwd: Path, env: dict[str, str]) -> tuple[int, str | None]:
+    """Run `script` with bash, printing its output as it comes.
+
+    Returns its exit status and the first traceback or warning it printed.
+    """
+    found = None
+    with subprocess.Popen(
+        ["bash", "-e", "-o", "pipefail", "-c", script],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    ) as process:  # fmt: skip
+        assert process.stdout is not None
+        for line in process.stdout:
+            print(line, end="", flush=True)
+            if found is None and (match := _WARNING.search(line)):
+                found = match.group()
+    return process.returncode, found
 
 
 @nox.session

@@ -270,6 +270,21 @@ def _brief(row: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+# With --quick and BENCH_SMOKE=1 (CI, through `nox -s readme`): every section
+# at sizes that take seconds, proving the command runs end to end; its figures
+# mean nothing, and it writes where --quick does.
+SMOKE_SIZES = {
+    "fanout": 100,
+    "paginate": 1000,
+    "rss": 5000,
+    "waiters": 10,
+    "faults": 150,
+    "rounds": 1,
+    "memory_rounds": 1,
+    "imports": 1,
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -300,7 +315,9 @@ def main() -> None:
         )  # fmt: skip
         return
     sizes = (
-        {
+        SMOKE_SIZES
+        if args.quick and os.environ.get("BENCH_SMOKE") == "1"
+        else {
             "fanout": 600,
             "paginate": 10_000,
             "rss": 200_000,
@@ -323,7 +340,8 @@ def main() -> None:
         }
     )
     began = time.perf_counter()
-    print(f"zof-async benchmarks ({'quick' if args.quick else 'full'}), {CORES} cores", flush=True)
+    mode = ("smoke" if sizes is SMOKE_SIZES else "quick") if args.quick else "full"
+    print(f"zof-async benchmarks ({mode}), {CORES} cores", flush=True)
     from report import write
     from waiting import waiting
 

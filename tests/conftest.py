@@ -45,3 +45,20 @@ def no_backoff() -> Iterator[None]:
     previous = set_testing(True)
     yield
     set_testing(previous)
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Under pytest-xdist (`nox -s tests`), every test of tests/ray/ runs on one worker.
+
+    One local Ray (2 CPUs, seconds to start) per run, not one per worker. Any
+    other test is a scope of its own, spread like `--dist load`. (`--dist
+    loadgroup` would do, but xdist 3.8's group marks are lost on pytest 9.2.)
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class RayOnOneWorker(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/ray" if nodeid.startswith("tests/ray/") else nodeid
+
+    return RayOnOneWorker(config, log)
