@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from anyio.from_thread import start_blocking_portal
 
 from zof_async.testing import Emulator
+
+# The real `zof` command: the console script installed beside this interpreter.
+ZOF = str(Path(sys.executable).with_name("zof"))
 
 
 @contextmanager

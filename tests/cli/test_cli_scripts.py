@@ -8,11 +8,13 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from tests.cli.serving import serving
+from tests.cli.serving import ZOF, serving
+from tests.processes import sigint_ignored, started
 from zof_async._cli import main
 from zof_async._version import __version__
 from zof_async.testing import Emulator, RunScript, SystemClock
@@ -181,22 +183,34 @@ def test_a_connection_error_names_the_host(
     assert "Traceback" not in err
 
 
-def test_ctrl_c_while_waiting_says_the_run_goes_on(served: tuple[Emulator, str]) -> None:
-    """Ctrl-C while waiting exits 130 saying the run goes on and how to cancel it."""
+@pytest.mark.parametrize("suite_sigint", ["default", "ignored"])
+def test_ctrl_c_while_waiting_says_the_run_goes_on(
+    served: tuple[Emulator, str], suite_sigint: str
+) -> None:
+    """Ctrl-C while waiting exits 130 saying the run goes on and how to cancel it.
+
+    Also when the suite itself ignores SIGINT (`nohup nox &`): the child must not.
+    """
     emulator, _ = served
     emulator.script_next_run(RunScript(queue_seconds=0, duration_seconds=3600))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "zof_async._cli", "runs", "start", *SMOKE, "--wait"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
-    )  # fmt: skip
-    assert process.stderr is not None
-    started = process.stderr.readline()  # "started run_...: <url>"
-    assert started.startswith("started run_"), started
-    run_id = started.split()[1].rstrip(":")
-    # The command sets its interrupt note right after printing that line, before its
-    # next await; SIGINT cancels the main task at an await, so the note is there.
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
+    with ExitStack() as stack:
+        if suite_sigint == "ignored":
+            stack.enter_context(sigint_ignored())
+        process = stack.enter_context(
+            started(
+                [ZOF, "runs", "start", *SMOKE, "--wait"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy(),
+            )  # fmt: skip
+        )
+        assert process.stderr is not None
+        started_line = process.stderr.readline()  # "started run_...: <url>"
+        assert started_line.startswith("started run_"), started_line
+        run_id = started_line.split()[1].rstrip(":")
+        # The command sets its interrupt note right after printing that line, before its
+        # next await; SIGINT cancels the main task at an await, so the note is there.
+        process.send_signal(signal.SIGINT)
+        _, rest = process.communicate(timeout=30)
+    err = started_line + rest
     assert process.returncode == 130
     assert "Traceback" not in err
     assert "goes on running on the server" in err
