@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 # Runs first in the child: default SIGINT (and SIGPIPE, SIGXFSZ, which Python
@@ -63,10 +63,8 @@ def started(command: Sequence[str], **options: Any) -> Iterator[subprocess.Popen
 
 def kill_group(process: subprocess.Popen[str]) -> None:
     """SIGKILL every process of `process`'s group (it leads one: `start_new_session`)."""
-    try:
+    with suppress(ProcessLookupError, PermissionError):  # the group is gone already
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass  # the group is gone already
 
 
 def run(

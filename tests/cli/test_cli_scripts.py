@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.serving import ZOF, serving
-from tests.processes import sigint_ignored, started
+from tests.processes import run, sigint_ignored, started
 from zof_async._cli import main
 from zof_async._version import __version__
 from zof_async.testing import Emulator, RunScript, SystemClock
@@ -38,10 +38,7 @@ def zof(*args: str) -> int:
 def without(module: str, *code: str) -> subprocess.CompletedProcess[str]:
     """Run Python code in a fresh interpreter where `import <module>` fails."""
     prelude = f"import sys; sys.modules[{module!r}] = None; "
-    return subprocess.run(
-        [sys.executable, "-c", prelude + "; ".join(code)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    return run([sys.executable, "-c", prelude + "; ".join(code)], timeout=60)
 
 
 def test_piped_lists_print_whole_values_one_record_per_line(
@@ -106,10 +103,7 @@ def test_a_finished_run_shows_a_summary_and_json_keeps_the_detail(
 
 def test_version() -> None:
     """`--version` prints the package version."""
-    done = subprocess.run(
-        [sys.executable, "-m", "zof_async._cli", "--version"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    done = run([ZOF, "--version"], timeout=60)
     assert done.returncode == 0
     assert done.stdout.startswith(f"zof {__version__} ")
 
@@ -196,12 +190,9 @@ def test_ctrl_c_while_waiting_says_the_run_goes_on(
     with ExitStack() as stack:
         if suite_sigint == "ignored":
             stack.enter_context(sigint_ignored())
-        process = stack.enter_context(
-            started(
-                [ZOF, "runs", "start", *SMOKE, "--wait"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy(),
-            )  # fmt: skip
-        )
+        command = [ZOF, "runs", "start", *SMOKE, "--wait"]
+        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+        process = stack.enter_context(started(command, **pipes, env=os.environ.copy()))
         assert process.stderr is not None
         started_line = process.stderr.readline()  # "started run_...: <url>"
         assert started_line.startswith("started run_"), started_line
