@@ -12,9 +12,11 @@ script.sh` running `zof ...`) die with it, reaps the child and closes its pipes.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -65,6 +67,25 @@ def kill_group(process: subprocess.Popen[str]) -> None:
     """SIGKILL every process of `process`'s group (it leads one: `start_new_session`)."""
     with suppress(ProcessLookupError, PermissionError):  # the group is gone already
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def read_lines(process: subprocess.Popen[str], count: int, *, timeout: float) -> list[str]:
+    """The first `count` lines of `process`'s stdout (fewer if it ends or `timeout` passes).
+
+    Reads the pipe's file descriptor directly, so a process that hangs without
+    printing cannot hang the test; do not read `process.stdout` as well.
+    """
+    assert process.stdout is not None
+    fd = process.stdout.fileno()
+    data = b""
+    deadline = time.monotonic() + timeout
+    while data.count(b"\n") < count and (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], left)
+        chunk = os.read(fd, 65536) if ready else b""
+        if ready and not chunk:
+            break  # the process closed its stdout (it ended)
+        data += chunk
+    return data.decode(errors="replace").splitlines()[:count]
 
 
 def run(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,10 +12,12 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
+import anyio
 import pytest
 
 from tests.cli.serving import ZOF, serving
-from tests.processes import run, sigint_ignored, started
+from tests.processes import read_lines, run, sigint_ignored, started
+from zof_async import AsyncZof
 from zof_async._cli import main
 from zof_async._version import __version__
 from zof_async.testing import Emulator, RunScript, SystemClock
@@ -209,3 +212,20 @@ def test_ctrl_c_while_waiting_says_the_run_goes_on(
     assert f"/runs/{run_id}" in err
     assert emulator.runs_of("org_acme")  # and it does: not canceled by the client
     assert "canceled" not in err
+
+
+def test_zof_emulator_takes_the_outcome_of_every_run() -> None:
+    """`zof emulator --outcome failed` serves an emulator on which every run fails."""
+
+    async def outcome(base_url: str, key: str) -> str:
+        async with AsyncZof(api_key=key, base_url=base_url) as client:
+            run = await client.runs.create(
+                project_id="proj_abc", environment="staging", test_suite_id="suite_pr_smoke"
+            )
+            return (await client.runs.wait_until_complete(run.id, timeout=120)).status.value
+
+    command = [ZOF, "emulator", "--port", "0", "--outcome", "failed"]
+    with started(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as emulator:
+        banner = "\n".join(read_lines(emulator, 3, timeout=60))
+        exports = dict(re.findall(r"export (ZOF_\w+)=(\S+)", banner))
+        assert anyio.run(outcome, exports["ZOF_BASE_URL"], exports["ZOF_API_KEY"]) == "failed"

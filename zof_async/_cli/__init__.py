@@ -203,6 +203,11 @@ def _add_emulator_and_demo(groups: Groups) -> None:
     p = _command(groups, "emulator", "emulator", "serve the Zof emulator on 127.0.0.1",
                  "zof emulator --port 8765")  # fmt: skip
     p.add_argument("--port", type=int, default=8765)
+    p.add_argument(
+        "--outcome",
+        choices=["passed", "failed", "error"],
+        help="how every run ends (default: at random, case by case)",
+    )
     p = _command(groups, "demo", "demo",
                  "walk the whole product against the emulator (or ZOF_API_KEY's server)", "zof demo")  # fmt: skip
     p.add_argument(
@@ -271,7 +276,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.handler == "emulator":
         from zof_async.testing.__main__ import main as serve
 
-        return serve(["--port", str(args.port)])
+        return serve(
+            ["--port", str(args.port)] + (["--outcome", args.outcome] if args.outcome else [])
+        )
     if args.handler == "webhooks.listen":
         return _webhooks_cmd.main(args, out)
     if args.handler != "demo" and not (args.api_key or os.environ.get("ZOF_API_KEY")):
