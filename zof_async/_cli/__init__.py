@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from zof_async import __version__
 
 from . import _webhooks_cmd
-from ._output import EXIT_CODES, Exit, MissingExtra, Output, parse_duration
+from ._output import EXIT_CODES, Exit, MissingExtra, Output, PipeClosed, parse_duration, quiet_exit
 
 Command = Callable[..., Awaitable[Exit]]
 
@@ -255,7 +255,20 @@ NO_KEY = "no API key: pass --api-key or set ZOF_API_KEY (zof emulator serves a l
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (see `zof --help`)."""
+    """Run the CLI; returns the exit code (see `zof --help`).
+
+    A closed pipe (`zof ... | head -1`) ends it quietly, with the exit code the
+    command has anyway: 0, or a wait's outcome (`PipeClosed.code`).
+    """
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return quiet_exit(Exit.OK)
+    except PipeClosed as closed:
+        return quiet_exit(closed.code)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         import rich  # noqa: F401
     except ImportError:
@@ -297,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return Exit.TIMEOUT
     except ZofError as exc:
         return int(out.error(exc))
+    except (BrokenPipeError, PipeClosed):
+        raise  # for main: not a usage error
     except (ValueError, TypeError, OSError) as exc:  # e.g. an output path that cannot be used
         out.error(exc)
         return Exit.USAGE

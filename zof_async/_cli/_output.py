@@ -13,6 +13,10 @@ Exit codes (also in `zof --help`):
 | 6 | API or connection error |
 | 130 | interrupted (Ctrl-C); a started run goes on on the server |
 
+A reader that goes away (`zof ... | head -1`) is none of these: `zof` stops
+writing, prints nothing, and exits with the code it would have had (0; after a
+wait, the run's outcome), however early the pipe closed.
+
 This module imports `rich` only when output is made, so `zof` can say which
 extra is missing instead of failing on import.
 """
@@ -21,8 +25,10 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import sys
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +51,44 @@ class Exit(enum.IntEnum):
     INTERRUPTED = 130
 
 
+class PipeClosed(Exception):
+    """Whoever reads our output went away (`zof ... | head -1`): stop, quietly.
+
+    Attributes:
+        code: The exit code the command has anyway (a wait's outcome), 0 otherwise.
+    """
+
+    def __init__(self, code: int = Exit.OK) -> None:
+        super().__init__("the reader of the output went away")
+        self.code = code
+
+
+def quiet_exit(code: int) -> int:
+    """`code`, after pointing stdout and stderr at /dev/null.
+
+    What is still buffered, and Python's flush at exit, then go nowhere instead
+    of failing again with a `BrokenPipeError` traceback.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):  # ValueError: no descriptor (a test's capture)
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+    return int(code)
+
+
+def _console(file: Any) -> Console:
+    """A rich Console whose closed pipe raises `PipeClosed` (rich's own exits with 1)."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise PipeClosed
+
+    return _Console(file=file, highlight=False, soft_wrap=True)
+
+
 class MissingExtra(Exception):
     """A feature needs an optional dependency: the message says what to install."""
 
@@ -60,7 +104,9 @@ EXIT_CODES = """exit codes:
   0  success (with --wait: the run passed)     1  the run failed
   2  usage or configuration error              3  the run ended in error
   4  the run was canceled                      5  waiting timed out
-  6  API or connection error                  130  interrupted (Ctrl-C)"""
+  6  API or connection error                  130  interrupted (Ctrl-C)
+a closed pipe (zof ... | head -1) ends zof quietly with the code it has anyway:
+0, or after a wait, the run's outcome"""
 
 
 class Output:
@@ -72,11 +118,9 @@ class Output:
     """
 
     def __init__(self, *, json_lines: bool, stdout: Any = None, stderr: Any = None) -> None:
-        from rich.console import Console
-
         self.json = json_lines
-        self.out: Console = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
-        self.err: Console = Console(file=stderr or sys.stderr, highlight=False, soft_wrap=True)
+        self.out: Console = _console(stdout or sys.stdout)
+        self.err: Console = _console(stderr or sys.stderr)
         self.on_interrupt: str | None = None
 
     @property
