@@ -15,7 +15,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from tests.cli.serving import ZOF, serving
+from tests.cli.serving import ZOF, on_terminal, serving
 from tests.processes import read_lines, run, sigint_ignored, started
 from zof_async import AsyncZof
 from zof_async._cli import main
@@ -80,25 +80,30 @@ def test_global_options_work_before_or_after_the_command(
 def test_a_finished_run_shows_a_summary_and_json_keeps_the_detail(
     served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A finished run prints a short summary; --json keeps every case outcome."""
+    """A finished run: one line in a pipe, a short summary on a terminal; --json has it all."""
     emulator, _ = served
     emulator.script_next_run(
         RunScript(queue_seconds=0, duration_seconds=0.2, fail_rate=0.05, error_rate=0)
     )
     big = ["--project", "proj_abc", "--environment", "staging", "--suite", "suite_full_regression"]
     assert zof("runs", "start", *big, "--wait", "--timeout", "60s") == 1
-    shown = capsys.readouterr().out
+    line = capsys.readouterr().out  # captured: a pipe
+    run_id, status, *_, cases = line.rstrip("\n").split("\t")
+    assert status == "failed"
+    assert "2000/2000 done" in cases
+    for command in (["runs", "get", run_id], ["runs", "wait", run_id]):
+        assert zof(*command) in (0, 1)
+        assert capsys.readouterr().out == line
+    code, shown = on_terminal([ZOF, "runs", "get", run_id])
+    assert code == 0
     assert len(shown) < 2000  # not every case outcome
-    fields = dict(line.split(None, 1) for line in shown.splitlines())
-    run_id = fields["run"]
+    fields = dict(row.split(None, 1) for row in shown.splitlines() if row.strip())
+    assert fields["run"] == run_id
     assert fields["status"] == "failed"
     assert fields["url"].endswith(f"/runs/{run_id}")
     assert "2000/2000 done" in fields["cases"]
     assert "(failed)" in fields["failing"]
     assert "more (zof runs get" in fields["failing"]
-    for command in (["runs", "get", run_id], ["runs", "wait", run_id]):
-        assert zof(*command) in (0, 1)
-        assert capsys.readouterr().out == shown
     assert zof("runs", "get", run_id, "--json") == 0
     detail = json.loads(capsys.readouterr().out)
     assert len(detail["case_outcomes"]) == 2000

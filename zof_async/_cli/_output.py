@@ -128,17 +128,31 @@ class Output:
         """Live progress only for a person at a terminal, never in a pipe."""
         return not self.json and self.out.is_terminal
 
-    def record(self, value: object, **metadata: object) -> None:
-        """One object: a JSON line, or `key: value` lines.
+    def record(
+        self,
+        value: object,
+        *,
+        row: object = None,
+        columns: list[str] | None = None,
+        **metadata: object,
+    ) -> None:
+        """One object: a JSON line; in a pipe, one line; on a terminal, `key: value` lines.
 
-        `metadata` (the answer's `request_id`, say) is added to the JSON
-        object only: people see it with `--verbose`.
+        In a pipe (stdout not a terminal) one object follows the listings' rule:
+        one tab-separated line, `columns` of `row` (the line a listing prints
+        for it: `zof runs get RUN | cut -f1` is the id), or every value of a
+        dict in order. `metadata` (the answer's `request_id`, say) is added to
+        the JSON object only: people see it with `--verbose`.
         """
         data = plain(value)
         if self.json and isinstance(data, dict):
             data.update(metadata)
         if self.json:
             self.out.print(json.dumps(data, default=str), markup=False, highlight=False)
+        elif not self.out.is_terminal and isinstance(data, dict):
+            shown = data if row is None else plain(row)
+            self._line(shown, columns or list(shown))
+            self.out.file.flush()
         elif isinstance(data, dict):
             width = max(len(k) for k in data) if data else 0
             for key, item in data.items():
@@ -167,10 +181,7 @@ class Output:
             return count
         if not self.out.is_terminal:
             for row in rows:
-                data = plain(row)
-                values = ("" if data.get(c) is None else str(data.get(c)) for c in columns)
-                line = "\t".join(v.replace("\t", " ").replace("\n", " ") for v in values)
-                self.out.file.write(line + "\n")  # as is: rich would expand the tabs
+                self._line(plain(row), columns)
                 count += 1
             self.out.file.flush()
             return count
@@ -181,6 +192,12 @@ class Output:
             count += 1
         self.out.print(table)
         return count
+
+    def _line(self, data: Mapping[str, Any], columns: list[str]) -> None:
+        """One record in a pipe: whole values, tab-separated (tabs and newlines as spaces)."""
+        values = ("" if data.get(c) is None else _text(data.get(c)) for c in columns)
+        line = "\t".join(v.replace("\t", " ").replace("\n", " ") for v in values)
+        self.out.file.write(line + "\n")  # as is: rich would expand the tabs
 
     def attempt(self, view: ResponseView) -> None:
         """`--verbose`: one line per attempt on stderr (a JSON object with `--json`)."""
@@ -225,6 +242,10 @@ class Output:
         else:
             self.err.print(line, markup=False)
         return Exit.API if isinstance(exc, ZofError) else Exit.USAGE
+
+
+def _text(value: object) -> str:
+    return json.dumps(value, default=str) if isinstance(value, list | dict) else str(value)
 
 
 def plain(value: object) -> Any:

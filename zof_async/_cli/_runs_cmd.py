@@ -57,8 +57,11 @@ def report(run: Run) -> dict[str, str]:
 
 
 def show(run: Run, out: Output, **metadata: object) -> None:
-    """The run as a JSON object with `--json` (plus `metadata`), else its `report`."""
-    out.record(run if out.json else report(run), **metadata)
+    """The run as a JSON object with `--json` (plus `metadata`), else its `report`.
+
+    In a pipe: the line `runs list` prints for it (id first).
+    """
+    out.record(run if out.json else report(run), row=_row(run), columns=RUN_COLUMNS, **metadata)
 
 
 def _interrupt_note(run_id: str, url: str | None) -> str:
