@@ -210,7 +210,9 @@ class Output:
             self.err.print(json.dumps({"request": fields}), markup=False, highlight=False)
             return
         outcome = view.status if view.status is not None else view.error
-        line = f"{view.method} {view.url} -> {outcome} [request_id: {view.request_id}]"
+        line = f"{view.method} {view.url} -> {outcome}"
+        if view.request_id is not None:  # none without an answer (a connection error)
+            line += f" [request_id: {view.request_id}]"
         self.err.print(f"{line} attempt {view.attempt}, {view.elapsed:.3f} s", markup=False)
 
     def note(self, message: str) -> None:
@@ -218,8 +220,8 @@ class Output:
         if not self.json:
             self.err.print(message, markup=False)
 
-    def error(self, exc: BaseException) -> Exit:
-        """Print an error without a traceback and return its exit code."""
+    def error(self, exc: BaseException, *, hint: str | None = None) -> Exit:
+        """Print an error without a traceback (and `hint`, what to try); return its exit code."""
         if isinstance(exc, APIStatusError):
             line = f"error: HTTP {exc.status_code}: {exc.detail}"
             payload = {
@@ -237,6 +239,9 @@ class Output:
                     message = f"{message} (connecting to {where})"
             line = f"error: {message}"
             payload = {"error": {"message": message, "type": type(exc).__name__}}
+        if hint:
+            payload["error"]["hint"] = hint
+            line += f"\nhint: {hint}"
         if self.json:
             self.err.print(json.dumps(payload), markup=False, highlight=False)
         else:
