@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import attrs
 import httpx
 
+from . import _numbers as numbers
 from ._exceptions import ConfigurationError
 from ._http._budget import RetryBudget
 from ._http._channel import Channel
@@ -158,9 +159,9 @@ class AsyncZof:
     ) -> None:
         setup_from_env()
         self.webhooks = Webhooks(secret=webhook_secret or os.environ.get(ENV_SECRET) or None)
-        if polls_per_second <= 0:
+        if not numbers.number("polls_per_second", polls_per_second, error=ConfigurationError) > 0:
             raise ConfigurationError("polls_per_second must be positive")
-        if max_connections < 1:
+        if numbers.integer("max_connections", max_connections, error=ConfigurationError) < 1:
             raise ConfigurationError("max_connections must be at least 1")
         if isinstance(http_client, httpx.AsyncClient):
             default_headers = {**dict(user_client_headers(http_client)), **(default_headers or {})}
@@ -371,9 +372,14 @@ def _settings(
             "refusing to send the API key over plain http:// to a non-loopback host; "
             "use https:// or pass allow_insecure_http=True"
         )
-    if total_timeout is not None and total_timeout <= 0:
+    if not (timeout is None or isinstance(timeout, httpx.Timeout)):
+        numbers.seconds("timeout", timeout, error=ConfigurationError)
+    if total_timeout is not None and not (
+        numbers.seconds("total_timeout", total_timeout, error=ConfigurationError) > 0
+    ):
         raise ConfigurationError("total_timeout must be positive or None")
     if max_retries is not None:
+        numbers.integer("max_retries", max_retries, error=ConfigurationError)
         retry = attrs.evolve(retry, max_retries=max_retries)
     return Settings(
         base_url=url.copy_with(query=None, fragment=None),

@@ -30,6 +30,7 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 
+from .. import _numbers as numbers
 from .._models import Page
 from ._background import Background, BackgroundWork, cancel_when_dropped
 from ._page_walk import Fetch, PageWalk, Prefetcher
@@ -70,11 +71,9 @@ class Pager(BackgroundWork, Generic[T]):
         finished: bool = False,
         model: type[Any] | None = None,
     ) -> None:
-        if prefetch is not None and (
-            isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0
-        ):
+        if prefetch is not None and numbers.integer("prefetch", prefetch) < 0:
             raise ValueError("prefetch must be None or an integer, 0 or more")
-        if offset < 0:
+        if numbers.integer("offset", offset) < 0:
             raise ValueError("offset must be 0 or more")
         self._fetch = fetch
         self._model = model  # what an empty listing's table holds
