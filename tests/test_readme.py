@@ -146,7 +146,9 @@ def test_readme_block(block: Block, tmp_path: Path) -> None:
                 assert re.fullmatch(r"\d+ passed in .*", done.stdout.splitlines()[-1])
         elif block.language == "python":
             (tmp_path / "example.py").write_text(block.source, encoding="utf-8")
-            run([sys.executable, "example.py"], tmp_path, env)
+            done = run([sys.executable, "example.py"], tmp_path, env)
+            # A value that is not there is shown as what it means, never as "None".
+            assert not re.search(r"\bNone\b", done.stdout), done.stdout
         else:
             (tmp_path / "example.sh").write_text(block.source, encoding="utf-8")
             run(["bash", "-e", "-o", "pipefail", "example.sh"], tmp_path, env)
