@@ -171,3 +171,16 @@ def test_runs_on_the_emulator_started_as_the_readme_says_pass(tmp_path: Path) ->
 
     with served_emulator(tmp_path) as env:
         assert anyio.run(outcomes, env) == ["passed"] * 8
+
+
+def test_the_install_line_names_the_extras_the_examples_need() -> None:
+    """The Install block installs `testing` (the emulator) and `cli`; the OTel text names its SDK."""
+    install = next(b for b in BLOCKS if 'pip install -e ".[' in b.source)
+    extras = re.search(r'pip install -e "\.\[([\w,]+)\]"', install.source)
+    assert extras is not None
+    assert {"cli", "testing"} <= set(extras[1].split(","))
+    text = README.read_text(encoding="utf-8")
+    otel = text[text.index("OpenTelemetry (`pip install") :]
+    uses_sdk = "from opentelemetry.sdk" in otel[: otel.index("asyncio.run(main())")]
+    assert uses_sdk
+    assert "opentelemetry-sdk" in otel[: otel.index("```")]  # said before the example

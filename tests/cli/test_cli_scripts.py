@@ -234,3 +234,10 @@ def test_zof_emulator_takes_the_outcome_of_every_run() -> None:
         banner = "\n".join(read_lines(emulator, 3, timeout=60))
         exports = dict(re.findall(r"export (ZOF_\w+)=(\S+)", banner))
         assert anyio.run(outcome, exports["ZOF_BASE_URL"], exports["ZOF_API_KEY"]) == "failed"
+
+
+def test_version_needs_no_rich() -> None:
+    """`zof --version` answers without the `cli` extra (rich), as a first check of an install."""
+    done = without("rich", "from zof_async._cli import main", "sys.exit(main(['--version']))")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"zof {__version__} ")

@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--version",
         action="version",
-        version=f"zof {__version__} (zof-async, Python {platform.python_version()})",
+        version=VERSION,
     )
     add_global_options(parser, defaults=True)
     groups = parser.add_subparsers(
@@ -290,6 +290,7 @@ async def _dispatch(args: argparse.Namespace, out: Output) -> Exit:
         return await handlers[args.handler](zof, args, out)
 
 
+VERSION = f"zof {__version__} (zof-async, Python {platform.python_version()})"
 NO_KEY = "no API key: pass --api-key or set ZOF_API_KEY (zof emulator serves a local API)"
 
 
@@ -331,6 +332,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    if list(sys.argv[1:] if argv is None else argv) == ["--version"]:
+        print(VERSION)  # no rich needed: a first check that the install works
+        return Exit.OK
     try:
         import rich  # noqa: F401
     except ImportError:
