@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
+
+from tests.processes import run
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout: its zof_async, not an installed one
 DEFERRED = [
@@ -25,7 +26,6 @@ def test_import_defers_what_a_first_request_or_an_extra_loads() -> None:
     """cattrs, asyncio, anyio's abc and lowlevel, memory streams and extras load on first use."""
     code = f"import json, sys, zof_async; print(json.dumps([m for m in {DEFERRED!r} if m in sys.modules]))"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-    )
+    out = run([sys.executable, "-c", code], timeout=60, env=env)
+    assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == []

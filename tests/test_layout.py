@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import run
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "zof_async"
 LAYERS = ["_distributed", "_webhooks", "_resources", "_streaming", "_http", "_http/_transport"]
@@ -203,3 +205,11 @@ def test_every_test_says_what_it_checks() -> None:
                 if not doc or not doc.splitlines()[0].strip():
                     missing.append(f"{path.relative_to(ROOT)}::{node.name}")
     assert not missing, f"tests without a docstring: {missing}"
+
+
+def test_what_the_demo_writes_is_ignored_by_git() -> None:
+    """`nox -s demo` writes ./zof-demo/ in the checkout: git must not offer to commit it."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout (an sdist)")
+    done = run(["git", "-C", str(ROOT), "check-ignore", "-q", "zof-demo/results.csv"], timeout=60)
+    assert done.returncode == 0, "zof-demo/ is missing from .gitignore"

@@ -5,8 +5,9 @@ cannot drift from the code. Each runs in a fresh interpreter or shell, in an
 empty temporary directory, with warnings as errors; the fixtures a block's
 `<!-- readme-test: ... -->` marker names are provided here:
 
-- `emulator`: the emulator served on 127.0.0.1, `ZOF_BASE_URL` and `ZOF_API_KEY`
-  (the qa key) set; runs pass in half a second.
+- `emulator`: the emulator started as the README says (`python -m
+  zof_async.testing --outcome passed`, plus `--port 0`), `ZOF_BASE_URL` and
+  `ZOF_API_KEY` set as its banner says; runs pass in a few seconds.
 - `pytest-file`: the block is saved as `test_example.py` and run with
   `python -m pytest`, without the pytest-asyncio plugin and, where it is
   installed (a reader's project may have it), with it.
@@ -18,17 +19,21 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
+import anyio
 import pytest
-from anyio.from_thread import start_blocking_portal
 
+from tests import processes
+from tests.processes import read_lines, started
 from tests.readme import FIXTURES, LANGUAGES, README, Block, blocks
-from zof_async.testing import Emulator, RunScript, SystemClock
+from zof_async import AsyncZof
 
 BLOCKS = blocks()
 RUNNABLE = [block for block in BLOCKS if block.language in ("python", "bash")]
@@ -39,20 +44,32 @@ LOOP_SCOPE = (
 )
 
 
+# The emulator as "About the examples" tells a reader to start it.
+EMULATOR = re.search(
+    r"The test starts\s+`(python -m zof_async\.testing[^`]*)`", README.read_text(encoding="utf-8")
+)
+
+
 @contextmanager
 def served_emulator(cwd: Path) -> Iterator[dict[str, str]]:
-    """`emulator`: what a reader gets from `python -m zof_async.testing`."""
-    emulator = Emulator(
-        clock=SystemClock(),
-        run_script=RunScript(outcome="passed", queue_seconds=0, duration_seconds=0.5),
-        poll_hint=None,
-    )
+    """`emulator`: the README's emulator command, in its own process, on a free port.
+
+    Yields the variables its banner says to export (`ZOF_BASE_URL`, `ZOF_API_KEY`).
+    """
+    assert EMULATOR is not None, "README.md no longer says how the test starts the emulator"
+    python, *args = shlex.split(EMULATOR[1])
+    assert python == "python"
     with (
-        start_blocking_portal() as portal,
-        portal.wrap_async_context_manager(emulator.serve()) as base_url,
+        tempfile.TemporaryFile("w+") as log,
+        started(
+            [sys.executable, *args, "--port", "0"], stdout=subprocess.PIPE, stderr=log
+        ) as emulator,
     ):
-        emulator.app_url = base_url
-        yield {"ZOF_BASE_URL": base_url, "ZOF_API_KEY": emulator.keys.qa}
+        banner = read_lines(emulator, 4, timeout=60)
+        log.seek(0)
+        exports = dict(re.findall(r"^\s*export (ZOF_\w+)=(\S+)$", "\n".join(banner), re.M))
+        assert set(exports) == {"ZOF_BASE_URL", "ZOF_API_KEY"}, f"{banner}\n{log.read()}"
+        yield exports
 
 
 # Fixtures that set the scene: each is a context manager taking the block's
@@ -74,9 +91,7 @@ def environment(extra: dict[str, str]) -> dict[str, str]:
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
-    )
+    done = processes.run(command, cwd=cwd, env=env, timeout=TIMEOUT)
     shown = f"$ {' '.join(command)}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
     assert done.returncode == 0, shown
     assert "Traceback" not in done.stdout + done.stderr, shown
@@ -131,7 +146,41 @@ def test_readme_block(block: Block, tmp_path: Path) -> None:
                 assert re.fullmatch(r"\d+ passed in .*", done.stdout.splitlines()[-1])
         elif block.language == "python":
             (tmp_path / "example.py").write_text(block.source, encoding="utf-8")
-            run([sys.executable, "example.py"], tmp_path, env)
+            done = run([sys.executable, "example.py"], tmp_path, env)
+            # A value that is not there is shown as what it means, never as "None".
+            assert not re.search(r"\bNone\b", done.stdout), done.stdout
         else:
             (tmp_path / "example.sh").write_text(block.source, encoding="utf-8")
             run(["bash", "-e", "-o", "pipefail", "example.sh"], tmp_path, env)
+
+
+@pytest.mark.served
+def test_runs_on_the_emulator_started_as_the_readme_says_pass(tmp_path: Path) -> None:
+    """Every run passes on the README's emulator, as its examples (`--wait` in `bash -e`) need."""
+
+    async def outcomes(env: dict[str, str]) -> list[str]:
+        async with AsyncZof(api_key=env["ZOF_API_KEY"], base_url=env["ZOF_BASE_URL"]) as zof:
+            runs = [
+                await zof.runs.create(
+                    project_id="proj_abc", environment="staging", test_suite_id="suite_pr_smoke"
+                )
+                for _ in range(8)
+            ]
+            done = [await zof.runs.wait_until_complete(run.id, timeout=120) for run in runs]
+        return [run.status.value for run in done]
+
+    with served_emulator(tmp_path) as env:
+        assert anyio.run(outcomes, env) == ["passed"] * 8
+
+
+def test_the_install_line_names_the_extras_the_examples_need() -> None:
+    """The Install block installs `testing` (the emulator) and `cli`; the OTel text names its SDK."""
+    install = next(b for b in BLOCKS if 'pip install -e ".[' in b.source)
+    extras = re.search(r'pip install -e "\.\[([\w,]+)\]"', install.source)
+    assert extras is not None
+    assert {"cli", "testing"} <= set(extras[1].split(","))
+    text = README.read_text(encoding="utf-8")
+    otel = text[text.index("OpenTelemetry (`pip install") :]
+    uses_sdk = "from opentelemetry.sdk" in otel[: otel.index("asyncio.run(main())")]
+    assert uses_sdk
+    assert "opentelemetry-sdk" in otel[: otel.index("```")]  # said before the example

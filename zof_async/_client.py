@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import attrs
 import httpx
 
+from . import _numbers as numbers
 from ._exceptions import ConfigurationError
 from ._http._budget import RetryBudget
 from ._http._channel import Channel
@@ -343,9 +344,9 @@ class AsyncZof:
 
 
 def _check_sizes(*, polls_per_second: float, max_connections: int) -> None:
-    if polls_per_second <= 0:
+    if not numbers.number("polls_per_second", polls_per_second, error=ConfigurationError) > 0:
         raise ConfigurationError("polls_per_second must be positive")
-    if max_connections < 1:
+    if numbers.integer("max_connections", max_connections, error=ConfigurationError) < 1:
         raise ConfigurationError("max_connections must be at least 1")
 
 

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
 import re
-import select
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.cli.serving import serving
+from tests.cli.serving import ZOF, on_terminal, serving
 from zof_async._cli import main
 from zof_async._cli._output import parse_duration
 from zof_async.testing import Emulator, RunScript, SystemClock
@@ -240,30 +234,8 @@ def test_progress_renders_on_a_terminal(served: tuple[Emulator, str]) -> None:
     """Run `zof runs start --wait` on a real pseudo-terminal and read the screen."""
     emulator, _ = served
     emulator.script_next_run(RunScript(outcome="passed", queue_seconds=0, duration_seconds=0.5))
-    leader, follower = pty.openpty()
-    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm-256color"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "zof_async._cli", "runs", "start", *SMOKE, "--wait"],
-        stdin=follower, stdout=follower, stderr=follower, env=env, close_fds=True,
-    )  # fmt: skip
-    os.close(follower)
-    screen = b""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            screen += chunk
-        elif process.poll() is not None:
-            break
-    os.close(leader)
-    assert process.wait(10) == 0
-    text = screen.decode(errors="replace")
+    code, text = on_terminal([ZOF, "runs", "start", *SMOKE, "--wait"])
+    assert code == 0
     assert "━" in text  # the progress bar
     assert "25/25" in text
     assert "passed" in text

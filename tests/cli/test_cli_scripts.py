@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
+import anyio
 import pytest
 
-from tests.cli.serving import serving
+from tests.cli.serving import ZOF, on_terminal, serving
+from tests.processes import read_lines, run, sigint_ignored, started
+from zof_async import AsyncZof
 from zof_async._cli import main
 from zof_async._version import __version__
 from zof_async.testing import Emulator, RunScript, SystemClock
@@ -36,10 +41,7 @@ def zof(*args: str) -> int:
 def without(module: str, *code: str) -> subprocess.CompletedProcess[str]:
     """Run Python code in a fresh interpreter where `import <module>` fails."""
     prelude = f"import sys; sys.modules[{module!r}] = None; "
-    return subprocess.run(
-        [sys.executable, "-c", prelude + "; ".join(code)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    return run([sys.executable, "-c", prelude + "; ".join(code)], timeout=60)
 
 
 def test_piped_lists_print_whole_values_one_record_per_line(
@@ -78,25 +80,30 @@ def test_global_options_work_before_or_after_the_command(
 def test_a_finished_run_shows_a_summary_and_json_keeps_the_detail(
     served: tuple[Emulator, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A finished run prints a short summary; --json keeps every case outcome."""
+    """A finished run: one line in a pipe, a short summary on a terminal; --json has it all."""
     emulator, _ = served
     emulator.script_next_run(
         RunScript(queue_seconds=0, duration_seconds=0.2, fail_rate=0.05, error_rate=0)
     )
     big = ["--project", "proj_abc", "--environment", "staging", "--suite", "suite_full_regression"]
     assert zof("runs", "start", *big, "--wait", "--timeout", "60s") == 1
-    shown = capsys.readouterr().out
+    line = capsys.readouterr().out  # captured: a pipe
+    run_id, status, *_, cases = line.rstrip("\n").split("\t")
+    assert status == "failed"
+    assert "2000/2000 done" in cases
+    for command in (["runs", "get", run_id], ["runs", "wait", run_id]):
+        assert zof(*command) in (0, 1)
+        assert capsys.readouterr().out == line
+    code, shown = on_terminal([ZOF, "runs", "get", run_id])
+    assert code == 0
     assert len(shown) < 2000  # not every case outcome
-    fields = dict(line.split(None, 1) for line in shown.splitlines())
-    run_id = fields["run"]
+    fields = dict(row.split(None, 1) for row in shown.splitlines() if row.strip())
+    assert fields["run"] == run_id
     assert fields["status"] == "failed"
     assert fields["url"].endswith(f"/runs/{run_id}")
     assert "2000/2000 done" in fields["cases"]
     assert "(failed)" in fields["failing"]
     assert "more (zof runs get" in fields["failing"]
-    for command in (["runs", "get", run_id], ["runs", "wait", run_id]):
-        assert zof(*command) in (0, 1)
-        assert capsys.readouterr().out == shown
     assert zof("runs", "get", run_id, "--json") == 0
     detail = json.loads(capsys.readouterr().out)
     assert len(detail["case_outcomes"]) == 2000
@@ -104,10 +111,7 @@ def test_a_finished_run_shows_a_summary_and_json_keeps_the_detail(
 
 def test_version() -> None:
     """`--version` prints the package version."""
-    done = subprocess.run(
-        [sys.executable, "-m", "zof_async._cli", "--version"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    done = run([ZOF, "--version"], timeout=60)
     assert done.returncode == 0
     assert done.stdout.startswith(f"zof {__version__} ")
 
@@ -181,22 +185,31 @@ def test_a_connection_error_names_the_host(
     assert "Traceback" not in err
 
 
-def test_ctrl_c_while_waiting_says_the_run_goes_on(served: tuple[Emulator, str]) -> None:
-    """Ctrl-C while waiting exits 130 saying the run goes on and how to cancel it."""
+@pytest.mark.parametrize("suite_sigint", ["default", "ignored"])
+def test_ctrl_c_while_waiting_says_the_run_goes_on(
+    served: tuple[Emulator, str], suite_sigint: str
+) -> None:
+    """Ctrl-C while waiting exits 130 saying the run goes on and how to cancel it.
+
+    Also when the suite itself ignores SIGINT (`nohup nox &`): the child must not.
+    """
     emulator, _ = served
     emulator.script_next_run(RunScript(queue_seconds=0, duration_seconds=3600))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "zof_async._cli", "runs", "start", *SMOKE, "--wait"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
-    )  # fmt: skip
-    assert process.stderr is not None
-    started = process.stderr.readline()  # "started run_...: <url>"
-    assert started.startswith("started run_"), started
-    run_id = started.split()[1].rstrip(":")
-    # The command sets its interrupt note right after printing that line, before its
-    # next await; SIGINT cancels the main task at an await, so the note is there.
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
+    with ExitStack() as stack:
+        if suite_sigint == "ignored":
+            stack.enter_context(sigint_ignored())
+        command = [ZOF, "runs", "start", *SMOKE, "--wait"]
+        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+        process = stack.enter_context(started(command, **pipes, env=os.environ.copy()))
+        assert process.stderr is not None
+        started_line = process.stderr.readline()  # "started run_...: <url>"
+        assert started_line.startswith("started run_"), started_line
+        run_id = started_line.split()[1].rstrip(":")
+        # The command sets its interrupt note right after printing that line, before its
+        # next await; SIGINT cancels the main task at an await, so the note is there.
+        process.send_signal(signal.SIGINT)
+        _, rest = process.communicate(timeout=30)
+    err = started_line + rest
     assert process.returncode == 130
     assert "Traceback" not in err
     assert "goes on running on the server" in err
@@ -204,3 +217,27 @@ def test_ctrl_c_while_waiting_says_the_run_goes_on(served: tuple[Emulator, str])
     assert f"/runs/{run_id}" in err
     assert emulator.runs_of("org_acme")  # and it does: not canceled by the client
     assert "canceled" not in err
+
+
+def test_zof_emulator_takes_the_outcome_of_every_run() -> None:
+    """`zof emulator --outcome failed` serves an emulator on which every run fails."""
+
+    async def outcome(base_url: str, key: str) -> str:
+        async with AsyncZof(api_key=key, base_url=base_url) as client:
+            run = await client.runs.create(
+                project_id="proj_abc", environment="staging", test_suite_id="suite_pr_smoke"
+            )
+            return (await client.runs.wait_until_complete(run.id, timeout=120)).status.value
+
+    command = [ZOF, "emulator", "--port", "0", "--outcome", "failed"]
+    with started(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as emulator:
+        banner = "\n".join(read_lines(emulator, 3, timeout=60))
+        exports = dict(re.findall(r"export (ZOF_\w+)=(\S+)", banner))
+        assert anyio.run(outcome, exports["ZOF_BASE_URL"], exports["ZOF_API_KEY"]) == "failed"
+
+
+def test_version_needs_no_rich() -> None:
+    """`zof --version` answers without the `cli` extra (rich), as a first check of an install."""
+    done = without("rich", "from zof_async._cli import main", "sys.exit(main(['--version']))")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"zof {__version__} ")

@@ -16,7 +16,7 @@ from zof_async import AsyncZof
         ("export_rows", {"runid": "run_1"}, TypeError),  # a typo
         ("export", {"status": ["a,b"]}, ValueError),
         ("list", {"timeout": -1}, ValueError),
-        ("list", {"max_retries": "3"}, ValueError),
+        ("list", {"max_retries": "3"}, TypeError),
         ("list", {"extra_headers": {"X-A": 1}}, TypeError),
         ("list", {"prefetch": -1}, ValueError),
     ],

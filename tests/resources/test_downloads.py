@@ -101,3 +101,21 @@ def test_every_timeout_is_a_timeout_error() -> None:
     assert issubclass(APITimeoutError, TimeoutError)
     assert issubclass(APITimeoutError, APIConnectionError)
     assert issubclass(WaitTimeoutError, TimeoutError)
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+async def test_written_files_get_the_users_usual_mode(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    """An export and a download get the mode `open()` would give (0666 less the umask), not 0600."""
+    emulator = Emulator(data="minimal", clock=ManualClock())
+    previous = os.umask(umask)
+    try:
+        async with AsyncZof(api_key=emulator.keys.qa, transport=emulator.transport()) as zof:
+            shot = await _screenshot(emulator, zof)
+            await zof.artifacts.download(shot, tmp_path / "shot.png")
+            await zof.results.export_to(tmp_path / "results.csv", format="csv")
+    finally:
+        os.umask(previous)
+    for name in ("shot.png", "results.csv"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == mode, name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
@@ -10,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 import zof_async
+from tests.processes import run
 from zof_async import AsyncZof, Result, ResultStatus, Run
 from zof_async._streaming._arrow import results_schema, runs_schema, table
 from zof_async.testing import Emulator, ManualClock
@@ -111,5 +111,6 @@ def test_mixed_items_are_refused() -> None:
 def test_importing_the_sdk_imports_neither_pyarrow_nor_ray() -> None:
     """import zof_async alone loads neither pyarrow, pandas nor ray."""
     code = "import sys, zof_async; print(sorted({'pyarrow', 'pandas', 'ray'} & set(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = run([sys.executable, "-c", code], timeout=60)
+    assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

@@ -16,6 +16,7 @@ import yaml
 from openapi_spec_validator import validate
 
 import zof_async.testing
+from tests.processes import started
 from zof_async.testing import Emulator, SystemClock
 
 OPENAPI = Path(zof_async.testing.__file__).with_name("openapi.yaml")
@@ -71,12 +72,10 @@ async def test_docs_curl_example_starts_a_run() -> None:
 
 def test_shell_entry_prints_url_and_key_and_serves() -> None:
     """`python -m zof_async.testing` prints its URL and key, then answers on that URL."""
-    process = subprocess.Popen(
+    with started(
         [sys.executable, "-m", "zof_async.testing", "--port", "0", "--data", "minimal"],
         stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    ) as process:
         assert process.stdout is not None
         header = "".join(process.stdout.readline() for _ in range(3))
         base_url = re.search(r"ZOF_BASE_URL=(\S+)", header).group(1)  # type: ignore[union-attr]
@@ -88,11 +87,6 @@ def test_shell_entry_prints_url_and_key_and_serves() -> None:
         )
         assert response.status_code == 200
         assert response.headers["x-request-id"]
-    finally:
-        process.terminate()
-        process.wait(10)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 @pytest.mark.anyio

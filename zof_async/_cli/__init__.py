@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import enum
 import json
 import os
 import platform
+import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
-from zof_async import __version__
+import httpx
+
+from zof_async import ConfigurationError, NotFoundError, ResultStatus, RunStatus, __version__
 
 from . import _webhooks_cmd
-from ._output import EXIT_CODES, Exit, MissingExtra, Output, parse_duration
+from ._output import EXIT_CODES, Exit, MissingExtra, Output, PipeClosed, parse_duration, quiet_exit
 
 Command = Callable[..., Awaitable[Exit]]
 
@@ -42,8 +46,32 @@ def _duration(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _statuses(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
+def _statuses(known: type[enum.Enum]) -> Callable[[str], list[str]]:
+    """`--status failed,error`, each checked against `known` before anything is sent."""
+    names = [member.value for member in known]
+
+    def parse(text: str) -> list[str]:
+        statuses = [part.strip() for part in text.split(",") if part.strip()]
+        unknown = [status for status in statuses if status not in names]
+        if unknown or not statuses:
+            raise argparse.ArgumentTypeError(
+                f"unknown status {', '.join(map(repr, unknown)) or repr(text)}"
+                f" (one or more of: {', '.join(names)})"
+            )
+        return statuses
+
+    return parse
+
+
+def _positive(text: str) -> int:
+    """A count such as `--limit`: a whole number from 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1, not {text!r}")
+    return number
 
 
 def add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -82,9 +110,15 @@ def add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> No
     )
     parser.add_argument(
         "--max-connections",
-        type=int,
+        type=_positive,
         default=default(64),
         help="requests in flight at most",
+    )
+    parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        default=default(False),
+        help="send the API key over plain http:// to a host other than this machine",
     )
 
 
@@ -93,6 +127,7 @@ def _group(
 ) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     """A command group whose `--help` opens with what it is for."""
     parser = groups.add_parser(name, help=help, description=help)
+    add_global_options(parser, defaults=False)  # zof runs --json list
     return parser.add_subparsers(dest="command", required=True)
 
 
@@ -112,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--version",
         action="version",
-        version=f"zof {__version__} (zof-async, Python {platform.python_version()})",
+        version=VERSION,
     )
     add_global_options(parser, defaults=True)
     groups = parser.add_subparsers(
@@ -122,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_results(_group(groups, "results", "list, export and fetch artifacts of results"))
     _add_emulator_and_demo(groups)
     webhooks = _group(groups, "webhooks", "receive and check webhooks in development")
-    _webhooks_cmd.register(webhooks, _FORMATTER)
+    add_global_options(_webhooks_cmd.register(webhooks, _FORMATTER), defaults=False)
     return parser
 
 
@@ -159,8 +194,8 @@ def _add_runs(runs: Groups) -> None:
         runs, "list", "runs.list", "list runs, newest first", "zof runs list --status failed,error"
     )
     p.add_argument("--project")
-    p.add_argument("--status", type=_statuses)
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--status", type=_statuses(RunStatus))
+    p.add_argument("--limit", type=_positive, default=50)
     for name, help_text in (("get", "show a run"), ("cancel", "cancel a queued or running run")):
         _command(runs, name, f"runs.{name}", help_text, f"zof runs {name} run_123").add_argument(
             "run"
@@ -179,15 +214,15 @@ def _add_results(results: Groups) -> None:
     p = _command(results, "list", "results.list", "list results, newest first",
                  "zof results list --run run_123 --status failed")  # fmt: skip
     p.add_argument("--run")
-    p.add_argument("--status", type=_statuses)
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--status", type=_statuses(ResultStatus))
+    p.add_argument("--limit", type=_positive, default=50)
     _command(
         results, "get", "results.get", "show a result", "zof results get res_123"
     ).add_argument("result")
     p = _command(results, "export", "results.export", "export results as CSV or JSON",
                  "zof results export --run run_123 -o results.csv")  # fmt: skip
     p.add_argument("--run")
-    p.add_argument("--status", type=_statuses)
+    p.add_argument("--status", type=_statuses(ResultStatus))
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.add_argument("-o", "--output", help="file to write atomically (default: stdout)")
     p = _command(results, "artifacts", "results.artifacts", "fetch the artifacts of every result of a run, concurrently",
@@ -196,13 +231,18 @@ def _add_results(results: Groups) -> None:
     p.add_argument(
         "--download", metavar="DIR", help="also download every artifact into DIR/<result id>/"
     )
-    p.add_argument("--concurrency", type=int, default=None)
+    p.add_argument("--concurrency", type=_positive, default=None)
 
 
 def _add_emulator_and_demo(groups: Groups) -> None:
     p = _command(groups, "emulator", "emulator", "serve the Zof emulator on 127.0.0.1",
                  "zof emulator --port 8765")  # fmt: skip
     p.add_argument("--port", type=int, default=8765)
+    p.add_argument(
+        "--outcome",
+        choices=["passed", "failed", "error"],
+        help="how every run ends (default: at random, case by case)",
+    )
     p = _command(groups, "demo", "demo",
                  "walk the whole product against the emulator (or ZOF_API_KEY's server)", "zof demo")  # fmt: skip
     p.add_argument(
@@ -214,7 +254,7 @@ def _add_emulator_and_demo(groups: Groups) -> None:
     p.add_argument(
         "--run-seconds", type=float, default=4.0, help="emulator: how long the run takes"
     )
-    p.add_argument("--concurrency", type=int, default=64)
+    p.add_argument("--concurrency", type=_positive, default=64)
     p.add_argument("--timeout", type=_duration, default=600.0)
     p.add_argument(
         "-o",
@@ -237,20 +277,57 @@ async def _dispatch(args: argparse.Namespace, out: Output) -> Exit:
         "results.list": _results_cmd.list_results, "results.get": _results_cmd.get,
         "results.export": _results_cmd.export, "results.artifacts": _results_cmd.artifacts,
     }  # fmt: skip
-    async with AsyncZof(
-        api_key=args.api_key,
-        base_url=args.base_url,
-        max_connections=args.max_connections,
-        on_response=out.attempt if args.verbose else None,
-    ) as zof:
+    try:
+        zof = AsyncZof(
+            api_key=args.api_key,
+            base_url=args.base_url,
+            allow_insecure_http=args.allow_insecure_http,
+            max_connections=args.max_connections,
+            on_response=out.attempt if args.verbose else None,
+        )
+    except ConfigurationError as exc:  # said in the CLI's words: it names the option
+        words = str(exc).replace("allow_insecure_http=True", "--allow-insecure-http")
+        raise ConfigurationError(words) from None
+    async with zof:
         return await handlers[args.handler](zof, args, out)
 
 
+DEFAULT_BASE_URL = "https://api.zof.ai/v1"  # the client's default, as the README says
+VERSION = f"zof {__version__} (zof-async, Python {platform.python_version()})"
 NO_KEY = "no API key: pass --api-key or set ZOF_API_KEY (zof emulator serves a local API)"
 
 
+def _base_url(args: argparse.Namespace) -> httpx.URL:
+    return httpx.URL(args.base_url or os.environ.get("ZOF_BASE_URL") or DEFAULT_BASE_URL)
+
+
+def _hint(exc: BaseException, args: argparse.Namespace) -> str | None:
+    """What to try after a 404 from a base URL with no version prefix (`/v1`)."""
+    url = _base_url(args)
+    if not isinstance(exc, NotFoundError) or re.search(r"/v\d+/?$", url.path):
+        return None
+    versioned = str(url.copy_with(path=url.path.rstrip("/") + "/v1"))
+    return f"the base URL {url} has no version prefix: try {versioned}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (see `zof --help`)."""
+    """Run the CLI; returns the exit code (see `zof --help`).
+
+    A closed pipe (`zof ... | head -1`) ends it quietly, with the exit code the
+    command has anyway: 0, or a wait's outcome (`PipeClosed.code`).
+    """
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return quiet_exit(Exit.OK)
+    except PipeClosed as closed:
+        return quiet_exit(closed.code)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    if list(sys.argv[1:] if argv is None else argv) == ["--version"]:
+        print(VERSION)  # no rich needed: a first check that the install works
+        return Exit.OK
     try:
         import rich  # noqa: F401
     except ImportError:
@@ -264,18 +341,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import anyio
 
-    from zof_async import ConfigurationError, WaitTimeoutError, ZofError
+    from zof_async import WaitTimeoutError, ZofError
 
     args = build_parser().parse_args(argv)
     out = Output(json_lines=args.json)
     if args.handler == "emulator":
         from zof_async.testing.__main__ import main as serve
 
-        return serve(["--port", str(args.port)])
+        return serve(
+            ["--port", str(args.port)] + (["--outcome", args.outcome] if args.outcome else [])
+        )
     if args.handler == "webhooks.listen":
         return _webhooks_cmd.main(args, out)
     if args.handler != "demo" and not (args.api_key or os.environ.get("ZOF_API_KEY")):
-        out.error(ValueError(NO_KEY))
+        out.error(ConfigurationError(NO_KEY))
         return Exit.USAGE
     try:
         return int(anyio.run(_dispatch, args, out))
@@ -289,7 +368,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.error(exc)
         return Exit.TIMEOUT
     except ZofError as exc:
-        return int(out.error(exc))
+        return int(out.error(exc, hint=_hint(exc, args)))
+    except (BrokenPipeError, PipeClosed):
+        raise  # for main: not a usage error
     except (ValueError, TypeError, OSError) as exc:  # e.g. an output path that cannot be used
         out.error(exc)
         return Exit.USAGE

@@ -38,7 +38,7 @@ async def list_results(zof: AsyncZof, args: argparse.Namespace, out: Output) -> 
 
 async def get(zof: AsyncZof, args: argparse.Namespace, out: Output) -> Exit:
     raw = await zof.results.with_raw_response.get(args.result)
-    out.record(raw.parsed, request_id=raw.request_id)
+    out.record(raw.parsed, columns=RESULT_COLUMNS, request_id=raw.request_id)
     return Exit.OK
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import anyio
 from rich.progress import (
@@ -16,7 +18,7 @@ from rich.progress import (
 
 from zof_async import AsyncZof, Run, WaitTimeoutError
 
-from ._output import RUN_EXIT, Exit, Output
+from ._output import RUN_EXIT, Exit, Output, PipeClosed
 
 RUN_COLUMNS = ["id", "status", "project_id", "environment", "created_at", "summary"]
 FAILED_SHOWN = 10
@@ -55,8 +57,11 @@ def report(run: Run) -> dict[str, str]:
 
 
 def show(run: Run, out: Output, **metadata: object) -> None:
-    """The run as a JSON object with `--json` (plus `metadata`), else its `report`."""
-    out.record(run if out.json else report(run), **metadata)
+    """The run as a JSON object with `--json` (plus `metadata`), else its `report`.
+
+    In a pipe: the line `runs list` prints for it (id first).
+    """
+    out.record(run if out.json else report(run), row=_row(run), columns=RUN_COLUMNS, **metadata)
 
 
 def _interrupt_note(run_id: str, url: str | None) -> str:
@@ -101,13 +106,25 @@ async def _wait(
         run = await follow(zof, run_id, timeout, out)
     except WaitTimeoutError as exc:
         out.on_interrupt = None
-        out.error(exc)
-        if exc.run is not None:
-            show(exc.run, out, **metadata)
+        with _keeping(Exit.TIMEOUT):
+            out.error(exc)
+            if exc.run is not None:
+                show(exc.run, out, **metadata)
         return Exit.TIMEOUT
     out.on_interrupt = None
-    show(run, out, **metadata)
-    return RUN_EXIT.get(run.status.value, Exit.ERROR)
+    code = RUN_EXIT.get(run.status.value, Exit.ERROR)
+    with _keeping(code):
+        show(run, out, **metadata)
+    return code
+
+
+@contextmanager
+def _keeping(code: Exit) -> Iterator[None]:
+    """A closed pipe while showing how a run ended still exits with `code`."""
+    try:
+        yield
+    except (BrokenPipeError, PipeClosed):
+        raise PipeClosed(code) from None
 
 
 async def follow(zof: AsyncZof, run_id: str, timeout: float | None, out: Output) -> Run:

@@ -9,14 +9,17 @@ body and headers unchanged, to your own app.
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeAlias, Union
 
 import anyio
 import httpx
 
 from zof_async import (
+    ConfigurationError,
     RunCompletedEvent,
     WebhookEvent,
     WebhookInbox,
@@ -24,15 +27,20 @@ from zof_async import (
     WebhookVerificationError,
     webhooks_asgi_app,
 )
-from zof_async._webhooks._verify import Headers, check_secret
 
 from ._output import Exit, Output
 
 HOST = "127.0.0.1"
+ENV_SECRET = "ZOF_WEBHOOK_SECRET"
+Headers: TypeAlias = Union[Mapping[str, str], Mapping[bytes, bytes], Iterable[tuple[Any, Any]]]  # noqa: UP007
+"""What a delivery's headers may be: as `Webhooks.verify` takes them."""
 
 
-def register(webhooks: Any, formatter: type[argparse.HelpFormatter]) -> None:
-    """Add `listen` to the `zof webhooks` group."""
+NO_SECRET = "no webhook secret: pass --secret whsec_... or set ZOF_WEBHOOK_SECRET"
+
+
+def register(webhooks: Any, formatter: type[argparse.HelpFormatter]) -> argparse.ArgumentParser:
+    """Add `listen` to the `zof webhooks` group; return its parser (for the global options)."""
     p = webhooks.add_parser(
         "listen",
         help="print verified webhook events (and forward them)",
@@ -49,6 +57,7 @@ def register(webhooks: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.add_argument(
         "--tolerance", type=float, default=300.0, help="seconds a webhook-timestamp may be off"
     )
+    return p  # type: ignore[no-any-return]
 
 
 class Listener:
@@ -109,9 +118,13 @@ def main(args: argparse.Namespace, out: Output) -> int:
             "zof webhooks listen needs uvicorn: pip install 'zof-async[testing]'", file=sys.stderr
         )
         return Exit.USAGE
-    # Fail early on a bad or missing secret, not on the first delivery.
+    # Fail early on a bad or missing secret, not on the first delivery, in the CLI's
+    # words (the SDK's name its Python arguments).
+    if not (args.secret or os.environ.get(ENV_SECRET)):
+        out.error(ConfigurationError(NO_SECRET))
+        return Exit.USAGE
     try:
-        check_secret(args.secret)
+        Webhooks(secret=args.secret).check_secret()
     except WebhookVerificationError as exc:
         out.error(exc)
         return Exit.USAGE

@@ -47,6 +47,7 @@ import attrs
 import httpx
 
 from .._exceptions import ZofError
+from .._numbers import at_least
 from ._transport._proxies import ProxyConnectError
 
 __all__ = [
@@ -87,16 +88,18 @@ class RetryPolicy:
         budget_window: Seconds of recent traffic the budget looks at.
     """
 
-    max_retries: int = attrs.field(default=3, validator=attrs.validators.ge(0))
-    backoff_base: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
-    backoff_cap: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
-    max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
-    max_rate_limit_waits: int = attrs.field(default=20, validator=attrs.validators.ge(0))
-    jitter_ratio: float = attrs.field(default=0.1, validator=attrs.validators.ge(0))
-    max_jitter: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
-    budget_ratio: float = attrs.field(default=0.2, validator=attrs.validators.ge(0))
-    budget_floor: int = attrs.field(default=100, validator=attrs.validators.ge(0))
-    budget_window: float = attrs.field(default=10.0, validator=attrs.validators.gt(0))
+    max_retries: int = attrs.field(default=3, validator=at_least(0, whole=True))
+    backoff_base: float = attrs.field(default=0.5, validator=at_least(0))
+    backoff_cap: float = attrs.field(default=8.0, validator=at_least(0))
+    max_retry_after: float = attrs.field(default=60.0, validator=at_least(0))
+    max_rate_limit_waits: int = attrs.field(default=20, validator=at_least(0, whole=True))
+    jitter_ratio: float = attrs.field(default=0.1, validator=at_least(0))
+    max_jitter: float = attrs.field(default=1.0, validator=at_least(0))
+    budget_ratio: float = attrs.field(default=0.2, validator=at_least(0))
+    budget_floor: int = attrs.field(default=100, validator=at_least(0, whole=True))
+    budget_window: float = attrs.field(
+        default=10.0, validator=attrs.validators.and_(at_least(0), attrs.validators.gt(0))
+    )
 
 
 @attrs.frozen

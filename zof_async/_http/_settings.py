@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import attrs
 import httpx
 
+from .. import _numbers as numbers
 from .._exceptions import ConfigurationError
 from .._version import __version__
 from ._hooks import Hooks
@@ -132,9 +133,14 @@ def build_settings(
             "refusing to send the API key over plain http:// to a non-loopback host; "
             "use https:// or pass allow_insecure_http=True"
         )
-    if total_timeout is not None and total_timeout <= 0:
+    if not (timeout is None or isinstance(timeout, httpx.Timeout)):
+        numbers.seconds("timeout", timeout, error=ConfigurationError)
+    if total_timeout is not None and not (
+        numbers.seconds("total_timeout", total_timeout, error=ConfigurationError) > 0
+    ):
         raise ConfigurationError("total_timeout must be positive or None")
     if max_retries is not None:
+        numbers.integer("max_retries", max_retries, error=ConfigurationError)
         retry = attrs.evolve(retry, max_retries=max_retries)
     return Settings(
         base_url=url.copy_with(query=None, fragment=None),

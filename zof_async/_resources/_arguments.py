@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from .. import _rfc3339 as rfc3339
+from .. import _numbers as numbers, _rfc3339 as rfc3339
 from .._models import ResultStatus, RunStatus
 
 # Seconds with a fraction finer than a microsecond (a non-zero digit past the sixth).
@@ -58,7 +58,7 @@ def timestamp(name: str, value: datetime | str | None) -> str | None:
 
 
 def page_size(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+    if not 1 <= numbers.integer("page_size", value) <= 1000:
         raise ValueError("page_size must be an integer from 1 to 1000")
     return value
 
@@ -82,6 +82,12 @@ def idempotency_key(key: str | None) -> str | None:
 
 
 def timeout(timeout: float | None) -> float | None:
-    if timeout is not None and timeout <= 0:
+    if timeout is not None and not numbers.seconds("timeout", timeout) > 0:  # NaN too
         raise ValueError("timeout must be positive")
     return timeout
+
+
+def retries(value: int | None) -> int | None:
+    if value is not None and numbers.integer("max_retries", value) < 0:
+        raise ValueError("max_retries must be an integer, 0 or more")
+    return value

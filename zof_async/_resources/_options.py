@@ -109,11 +109,7 @@ def resolve(
     if unknown:
         raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
     limit = arguments.timeout(options.get("timeout", timeout))
-    retries = options.get("max_retries")
-    if retries is not None and (
-        isinstance(retries, bool) or not isinstance(retries, int) or retries < 0
-    ):
-        raise ValueError("max_retries must be an integer, 0 or more")
+    retries = arguments.retries(options.get("max_retries"))
     headers = options.get("extra_headers")
     query = options.get("extra_query")
     for name, given in (("extra_headers", headers), ("extra_query", query)):

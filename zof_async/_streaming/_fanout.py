@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import anyio
 import attrs
 
+from .. import _numbers as numbers
 from .._exceptions import AuthenticationError, PermissionDeniedError, ZofError
 from .._http._pacing import Pacer
 from .._http._traffic import Meter, Traffic
@@ -120,7 +121,7 @@ class Engine(Generic[I, R, O]):
         exact count, as `bulk_artifacts` does), else on all of `traffic` (the
         client's) while the fan-out runs.
         """
-        if concurrency < 1:
+        if numbers.integer("concurrency", concurrency) < 1:
             raise ValueError("concurrency must be at least 1")
         if meter is None:
             meter = Meter()

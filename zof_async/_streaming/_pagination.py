@@ -33,6 +33,7 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 
+from .. import _numbers as numbers
 from .._models import Page
 from ._background import Background, BackgroundWork, cancel_when_dropped
 from ._checkpoint import Checkpoint, Position
@@ -69,9 +70,7 @@ class Pager(BackgroundWork, Generic[T]):
         resume: Checkpoint | None = None,
         model: type[Any] | None = None,
     ) -> None:
-        if prefetch is not None and (
-            isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0
-        ):
+        if prefetch is not None and numbers.integer("prefetch", prefetch) < 0:
             raise ValueError("prefetch must be None or an integer, 0 or more")
         start = resume or Checkpoint()
         self._model = model  # what an empty listing's table holds

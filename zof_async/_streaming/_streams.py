@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import sys
-import tempfile
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -192,6 +192,23 @@ class TransportChunks:
         await self._chunks.aclose()  # type: ignore[attr-defined]
 
 
+def _create_beside(target: Path) -> str:
+    """Create a new, empty temporary file beside `target`; return its name.
+
+    Opened with mode 0666, as `open(path, "w")` does, so the umask decides the
+    final file's mode (usually 0644): `tempfile.mkstemp` would make it 0600.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        name = str(target.parent / f".{target.name}.{secrets.token_hex(6)}.part")
+        try:
+            os.close(os.open(name, flags, 0o666))
+        except FileExistsError:
+            continue
+        return name
+    raise FileExistsError(f"no free temporary name beside {target}")
+
+
 async def write_atomically(
     path: str | os.PathLike[str],
     chunks: AsyncIterable[bytes],
@@ -206,8 +223,7 @@ async def write_atomically(
     Closing `chunks` is the caller's.
     """
     target = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
+    tmp_name = _create_beside(target)
     try:
         size = 0
         async with await anyio.open_file(tmp_name, "wb") as out:

@@ -41,8 +41,12 @@ import httpx
 from .._exceptions import WaitTimeoutError
 from .._http._retry import Failure, parse_retry_after
 from .._models import Run
+from .._numbers import at_least
 
 __all__ = ["EVENTS_POLICY", "PollRate", "RunEvents", "WaitPolicy", "poll_interval", "watch"]
+
+
+_positive = attrs.validators.and_(at_least(0), attrs.validators.gt(0))
 
 
 @attrs.frozen(kw_only=True)
@@ -56,10 +60,10 @@ class WaitPolicy:
         max_hint: Seconds; the largest `Retry-After` honoured between polls.
     """
 
-    initial_interval: float = attrs.field(default=1.0, validator=attrs.validators.gt(0))
-    max_interval: float = attrs.field(default=15.0, validator=attrs.validators.gt(0))
-    growth: float = attrs.field(default=1.6, validator=attrs.validators.ge(1))
-    max_hint: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+    initial_interval: float = attrs.field(default=1.0, validator=_positive)
+    max_interval: float = attrs.field(default=15.0, validator=_positive)
+    growth: float = attrs.field(default=1.6, validator=at_least(1))
+    max_hint: float = attrs.field(default=60.0, validator=at_least(0))
 
 
 EVENTS_POLICY = WaitPolicy(initial_interval=5.0, max_interval=60.0, growth=2.0)

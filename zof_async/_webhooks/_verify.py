@@ -69,6 +69,17 @@ class Webhooks:
     def __repr__(self) -> str:
         return "Webhooks(secret=" + ("None" if self._secret is None else "'<redacted>'") + ")"
 
+    def check_secret(self) -> None:
+        """Raise now if the secret (or `ZOF_WEBHOOK_SECRET`'s) is missing or malformed.
+
+        For a receiver that should fail when it starts, not on its first
+        delivery (`zof webhooks listen` does).
+
+        Raises:
+            WebhookVerificationError: With `reason` `"no_secret"` or `"invalid_secret"`.
+        """
+        _keys(self._secret)
+
     def verify(
         self,
         payload: bytes | str,

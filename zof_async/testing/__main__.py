@@ -38,7 +38,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--rate-limit-burst", type=int, default=10, help="bucket size of --rate-limit"
     )
-    parser.add_argument("--run-seconds", type=float, default=None, help="duration of every run")
+    parser.add_argument(
+        "--outcome",
+        choices=["passed", "failed", "error"],
+        default=None,
+        help="how every run ends (default: each case passes, fails, errors or is skipped"
+        " at random, so about half the runs of a 25-case suite fail)",
+    )
+    parser.add_argument(
+        "--queue-seconds", type=float, default=1.0, help="time every run spends queued"
+    )
+    parser.add_argument(
+        "--run-seconds", type=float, default=None, help="duration of every run (after its queue)"
+    )
     parser.add_argument("--error-statuses", default="500,502,503", help="statuses of --error-rate")
     parser.add_argument(
         "--bench-results", type=int, default=0, help="seed run_bench with N results"
@@ -81,7 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         clock=SystemClock(),
         seed=args.seed,
         data=args.data,
-        run_script=RunScript(duration_seconds=args.run_seconds),
+        run_script=RunScript(
+            outcome=args.outcome,
+            queue_seconds=args.queue_seconds,
+            duration_seconds=args.run_seconds,
+        ),
     )
     if args.latency_mean:
         emulator.faults.latency = exponential_latency(args.latency_mean)
