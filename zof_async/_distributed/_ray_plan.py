@@ -8,31 +8,25 @@ their own slices (see `_partition` and `_ray_tasks`).
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 import logging
 import os
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
 
-import anyio
-import attrs
 import ray
 import ray.data
-import sniffio
 from ray.data import Datasource, ReadTask
 from ray.data.block import BlockMetadata
 
-from .._client import AsyncZof
 from .._resources import _arguments as arguments
 from .._streaming._arrow import results_schema, runs_schema
-from ._partition import Kind, ListingQuery, Slice, plan, to_micros
+from ._partition import Kind, ListingQuery, Slice
+from ._probe import bounds, plan_read, run_outside_any_loop
 from ._ray_tasks import Key, Settings, read_partition
 
 log = logging.getLogger("zof_async.ray")
-T = TypeVar("T")
-_PROBE_HOURS = 20  # the oldest item is looked for up to 2**20 hours (120 years) back
 
 
 class ZofDatasource(Datasource):  # type: ignore[misc]
@@ -58,6 +52,7 @@ class ZofDatasource(Datasource):  # type: ignore[misc]
         self._settings = settings
         self._parallelism = parallelism
         self._oldest = oldest
+        self._plans: dict[int, tuple[tuple[Slice, ...], ...]] = {}
 
     @property
     def created_before(self) -> datetime:
@@ -71,8 +66,19 @@ class ZofDatasource(Datasource):  # type: ignore[misc]
         return None
 
     def plan(self, parallelism: int) -> tuple[tuple[Slice, ...], ...]:
-        """The slices each read task reads (`parallelism=` wins over Ray's number)."""
-        return plan(self.query, self._parallelism or parallelism, oldest=self._oldest)
+        """The slices each read task reads (`parallelism=` wins over Ray's number).
+
+        Balanced where the rows are (`_balance`, a few probe requests a
+        partition, once per part count) when the driver has a key; equal
+        time windows otherwise.
+        """
+        parts = self._parallelism or parallelism
+        if parts not in self._plans:
+            self._plans[parts] = plan_read(
+                self.query, parts, key=self._settings.key.reveal(),
+                base_url=self._settings.base_url, oldest=self._oldest,
+            )  # fmt: skip
+        return self._plans[parts]
 
     def get_read_tasks(
         self,
@@ -171,7 +177,7 @@ def datasource(
     )
     oldest = None
     if driver_key is not None:
-        listing, oldest = _run_outside_any_loop(_probe, listing, settings)
+        listing, oldest = run_outside_any_loop(bounds, listing, driver_key, settings.base_url)
     elif listing.created_before is None or listing.created_after is None:
         raise ValueError(
             "without created_before and created_after the read is planned with a "
@@ -181,50 +187,3 @@ def datasource(
         "planned a read of %s in [%s, %s)", kind, listing.created_after, listing.created_before
     )
     return ZofDatasource(listing, settings=settings, parallelism=parallelism, oldest=oldest)
-
-
-def _run_outside_any_loop(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """`anyio.run(fn, *args)`, in a thread of its own if this one runs an event loop.
-
-    `read_results` is called from plain code and from notebooks alike (whose
-    thread already runs asyncio).
-    """
-    try:
-        sniffio.current_async_library()
-    except sniffio.AsyncLibraryNotFoundError:
-        return anyio.run(fn, *args)
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="zof-plan") as pool:
-        return pool.submit(anyio.run, fn, *args).result()
-
-
-async def _probe(listing: ListingQuery, settings: Settings) -> tuple[ListingQuery, datetime | None]:
-    """On the driver, before any task: check the key; fix the upper bound; find the oldest item.
-
-    The upper bound of a live query is just after the newest item that exists
-    now: everything older exists already, and anything created later is newer.
-    """
-    async with AsyncZof(api_key=settings.key.reveal(), base_url=settings.base_url) as zof:
-        resource = zof.results if listing.kind == "results" else zof.runs
-        scope = listing.scopes[0] if listing.scopes and len(listing.scopes) == 1 else None
-        filters: dict[str, Any] = {listing.scope_name: scope, "status": listing.status}
-
-        async def first(**bounds: Any) -> Any:
-            async for item in resource.list(page_size=1, prefetch=0, **filters, **bounds):
-                return item
-            return None
-
-        newest = await first()  # also checks the key before any task starts
-        if listing.created_before is None:
-            fixed = listing.created_after or datetime(1970, 1, 1, tzinfo=timezone.utc)
-            if newest is not None:
-                fixed = max(fixed, newest.created_at + timedelta(microseconds=1))
-            listing = attrs.evolve(listing, created_before=fixed)
-        if listing.created_after is not None:
-            return listing, None
-        upper = listing.created_before
-        assert upper is not None
-        for power in range(_PROBE_HOURS + 1):
-            bound = upper - timedelta(hours=2**power)
-            if to_micros(bound) <= 0 or await first(created_before=bound) is None:
-                return listing, bound
-        return listing, None
