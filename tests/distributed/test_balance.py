@@ -6,6 +6,7 @@ import bisect
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -57,7 +58,7 @@ class Oracle:
             reverse=True,  # newest first, as the listing
         )
 
-    def count(self, cap: int) -> object:
+    def count(self, cap: int) -> Callable[[Slice], Count]:
         def answer(s: Slice) -> Count:
             self.requests += 1
             page = self.matching(s)[:cap]
@@ -67,16 +68,6 @@ class Oracle:
 
     def rows(self, s: Slice) -> int:
         return len(self.matching(s))
-
-
-def run(query: ListingQuery, parts: int, oracle: Oracle, **options: int) -> tuple[Slice, ...]:
-    cap = options.pop("cap", 64)
-    partitions = drive(
-        balanced(query, parts, oldest=us(0), cap=cap, **options),
-        oracle.count(cap),  # type: ignore[arg-type]
-    )
-    assert 1 <= len(partitions) <= parts and all(partitions)
-    return tuple(s for p in partitions for s in p)
 
 
 @settings(max_examples=150, deadline=None)
@@ -105,7 +96,7 @@ def test_every_item_is_in_exactly_one_slice_and_the_bound_holds_where_it_can(
     oracle = Oracle(items)
     partitions = drive(
         balanced(query, parts, oldest=us(0), cap=cap, max_requests=10_000),
-        oracle.count(cap),  # type: ignore[arg-type]
+        oracle.count(cap),
     )
     slices = [s for p in partitions for s in p]
     wanted = [(scope, at) for scope, at in items if query.scopes is None or scope in query.scopes]
@@ -138,7 +129,7 @@ def test_a_burst_is_split_into_balanced_partitions_within_the_request_budget() -
     oracle = Oracle(items)
     equal = sizes(plan(query, 4), oracle.rows)
     assert max(equal) / statistics.mean(equal) > 3  # nearly all in the last window
-    partitions = drive(balanced(query, 4), oracle.count(250))  # type: ignore[arg-type]
+    partitions = drive(balanced(query, 4), oracle.count(250))
     got = sizes(partitions, oracle.rows)
     assert sum(got) == len(items)
     assert max(got) / statistics.mean(got) <= 1.5, got
@@ -150,7 +141,7 @@ def test_one_instant_holding_hundreds_of_items_stays_in_one_partition() -> None:
     items = [("run_a", us(5_000))] * 500 + [("run_a", us(i * 1_000)) for i in range(100)]
     query = ListingQuery(kind="results", created_after=us(0), created_before=us(100_000))
     oracle = Oracle(items)
-    partitions = drive(balanced(query, 4, cap=16), oracle.count(16))  # type: ignore[arg-type]
+    partitions = drive(balanced(query, 4, cap=16), oracle.count(16))
     owners = [p for p in partitions if any(oracle.rows(s) >= 500 for s in p)]
     assert len(owners) == 1
     assert sum(sizes(partitions, oracle.rows)) == 600

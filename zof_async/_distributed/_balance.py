@@ -167,9 +167,9 @@ def balanced(
         asked = [c for c, known in halves if not known]
         if len(asked) > budget:
             break
-        counts = iter((yield [_probe(query, c) for c in asked]))
+        answers = iter((yield [_probe(query, c) for c in asked]))
         budget -= len(asked)
-        left, right = (c if known else _counted(c, next(counts), cap) for c, known in halves)
+        left, right = (c if known else _counted(c, next(answers), cap) for c, known in halves)
         if cells[i].exact:  # the other half is the difference
             right = attrs.evolve(right, rows=cells[i].rows - left.rows, exact=True, top=None)
         cells[i : i + 1] = [left, right]
