@@ -28,8 +28,8 @@ nox.options.download_python = "never"  # no network but PyPI: only this machine'
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 EXTRAS = ".[testing,cli,aiohttp]"
-# The tests also cover the columnar (pyarrow, pandas) and Ray Data extras.
-TEST_EXTRAS = ".[testing,cli,aiohttp,pandas,ray,otel]"
+# The tests also cover the columnar (pyarrow, pandas), Ray Data and Dask extras.
+TEST_EXTRAS = ".[testing,cli,aiohttp,pandas,ray,dask,otel]"
 # The oldest (requires-python) and the newest Python the suite must pass on.
 # Not 3.11/3.12 as well: each full run takes ~1.5 min of the 2 cores.
 TEST_PYTHONS = ["3.10", "3.13"]

@@ -152,18 +152,10 @@ def balanced(
     reserve = 2 * parts + 12  # kept for cutting the bursts that looking finds
     cells = [_counted(c, n, cap) for c, n in zip(cells, counts, strict=True)]
     while budget > 0:
-        target = sum(c.rows for c in cells) / parts
-        big = [i for i, c in enumerate(cells) if c.high - c.low > 1 and c.rows > target / 4]
-        # Then the estimates: a burst below a cell's quiet top is found only by looking.
-        hidden = [i for i, c in enumerate(cells) if c.top is not None and c.top > c.low]
-        if big:
-            i = max(big, key=lambda j: cells[j].rows)
-            halves = _bisect(cells[i], cells[i].low + (cells[i].high - cells[i].low) // 2, cap)
-        elif hidden and budget > reserve:
-            i = max(hidden, key=lambda j: _unseen(cells[j]))
-            halves = _bisect(cells[i], _unseen(cells[i]) + cells[i].low, cap)
-        else:
+        chosen = _next_split(cells, parts, cap, look=budget > reserve)
+        if chosen is None:
             break
+        i, halves = chosen
         asked = [c for c, known in halves if not known]
         if len(asked) > budget:
             break
@@ -174,6 +166,23 @@ def balanced(
             right = attrs.evolve(right, rows=cells[i].rows - left.rows, exact=True, top=None)
         cells[i : i + 1] = [left, right]
     return _group(query, cells, parts) or fallback
+
+
+def _next_split(
+    cells: list[_Cell], parts: int, cap: int, *, look: bool
+) -> tuple[int, tuple[tuple[_Cell, bool], tuple[_Cell, bool]]] | None:
+    """The cell to cut next and its halves (steps 2 and 3 of the module), or `None`."""
+    target = sum(c.rows for c in cells) / parts
+    big = [i for i, c in enumerate(cells) if c.high - c.low > 1 and c.rows > target / 4]
+    if big:
+        i = max(big, key=lambda j: cells[j].rows)
+        return i, _bisect(cells[i], cells[i].low + (cells[i].high - cells[i].low) // 2, cap)
+    # Then the estimates: a burst below a cell's quiet top is found only by looking.
+    hidden = [i for i, c in enumerate(cells) if c.top is not None and c.top > c.low]
+    if hidden and look:
+        i = max(hidden, key=lambda j: _unseen(cells[j]))
+        return i, _bisect(cells[i], _unseen(cells[i]) + cells[i].low, cap)
+    return None
 
 
 def _cuts(low: int, high: int, count: int) -> list[tuple[int, int]]:
