@@ -192,3 +192,10 @@ def bench_ray(session: nox.Session) -> None:
     """Ray Data reads: rows/s with 1, 2, 4 tasks vs one pager (pass --results N)."""
     session.install("-e", ".[testing,ray]")
     session.run("python", "benchmarks/ray_read.py", *session.posargs)
+
+
+@nox.session
+def bench_scale_out(session: nox.Session) -> None:
+    """Balanced vs equal-time partitions: sizes and Ray/Dask read times (--results N)."""
+    session.install("-e", ".[testing,ray,dask]")
+    session.run("python", "benchmarks/scale_out.py", *session.posargs)
