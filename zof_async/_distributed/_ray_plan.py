@@ -1,9 +1,9 @@
-"""Planning a Ray read on the driver: the query checked, its bounds fixed, its datasource.
+"""Planning a Ray read on the driver: the datasource over the engine-free plan.
 
-`zof_async.ray`'s public functions check their arguments here, probe the API
-once (with the driver's key) to fix the upper bound of a live query and find
-the oldest item, and return a `ZofDatasource` whose read tasks each read
-their own slices (see `_partition` and `_ray_tasks`).
+`zof_async.ray`'s public functions check their arguments and fix the query's
+bounds in `_read_plan` (no engine), and return a `ZofDatasource` whose read
+tasks each read their own slices, planned by `_probe.plan_read` (balanced
+where the rows are; see `_balance`) and read by `_ray_tasks`.
 """
 
 from __future__ import annotations
