@@ -125,8 +125,7 @@ def balanced(
         max_requests: Probes at most; default `16 * parts + 64`.
 
     Returns:
-        A generator: it yields lists of probes, is sent their counts in order,
-        and returns the plan (as `StopIteration.value`; see `drive`).
+        A generator: it yields probes, is sent their counts, returns the plan.
 
     Raises:
         ValueError: As `_partition.plan`, or for a `cap` below 2.
