@@ -28,8 +28,8 @@ nox.options.download_python = "never"  # no network but PyPI: only this machine'
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 EXTRAS = ".[testing,cli,aiohttp]"
-# The tests also cover the columnar (pyarrow, pandas) and Ray Data extras.
-TEST_EXTRAS = ".[testing,cli,aiohttp,pandas,ray,otel]"
+# The tests also cover the columnar (pyarrow, pandas), Ray Data and Dask extras.
+TEST_EXTRAS = ".[testing,cli,aiohttp,pandas,ray,dask,otel]"
 # The oldest (requires-python) and the newest Python the suite must pass on.
 # Not 3.11/3.12 as well: each full run takes about 3 to 5 minutes of both cores here
 # (1,300 tests; -n auto), and CI runs the suite on both of these already.
@@ -219,3 +219,10 @@ def bench_ray(session: nox.Session) -> None:
     """Ray Data reads: rows/s with 1, 2, 4 tasks vs one pager (pass --results N)."""
     session.install("-e", ".[testing,ray]")
     session.run("python", "benchmarks/ray_read.py", *session.posargs)
+
+
+@nox.session
+def bench_scale_out(session: nox.Session) -> None:
+    """Balanced vs equal-time partitions: sizes and Ray/Dask read times (--results N)."""
+    session.install("-e", ".[testing,ray,dask]")
+    session.run("python", "benchmarks/scale_out.py", *session.posargs)

@@ -1,38 +1,31 @@
-"""Planning a Ray read on the driver: the query checked, its bounds fixed, its datasource.
+"""Planning a Ray read on the driver: the datasource over the engine-free plan.
 
-`zof_async.ray`'s public functions check their arguments here, probe the API
-once (with the driver's key) to fix the upper bound of a live query and find
-the oldest item, and return a `ZofDatasource` whose read tasks each read
-their own slices (see `_partition` and `_ray_tasks`).
+`zof_async.ray`'s public functions check their arguments and fix the query's
+bounds in `_read_plan` (no engine), and return a `ZofDatasource` whose read
+tasks each read their own slices, planned by `_probe.plan_read` (balanced
+where the rows are; see `_balance`) and read by `_ray_tasks`.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 import logging
-import os
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any
 
-import anyio
-import attrs
 import ray
 import ray.data
-import sniffio
 from ray.data import Datasource, ReadTask
 from ray.data.block import BlockMetadata
 
-from .._client import AsyncZof
 from .._resources import _arguments as arguments
 from .._streaming._arrow import results_schema, runs_schema
-from ._partition import Kind, ListingQuery, Slice, plan, to_micros
-from ._ray_tasks import Key, Settings, read_partition
+from ._partition import Kind, ListingQuery, Slice
+from ._probe import plan_read
+from ._ray_tasks import Settings, read_partition
+from ._read_plan import prepare
 
 log = logging.getLogger("zof_async.ray")
-T = TypeVar("T")
-_PROBE_HOURS = 20  # the oldest item is looked for up to 2**20 hours (120 years) back
 
 
 class ZofDatasource(Datasource):  # type: ignore[misc]
@@ -58,6 +51,7 @@ class ZofDatasource(Datasource):  # type: ignore[misc]
         self._settings = settings
         self._parallelism = parallelism
         self._oldest = oldest
+        self._plans: dict[int, tuple[tuple[Slice, ...], ...]] = {}
 
     @property
     def created_before(self) -> datetime:
@@ -71,8 +65,19 @@ class ZofDatasource(Datasource):  # type: ignore[misc]
         return None
 
     def plan(self, parallelism: int) -> tuple[tuple[Slice, ...], ...]:
-        """The slices each read task reads (`parallelism=` wins over Ray's number)."""
-        return plan(self.query, self._parallelism or parallelism, oldest=self._oldest)
+        """The slices each read task reads (`parallelism=` wins over Ray's number).
+
+        Balanced where the rows are (`_balance`, a few probe requests a
+        partition, once per part count) when the driver has a key; equal
+        time windows otherwise.
+        """
+        parts = self._parallelism or parallelism
+        if parts not in self._plans:
+            self._plans[parts] = plan_read(
+                self.query, parts, key=self._settings.key.reveal(),
+                base_url=self._settings.base_url, oldest=self._oldest,
+            )  # fmt: skip
+        return self._plans[parts]
 
     def get_read_tasks(
         self,
@@ -103,29 +108,6 @@ class ZofDatasource(Datasource):  # type: ignore[misc]
         )
 
 
-def scopes(name: str, value: str | Sequence[str] | None) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return (arguments.text(name, value),)
-    values = tuple(arguments.text(f"{name}[]", v) for v in value)
-    if not values:
-        raise ValueError(f"{name} must name at least one id")
-    return values
-
-
-def _bound(name: str, value: datetime | str | None) -> datetime | None:
-    """A bound as an aware datetime, refusing what a datetime cannot hold exactly."""
-    text = arguments.timestamp(name, value)
-    if text is None:
-        return None
-    seconds, _, fraction = text[:-1].partition(".")
-    if fraction[6:].strip("0"):
-        raise ValueError(f"{name} is finer than a microsecond: a partitioned read cannot split it")
-    micros = fraction[:6].ljust(6, "0") if fraction else "000000"
-    return datetime.fromisoformat(f"{seconds}.{micros}+00:00")
-
-
 def datasource(
     kind: Kind,
     scopes: tuple[str, ...] | None,
@@ -139,92 +121,8 @@ def datasource(
     block_rows: int,
     max_retries: int | None,
 ) -> ZofDatasource:
-    if parallelism is not None and (
-        isinstance(parallelism, bool) or not isinstance(parallelism, int) or parallelism < 1
-    ):
-        raise ValueError(f"parallelism must be a positive integer or None, got {parallelism!r}")
-    if isinstance(block_rows, bool) or not isinstance(block_rows, int) or block_rows < 1:
-        raise ValueError("block_rows must be a positive integer")
-    arguments.page_size(page_size)
-    listing = ListingQuery(
-        kind=kind,
-        scopes=scopes,
-        status=None if (s := arguments.statuses(status)) is None else tuple(s),
-        created_after=_bound("created_after", created_after),
-        created_before=_bound("created_before", created_before),
-    )
-    if listing.created_before is not None and listing.created_before > datetime.now(timezone.utc):
-        raise ValueError(
-            "created_before is in the future: that window is still filling, so tasks "
-            "reading it at different times would disagree; omit created_before to fix "
-            "the upper bound when the read starts"
-        )
-    # The driver's settings travel with the tasks (workers on other machines
-    # do not share its environment); without any, each worker uses its own.
-    driver_key = api_key or os.environ.get("ZOF_API_KEY") or None
-    settings = Settings(
-        key=Key(driver_key),
-        base_url=base_url or os.environ.get("ZOF_BASE_URL") or None,
-        page_size=page_size,
-        block_rows=block_rows,
-        max_retries=max_retries,
-    )
-    oldest = None
-    if driver_key is not None:
-        listing, oldest = _run_outside_any_loop(_probe, listing, settings)
-    elif listing.created_before is None or listing.created_after is None:
-        raise ValueError(
-            "without created_before and created_after the read is planned with a "
-            "request, which needs a key on the driver: pass api_key= or set ZOF_API_KEY"
-        )
-    log.info(
-        "planned a read of %s in [%s, %s)", kind, listing.created_after, listing.created_before
-    )
+    listing, settings, oldest = prepare(
+        kind, scopes, status, created_after, created_before, parallelism,
+        api_key, base_url, page_size, block_rows, max_retries,
+    )  # fmt: skip
     return ZofDatasource(listing, settings=settings, parallelism=parallelism, oldest=oldest)
-
-
-def _run_outside_any_loop(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """`anyio.run(fn, *args)`, in a thread of its own if this one runs an event loop.
-
-    `read_results` is called from plain code and from notebooks alike (whose
-    thread already runs asyncio).
-    """
-    try:
-        sniffio.current_async_library()
-    except sniffio.AsyncLibraryNotFoundError:
-        return anyio.run(fn, *args)
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="zof-plan") as pool:
-        return pool.submit(anyio.run, fn, *args).result()
-
-
-async def _probe(listing: ListingQuery, settings: Settings) -> tuple[ListingQuery, datetime | None]:
-    """On the driver, before any task: check the key; fix the upper bound; find the oldest item.
-
-    The upper bound of a live query is just after the newest item that exists
-    now: everything older exists already, and anything created later is newer.
-    """
-    async with AsyncZof(api_key=settings.key.reveal(), base_url=settings.base_url) as zof:
-        resource = zof.results if listing.kind == "results" else zof.runs
-        scope = listing.scopes[0] if listing.scopes and len(listing.scopes) == 1 else None
-        filters: dict[str, Any] = {listing.scope_name: scope, "status": listing.status}
-
-        async def first(**bounds: Any) -> Any:
-            async for item in resource.list(page_size=1, prefetch=0, **filters, **bounds):
-                return item
-            return None
-
-        newest = await first()  # also checks the key before any task starts
-        if listing.created_before is None:
-            fixed = listing.created_after or datetime(1970, 1, 1, tzinfo=timezone.utc)
-            if newest is not None:
-                fixed = max(fixed, newest.created_at + timedelta(microseconds=1))
-            listing = attrs.evolve(listing, created_before=fixed)
-        if listing.created_after is not None:
-            return listing, None
-        upper = listing.created_before
-        assert upper is not None
-        for power in range(_PROBE_HOURS + 1):
-            bound = upper - timedelta(hours=2**power)
-            if to_micros(bound) <= 0 or await first(created_before=bound) is None:
-                return listing, bound
-        return listing, None

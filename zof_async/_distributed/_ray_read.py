@@ -11,8 +11,9 @@ import ray
 import ray.data
 
 from .._resources import _arguments as arguments
-from ._ray_plan import ZofDatasource, datasource, scopes
+from ._ray_plan import ZofDatasource, datasource
 from ._ray_tasks import Key, Settings, artifacts_of_batch
+from ._read_plan import scopes
 
 __all__ = [
     "ZofDatasource",
