@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from zof_async import APIConnectionError, APIStatusError, ResponseView, ZofError
+from zof_async._models import _JSONModel
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -184,7 +185,9 @@ class Output:
 
 
 def plain(value: object) -> Any:
-    """A model (or anything) as JSON-ready data."""
+    """A model (or anything) as JSON-ready data; an API object as the API sent it."""
+    if isinstance(value, _JSONModel):
+        return value.to_dict()
     if attrs.has(type(value)):
         return {k: plain(v) for k, v in attrs.asdict(value, recurse=False).items()}  # type: ignore[arg-type]
     if isinstance(value, enum.Enum):
