@@ -170,18 +170,27 @@ def _model_hook(converter: cattrs.Converter, model: type[_JSONModel]) -> Callabl
     known = frozenset(field.name for field in attrs.fields(model) if field.name != "extra")
     tag = model.OBJECT  # `"object": tag` is implied by the model
     expected = known if tag is None else known | {"object"}
+    left_out: dict[frozenset[str], _FrozenObject] = {}  # immutable: shared by every object
+
+    def kept(value: Any, keys: Any) -> _FrozenObject:
+        absent = expected.difference(keys)
+        if keys <= expected and value.get("object", tag) == tag:  # fields left out, none added
+            if (shared := left_out.get(absent)) is None:  # a listing's runs: one per shape
+                shared = left_out[absent] = _FrozenObject({}, absent)
+            return shared
+        extra = {
+            key: each
+            for key, each in value.items()
+            if key not in known and (key != "object" or each != tag)
+        }
+        return _FrozenObject(extra, absent)
 
     def structure_model(value: Any, _: Any) -> Any:
         made = structure(value, model)
         keys = value.keys()
         if keys != expected or (tag is not None and value["object"] != tag):
-            extra = {
-                key: each
-                for key, each in value.items()
-                if key not in known and (key != "object" or each != tag)
-            }
             # The object is new and not yet seen by anyone: setting it once is safe.
-            object.__setattr__(made, "extra", _FrozenObject(extra, expected - keys))
+            object.__setattr__(made, "extra", kept(value, keys))
         return made
 
     return structure_model

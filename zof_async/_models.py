@@ -125,7 +125,7 @@ class _FrozenObject(Mapping[str, Any]):
 
     __slots__ = ("_absent", "_data", "_hash")
 
-    def __init__(self, data: Mapping[str, Any] = {}, absent: frozenset[str] = frozenset()) -> None:  # noqa: B006 - never mutated
+    def __init__(self, data: Mapping[str, Any] = {}, absent: frozenset[str] = frozenset()) -> None:
         self._data = {key: _freeze(value) for key, value in data.items()}
         self._absent = absent
         self._hash: int | None = None
@@ -202,9 +202,10 @@ class _JSONModel:
     def to_dict(self) -> dict[str, Any]:
         """The model as JSON-shaped data: known and unknown fields, as the API sent them.
 
-        Of a decoded object, this equals the JSON it came from, apart from how
-        a time is spelled (see the module's docstring); `converter.structure`
-        of it gives an equal object back.
+        Of a decoded object, this equals the JSON it came from, times in the
+        text they came in (see the module's docstring); `converter.structure`
+        of it gives an equal object back. `attrs.evolve(obj, extra=...)`
+        forgets which fields the API left out: they are written as `null`.
         """
         extra = self.extra
         absent = extra._absent if isinstance(extra, _FrozenObject) else frozenset()

@@ -60,7 +60,7 @@ def _unpickle(text: str) -> datetime:
     return keep_text(parse(text), text)
 
 
-def format(when: datetime) -> str:  # noqa: A001 - the module's other half, as `parse`
+def format(when: datetime) -> str:
     """`when` as received if it is a `SentTime`, else as the API writes times.
 
     That is six fractional digits and `Z` for UTC (`2026-12-07T19:00:00.000000Z`),

@@ -52,7 +52,7 @@ class AddingFields:
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
         body = json.loads(await response.aread())
-        for item in body["data"] if "data" in body else [body]:
+        for item in body.get("data", [body]):
             self._add(item)
         return httpx.Response(response.status_code, json=body)
 
@@ -126,7 +126,9 @@ async def test_known_fields_decode_as_without_the_new_ones(emulator: Emulator) -
     adding = AddingFields(emulator)
     got = []
     for transport in (plain, adding):
-        async with AsyncZof(api_key=emulator.keys.qa, transport=httpx.MockTransport(transport)) as zof:
+        async with AsyncZof(
+            api_key=emulator.keys.qa, transport=httpx.MockTransport(transport)
+        ) as zof:
             got.append(await _decoded(zof))
     without, with_new = got
     assert len(without) == len(with_new)
@@ -188,7 +190,7 @@ async def test_to_list_is_every_item_of_every_page(
 ) -> None:
     """`to_list()` gives what `async for` gives, across pages, and leaves the pager exhausted."""
     _, zof = seam
-    run = [r async for r in zof.runs.list(page_size=5, status="failed")][0]
+    run = await anext(aiter(zof.runs.list(page_size=5, status="failed")))
     pager = zof.results.list(run_id=run.id, page_size=2)
     listed = await pager.to_list()
     assert pager.exhausted
