@@ -16,7 +16,9 @@ them, `2026-12-07T19:00:00.000000Z`). The `object` field every API object
 carries (`"run"`, `"result"`, `"artifact"`) is implied by the model and
 written back when it was sent. Two models are equal (and hash alike) when
 their fields and their `extra` are; how their times were spelled and which
-fields were left out do not count.
+fields were left out do not count. Webhook events are not such models (a
+`run.completed` event's `run` is); `Page` and `ArtifactBatch` are not API
+objects at all.
 """
 
 from __future__ import annotations
