@@ -1,6 +1,7 @@
 """The one cattrs converter that turns API JSON into models.
 
-Unknown fields are ignored (the API adds fields over time), unknown enum
+Unknown fields are kept in the model's `extra` (the API adds fields over
+time; see `_models`), unknown enum
 values become pseudo-members (see `_models`), and any mismatch surfaces as
 `APIResponseValidationError` naming the response, never as a `KeyError`
 from deep inside.
@@ -25,11 +26,21 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
+import attrs
 import httpx
 
 from . import _rfc3339 as rfc3339
 from ._exceptions import APIResponseValidationError
-from ._models import Page, Run, RunCompletedEvent, UnknownWebhookEvent, WebhookEvent, _OpenEnum
+from ._models import (
+    Page,
+    Run,
+    RunCompletedEvent,
+    UnknownWebhookEvent,
+    WebhookEvent,
+    _FrozenObject,
+    _JSONModel,
+    _OpenEnum,
+)
 from ._redact import Redactor
 
 T = TypeVar("T")
@@ -51,11 +62,15 @@ def _structure_datetime(value: Any, _: type) -> datetime:
     if _UTC_SECONDS.fullmatch(value):
         try:
             if _FROMISOFORMAT_TAKES_Z:  # the same datetime, UTC, without the slice and replace
-                return datetime.fromisoformat(value)
-            return datetime.fromisoformat(value[:-1]).replace(tzinfo=timezone.utc)
+                parsed = datetime.fromisoformat(value)
+            else:
+                parsed = datetime.fromisoformat(value[:-1]).replace(tzinfo=timezone.utc)
         except ValueError:
             pass  # a leap second or a day that does not exist: rfc3339 says which
-    return rfc3339.parse(value)
+        else:  # written with microseconds, it is written back as it came
+            return parsed if len(value) == 27 else rfc3339.keep_text(parsed, value)
+    # Written another way, the time remembers how, for `to_dict()`.
+    return rfc3339.keep_text(rfc3339.parse(value), value)
 
 
 def _structure_optional_str(value: Any, _: Any) -> str | None:
@@ -133,7 +148,52 @@ def _converters() -> tuple[cattrs.Converter, cattrs.Converter]:
         each.register_structure_hook_func(_is(str | None), _structure_optional_str)
         each.register_structure_hook_func(_is(int | None), _structure_optional_int)
         each.register_structure_hook(WebhookEvent, _structure_event)
+        each.register_structure_hook_factory(_is_model, functools.partial(_model_hook, each))
     return detailed, fast
+
+
+def _is_model(given: Any) -> bool:
+    return isinstance(given, type) and issubclass(given, _JSONModel)
+
+
+def _model_hook(converter: cattrs.Converter, model: type[_JSONModel]) -> Callable[[Any, Any], Any]:
+    """cattrs' structure function for `model`, keeping the fields it does not know.
+
+    The JSON's keys are checked against the model's fields in one set
+    comparison; only when they differ (a field the API added, or one it left
+    out) is `extra` built and set on the new, frozen, object.
+    """
+    from cattrs import override
+    from cattrs.gen import make_dict_structure_fn
+
+    structure = make_dict_structure_fn(model, converter, extra=override(omit=True))
+    known = frozenset(field.name for field in attrs.fields(model) if field.name != "extra")
+    tag = model.OBJECT  # `"object": tag` is implied by the model
+    expected = known if tag is None else known | {"object"}
+    left_out: dict[frozenset[str], _FrozenObject] = {}  # immutable: shared by every object
+
+    def kept(value: Any, keys: Any) -> _FrozenObject:
+        absent = expected.difference(keys)
+        if keys <= expected and value.get("object", tag) == tag:  # fields left out, none added
+            if (shared := left_out.get(absent)) is None:  # a listing's runs: one per shape
+                shared = left_out[absent] = _FrozenObject({}, absent)
+            return shared
+        extra = {
+            key: each
+            for key, each in value.items()
+            if key not in known and (key != "object" or each != tag)
+        }
+        return _FrozenObject(extra, absent)
+
+    def structure_model(value: Any, _: Any) -> Any:
+        made = structure(value, model)
+        keys = value.keys()
+        if keys != expected or (tag is not None and value["object"] != tag):
+            # The object is new and not yet seen by anyone: setting it once is safe.
+            object.__setattr__(made, "extra", kept(value, keys))
+        return made
+
+    return structure_model
 
 
 def _is(wanted: Any) -> Callable[[Any], bool]:

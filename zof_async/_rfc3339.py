@@ -6,18 +6,71 @@ fraction of other than 3 or 6 digits (`10:00:00.1Z`, nanoseconds), and from
 offset). This follows RFC 3339 section 5.6 (`date-time`): `T` or `t`, any
 number of fractional digits (cut to microseconds, the most `datetime`
 holds), and `Z`, `z` or a `+hh:mm` / `-hh:mm` offset, which is required.
+
+`format` writes a time back: as the API writes times (UTC, six fractional
+digits, `Z`), or, for a `SentTime`, exactly as it was received.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 _DATE_TIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
     r"(?:[Zz]|([+-])(\d{2}):(\d{2}))",
     re.ASCII,
 )
+
+
+class SentTime(datetime):
+    """A datetime that remembers the text it was parsed from, for `format`.
+
+    The converter makes one only for a time not written as `format` would
+    write it (`10:00:00Z`, `10:00:00.1Z`, an offset), so that a model's
+    `to_dict()` gives back what the API sent. It is an ordinary datetime in
+    every other way (equal to and hashing as the same instant); arithmetic
+    on it forgets the text.
+    """
+
+    __slots__ = ("text",)
+    text: str
+
+    def __repr__(self) -> str:  # as the plain datetime it stands for
+        return repr(datetime.combine(self.date(), self.timetz()))
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        return (_unpickle, (self.text,))
+
+
+def keep_text(parsed: datetime, text: str) -> datetime:
+    """`parsed` (of `text`), as a `SentTime` unless `format` writes it back as `text`."""
+    if format(parsed) == text:
+        return parsed
+    sent = SentTime(
+        parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second,
+        parsed.microsecond, tzinfo=parsed.tzinfo,
+    )  # fmt: skip
+    sent.text = text
+    return sent
+
+
+def _unpickle(text: str) -> datetime:
+    return keep_text(parse(text), text)
+
+
+def format(when: datetime) -> str:
+    """`when` as received if it is a `SentTime`, else as the API writes times.
+
+    That is six fractional digits and `Z` for UTC (`2026-12-07T19:00:00.000000Z`),
+    the offset otherwise; a naive datetime is written without one.
+    """
+    text: str | None = getattr(when, "text", None)
+    if text is not None:
+        return text
+    written = when.isoformat(timespec="microseconds")
+    return written[:-6] + "Z" if written.endswith("+00:00") else written
 
 
 def parse(text: str, *, round_up: bool = False) -> datetime:

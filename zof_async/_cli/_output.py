@@ -34,7 +34,17 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from zof_async import APIConnectionError, APIStatusError, ResponseView, ZofError
+from zof_async import (
+    APIConnectionError,
+    APIStatusError,
+    Artifact,
+    CaseOutcome,
+    ResponseView,
+    Result,
+    Run,
+    RunSummary,
+    ZofError,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -254,7 +264,9 @@ def _text(value: object) -> str:
 
 
 def plain(value: object) -> Any:
-    """A model (or anything) as JSON-ready data."""
+    """A model (or anything) as JSON-ready data; an API object as the API sent it."""
+    if isinstance(value, Run | Result | Artifact | RunSummary | CaseOutcome):
+        return value.to_dict()
     if attrs.has(type(value)):
         return {k: plain(v) for k, v in attrs.asdict(value, recurse=False).items()}  # type: ignore[arg-type]
     if isinstance(value, enum.Enum):

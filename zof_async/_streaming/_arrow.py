@@ -5,6 +5,8 @@ process, `zof_async.to_arrow(zof.results.export_rows(...))` from an export,
 and every block of `zof_async.ray.read_results` on a cluster. Ids and
 statuses are strings (an unknown status stays its text), timestamps are
 `timestamp[us, UTC]`, and fields the API may leave out are nullable.
+Fields this version does not know (a model's `extra`) are left out, so the
+schema stays the same whatever the API adds; `to_dict()` has them.
 
 `pyarrow` is imported only when a table is built: `pip install
 'zof-async[pyarrow]'` (or `[pandas]` for `to_pandas`).

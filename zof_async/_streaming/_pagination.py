@@ -108,6 +108,15 @@ class Pager(BackgroundWork, Generic[T]):
         """One `async for` over the items; leaving it stops the prefetch (see `Loop`)."""
         return Loop(self, self.__anext__)
 
+    async def to_list(self) -> list[T]:
+        """The rest of the listing as a list, for the short listings a list suits.
+
+        Every remaining page is fetched and held at once: iterate a long
+        listing instead. The pager is exhausted afterwards, as after an
+        `async for` to the end.
+        """
+        return [item async for item in self]
+
     async def to_arrow(self) -> Any:
         """The rest of the listing as one `pyarrow.Table`; see `zof_async.to_arrow`."""
         from ._arrow import to_arrow
