@@ -270,3 +270,34 @@ def test_the_learned_rate_falls_below_the_accepted_rate_and_grows_back() -> None
     assert guessed_rate(policy, 10.0, 1.0) == pytest.approx(9.0 * 4)
     assert rate_after_cut(policy, measured=380.0, paced=420.0) == 380.0
     assert rate_after_cut(policy, measured=None, paced=None) == policy.initial_rate
+
+
+async def test_requests_woken_late_by_a_busy_loop_leave_spaced_not_together() -> None:
+    """A stalled event loop wakes many paced requests at once: they still leave 1/rate apart.
+
+    The server's bucket does not refill past its size while nothing arrives,
+    so a burst of late wakers would meet 429s from a bucket of 10 at the
+    declared rate. The stall is a jump of the virtual clock while every
+    request sleeps for its slot.
+    """
+    emulator = Emulator(data="minimal", clock=LoopClock())
+    emulator.faults.rate_limit = 50
+    emulator.faults.rate_limit_burst = 10
+    transport = Recording(emulator)
+    clock = trio.lowlevel.current_clock()
+    assert isinstance(clock, trio.testing.MockClock)
+
+    async def stall() -> None:
+        await trio.sleep(1.0)
+        clock.jump(0.5)  # as if the loop were busy for half a second
+
+    async with AsyncZof(
+        api_key=emulator.keys.admin, transport=transport, max_requests_per_second=50
+    ) as zof:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(stall)
+            outcomes = await fan_out_gets(zof, 150)
+    assert all(o.ok for o in outcomes) and len(outcomes) == 150
+    assert transport.limited == []
+    gaps = [b - a for a, b in itertools.pairwise(transport.sent)]
+    assert sum(1 for gap in gaps if gap < 1 / 50 - 1e-9) <= 1  # at most the first after the stall

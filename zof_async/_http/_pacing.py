@@ -225,14 +225,27 @@ def _late(request: httpx.Request) -> Failure:
     return Failure(error, retryable=True)
 
 
-async def _slot(pacer: Pacer, request: httpx.Request, deadline: float) -> Failure | bool:
-    """Wait for the next slot of `pacer`: `True` once it came, `False` if cut meanwhile."""
+async def _slot(
+    pacer: Pacer, request: httpx.Request, deadline: float, *, again: bool = True
+) -> Failure | bool:
+    """Wait for the next slot of `pacer`: `True` once it came, `False` if cut meanwhile.
+
+    A request that wakes more than one interval after its slot (the event
+    loop was busy) takes a new slot, once: late wakers would otherwise leave
+    together, a burst the server's bucket (which did not refill past its size
+    while nothing came) refuses.
+    """
     cuts = pacer.cuts
-    wait = pacer.reserve(loop_time(), deadline)
+    now = loop_time()
+    wait = pacer.reserve(now, deadline)
     if wait is None:
         return _late(request)
     if wait > 0 and await sleep(wait):  # not while sleeping is off (tests)
-        return pacer.cuts == cuts
+        if pacer.cuts != cuts:
+            return False
+        slot = now + wait
+        if again and loop_time() - slot > 1.0 / pacer.rate_at(slot):
+            return await _slot(pacer, request, deadline, again=False)
     return True
 
 
