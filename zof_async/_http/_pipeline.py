@@ -194,7 +194,9 @@ class Pipeline:
                 request, call, deadline, consume, body_deadline, hold, trace
             )
             if not isinstance(result, Failure):
-                await self._succeeded(request, call, trace, hooks)
+                # The hot path (no hooks, no capture, not pacing) awaits nothing more.
+                if hooks is not None or call.capture is not None or channel.pacer.active:
+                    await self._succeeded(request, call, trace, hooks)
                 return result
             failure = result
             if not body_deadline:  # the transfer's time is not the call's to spend

@@ -133,8 +133,8 @@ class Position(Generic[T]):
         if page.next_cursor is None:
             self.finished = True
 
-    def arrive(self, page: Page[T]) -> bool:
-        """A page arrived to hand out from; `False` if it holds nothing to hand out.
+    def arrive(self, page: Page[T]) -> None:
+        """A page arrived: hand out from it, after the checkpoint's last item when resuming.
 
         A resumed first page is searched for the checkpoint's last item: the
         items before it are newer, and a page of only newer items is
@@ -150,13 +150,12 @@ class Position(Generic[T]):
                 ids = [getattr(item, "id", None) for item in page.items]
                 if self._after not in ids:
                     self.finish_page(page)  # everything here is newer than the checkpoint
-                    return False
+                    return
                 self.offset = ids.index(self._after) + 1
                 self._after, self._seeking = None, False
         if self.offset > len(page.items):
             raise ValueError("offset is past the end of the page at cursor")
         self.page = page
-        return True
 
     def checkpoint(self) -> Checkpoint:
         """Where to resume: exactly the next item."""
