@@ -1,7 +1,7 @@
-"""Every code block of README.md, run exactly as written (see "About the examples").
+"""Every code block of README.md and docs/, run exactly as written (see "About the examples").
 
-The blocks are read from README.md itself (`tests/readme.py`), so the README
-cannot drift from the code. Each runs in a fresh interpreter or shell, in an
+The blocks are read from the documents themselves (`tests/readme.py`), so the
+README and the guides cannot drift from the code. Each runs in a fresh interpreter or shell, in an
 empty temporary directory, with warnings as errors; the fixtures a block's
 `<!-- readme-test: ... -->` marker names are provided here:
 
@@ -32,11 +32,12 @@ import pytest
 
 from tests import processes
 from tests.processes import read_lines, started
-from tests.readme import FIXTURES, LANGUAGES, README, Block, blocks
+from tests.readme import FIXTURES, LANGUAGES, README, Block, all_blocks, blocks
 from zof_async import AsyncZof
 
-BLOCKS = blocks()
-RUNNABLE = [block for block in BLOCKS if block.language in ("python", "bash")]
+BLOCKS = blocks()  # README.md's
+EVERY_BLOCK = all_blocks()  # README.md's and every docs/ page's
+RUNNABLE = [block for block in EVERY_BLOCK if block.language in ("python", "bash")]
 TIMEOUT = 180
 LOOP_SCOPE = (
     'ignore:The configuration option "asyncio_default_fixture_loop_scope" is unset'
@@ -114,7 +115,7 @@ def test_every_block_has_a_known_language_and_known_fixtures() -> None:
     """Every block is python, bash or plain text, and names only known fixtures."""
     assert set(SCENES) | RUNNERS == FIXTURES
     assert len(RUNNABLE) >= 6
-    for block in BLOCKS:
+    for block in EVERY_BLOCK:
         assert block.language in LANGUAGES, f"{block.id}: use python, bash or a plain block"
         assert block.fixtures <= FIXTURES, f"{block.id}: unknown {block.fixtures - FIXTURES}"
         if not block.language:
