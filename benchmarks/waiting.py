@@ -22,7 +22,7 @@ def _setup(n: int, seed: int) -> tuple[Emulator, list[str]]:
     emulator = Emulator(data="minimal", clock=LoopClock())
     emulator.stats = Stats(log_size=5_000_000)  # fixed 1 s polling sends ~300 polls per run
     rng = random.Random(seed)
-    cases = emulator.store.projects["proj_abc"].case_ids[:5]
+    cases = emulator.state.store.projects["proj_abc"].case_ids[:5]
     ids = []
     for _ in range(n):
         script = RunScript(queue_seconds=0, duration_seconds=rng.uniform(30, 600), outcome="passed")
@@ -80,7 +80,7 @@ def _measure(strategy: Any, n: int) -> dict[str, float]:
         emulator, ids = _setup(n, seed=42)
         noticed = await strategy(emulator, ids)
         polls = [r.at for r in emulator.stats.log if r.route == "/runs/{id}"]
-        lags = sorted(noticed[i] - emulator.store.runs[i].completed for i in ids)  # type: ignore[operator]
+        lags = sorted(noticed[i] - emulator.state.store.runs[i].completed for i in ids)  # type: ignore[operator]
         return {
             "runs": n,
             "polls": len(polls),

@@ -49,7 +49,7 @@ def _setup(
         emulator.webhook_faults.drop_rate = drop
         emulator.webhook_faults.duplicate_rate = drop
     rng = random.Random(seed)
-    cases = emulator.store.projects["proj_abc"].case_ids[:5]
+    cases = emulator.state.store.projects["proj_abc"].case_ids[:5]
     ids = []
     for _ in range(n):
         script = RunScript(queue_seconds=0, duration_seconds=rng.uniform(30, 600), outcome="passed")
@@ -79,7 +79,7 @@ def _measure(n: int, *, events: bool, drop: float = 0.0) -> dict[str, float]:
                 for run_id in ids:
                     nursery.start_soon(wait, run_id)
         polls = sum(1 for r in emulator.stats.log if r.route == "/runs/{id}")
-        lags = sorted(noticed[i] - emulator.store.runs[i].completed for i in ids)  # type: ignore[operator]
+        lags = sorted(noticed[i] - emulator.state.store.runs[i].completed for i in ids)  # type: ignore[operator]
         return {
             "runs": n,
             "polls": polls,
@@ -200,7 +200,7 @@ def served(n: int = 200) -> dict[str, float]:
                 async def wait(run_id: str) -> None:
                     policy = WaitPolicy(initial_interval=5, max_interval=60, growth=2)
                     await zof.runs.wait_until_complete(run_id, events=inbox, policy=policy)
-                    lags.append(time.time() - emulator.store.runs[run_id].completed)  # type: ignore[operator]
+                    lags.append(time.time() - emulator.state.store.runs[run_id].completed)  # type: ignore[operator]
 
                 async with anyio.create_task_group() as waits:
                     for _ in range(n):  # each wait starts as soon as its run exists

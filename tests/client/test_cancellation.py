@@ -28,8 +28,8 @@ async def test_random_cancellations_leave_the_client_healthy() -> None:
     emulator = Emulator(clock=SystemClock())
     emulator.faults.latency = lambda rng: rng.uniform(0, 0.004)
     rng = random.Random(1234)
-    run_id = next(iter(emulator.store.runs))
-    result_ids = list(emulator.store.results)[:200]
+    run_id = next(iter(emulator.state.store.runs))
+    result_ids = list(emulator.state.store.results)[:200]
     baseline = len(asyncio.all_tasks())
     cancelled = completed = 0
     async with emulator.serve() as base_url:

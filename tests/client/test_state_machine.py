@@ -70,9 +70,11 @@ class Listing(RuleBasedStateMachine):
         self.portal_cm.__exit__(None, None, None)
 
     def _existing(self) -> set[str]:
-        with self.emulator.lock:
-            self.emulator.lifecycle.advance(self.emulator.clock.now())
-            return {r.id for r in self.emulator.store.results.values() if r.org_id == "org_acme"}
+        with self.emulator.state.lock:
+            self.emulator.state.lifecycle.advance(self.emulator.clock.now())
+            return {
+                r.id for r in self.emulator.state.store.results.values() if r.org_id == "org_acme"
+            }
 
     @initialize(runs=st.integers(1, 3))
     def seed(self, runs: int) -> None:

@@ -15,7 +15,6 @@ from anyio.from_thread import start_blocking_portal
 from zof_async import AsyncZof, AuthenticationError
 from zof_async._streaming._arrow import results_schema, runs_schema
 from zof_async.testing import Emulator, ManualClock
-from zof_async.testing._seed import bulk_run
 
 dd = pytest.importorskip("dask.dataframe", reason="the dask extra is not installed")
 zdask = pytest.importorskip("zof_async.dask")
@@ -37,7 +36,7 @@ def served(emulator: Emulator) -> Iterator[str]:
 def bursty() -> Iterator[tuple[Emulator, str]]:
     """Default data (two weeks, with bursts) plus a 3,000-result burst, served."""
     emulator = Emulator(clock=ManualClock(T0))
-    bulk_run(emulator, 3_000, run_id="run_burst", artifacts_per_result=0)
+    emulator.add_bulk_run(3_000, run_id="run_burst", artifacts_per_result=0)
     with served(emulator) as base_url:
         yield emulator, base_url
 

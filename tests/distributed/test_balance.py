@@ -17,7 +17,6 @@ from zof_async._distributed._balance import Count, balanced, drive, sizes
 from zof_async._distributed._partition import ListingQuery, Slice, plan
 from zof_async._distributed._probe import balanced_plan, bounds
 from zof_async.testing import Emulator, ManualClock
-from zof_async.testing._seed import bulk_run
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 SCOPES = ["run_a", "run_b", "run_c"]
@@ -163,7 +162,7 @@ def test_the_planner_modules_import_no_engine() -> None:
 async def test_probes_over_http_balance_the_emulator_s_bursty_data() -> None:
     """Default data plus a 3,000-result burst, served: 4 partitions within 1.5 x the mean."""
     emulator = Emulator(clock=ManualClock(T0))
-    bulk_run(emulator, 3_000, run_id="run_burst", artifacts_per_result=0)
+    emulator.add_bulk_run(3_000, run_id="run_burst", artifacts_per_result=0)
     async with emulator.serve() as base_url:
         key = emulator.keys.viewer
         query, oldest = await bounds(ListingQuery(kind="results"), key, base_url)

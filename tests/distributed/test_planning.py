@@ -12,7 +12,6 @@ from hypothesis import given, settings, strategies as st
 from zof_async import AsyncZof
 from zof_async._distributed._partition import ListingQuery, Slice, plan
 from zof_async.testing import Emulator, ManualClock
-from zof_async.testing._seed import bulk_run
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 SCOPES = ["run_a", "run_b", "run_c", "run_d"]
@@ -145,7 +144,7 @@ def test_an_empty_scope_list_is_an_error() -> None:
 async def test_slices_read_the_whole_listing_and_resume_from_a_checkpoint() -> None:
     """Slices read part-way then resumed from their checkpoints list every result once."""
     emulator = Emulator(data="minimal", clock=ManualClock(T0 + timedelta(hours=1)))
-    bulk_run(emulator, 600, run_id="run_plan", artifacts_per_result=0)
+    emulator.add_bulk_run(600, run_id="run_plan", artifacts_per_result=0)
     query = ListingQuery(kind="results", created_after=T0, created_before=T0 + timedelta(hours=1))
     async with AsyncZof(api_key=emulator.keys.viewer, transport=emulator.transport()) as zof:
         whole = [r.id async for r in zof.results.list(page_size=1000)]

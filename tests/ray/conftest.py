@@ -15,7 +15,6 @@ import pytest
 from anyio.from_thread import start_blocking_portal
 
 from zof_async.testing import Emulator, ManualClock
-from zof_async.testing._seed import bulk_run
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed for this Python")
 
@@ -64,7 +63,7 @@ def served_emulator(emulator: Emulator) -> Iterator[Served]:
 def serve(rows: int) -> Iterator[Served]:
     """An emulator with `rows` results over [T0, T0 + 1 h), served over HTTP."""
     emulator = Emulator(data="minimal", clock=ManualClock(T0 + timedelta(hours=1)))
-    bulk_run(emulator, rows, run_id="run_big", artifacts_per_result=0)
+    emulator.add_bulk_run(rows, run_id="run_big", artifacts_per_result=0)
     with served_emulator(emulator) as served:
         yield served
 

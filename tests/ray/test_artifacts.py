@@ -23,10 +23,9 @@ def test_every_result_gets_its_artifacts(ray_cluster: Any) -> None:
     from datetime import timedelta
 
     from zof_async.testing import Emulator, ManualClock
-    from zof_async.testing._seed import bulk_run
 
     emulator = Emulator(data="minimal", clock=ManualClock(T0 + timedelta(hours=1)))
-    bulk_run(emulator, 200, run_id="run_arts", artifacts_per_result=2)
+    emulator.add_bulk_run(200, run_id="run_arts", artifacts_per_result=2)
 
     async def expected() -> list[str]:
         async with AsyncZof(api_key=emulator.keys.viewer, transport=emulator.transport()) as zof:

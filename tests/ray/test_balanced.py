@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from zof_async.testing import Emulator, ManualClock
-from zof_async.testing._seed import bulk_run
 
 from .conftest import RAY_WARNINGS, T0, served_emulator
 from .test_read import assert_same_rows, read_ids, single_listing
@@ -26,7 +25,7 @@ def test_four_read_tasks_of_bursty_data_are_balanced(ray_cluster: Any) -> None:
     probes where the rows are. The read still equals the single listing.
     """
     emulator = Emulator(clock=ManualClock(T0))
-    bulk_run(emulator, 3_000, run_id="run_burst", artifacts_per_result=0)
+    emulator.add_bulk_run(3_000, run_id="run_burst", artifacts_per_result=0)
     with served_emulator(emulator) as served:
         source = zray.results_datasource(
             parallelism=4, api_key=emulator.keys.viewer, base_url=served.base_url

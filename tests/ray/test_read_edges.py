@@ -14,7 +14,6 @@ import pytest
 from zof_async import InternalServerError, ZofError
 from zof_async._distributed._ray_tasks import RESUMES
 from zof_async.testing import Emulator, ManualClock
-from zof_async.testing._seed import bulk_run
 
 from .conftest import RAY_WARNINGS, T0, served_emulator
 from .test_read import assert_same_rows, read_ids, single_listing
@@ -40,7 +39,7 @@ def test_results_sharing_one_created_at_on_the_partition_cuts_are_read_once(
     window that starts there (`created_after` inclusive), not the one before.
     """
     emulator = emulator_at_t0_plus_an_hour()
-    bulk_run(emulator, 2_000, run_id="run_ties", artifacts_per_result=0, per_instant=500)
+    emulator.add_bulk_run(2_000, run_id="run_ties", artifacts_per_result=0, per_instant=500)
     with served_emulator(emulator) as live:
         source = zray.results_datasource(
             parallelism=8, page_size=100, block_rows=150,
@@ -61,8 +60,8 @@ def test_a_partition_failing_until_its_retries_run_out_fails_the_read(ray_cluste
     time with the client's own retries (`max_retries=1`: two requests).
     """
     emulator = emulator_at_t0_plus_an_hour()
-    bulk_run(emulator, 300, run_id="run_a", artifacts_per_result=0)
-    bulk_run(emulator, 300, run_id="run_b", artifacts_per_result=0)
+    emulator.add_bulk_run(300, run_id="run_a", artifacts_per_result=0)
+    emulator.add_bulk_run(300, run_id="run_b", artifacts_per_result=0)
     with served_emulator(emulator) as live:
         ds = zray.read_results(
             run_id=["run_a", "run_b"], parallelism=2, page_size=100, max_retries=1,

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from zof_async.testing import Emulator, ManualClock
-from zof_async.testing._seed import bulk_run
 
 from .conftest import RAY_WARNINGS, Served, served_emulator
 
@@ -47,7 +46,7 @@ def test_the_readme_block_reads_a_month_into_ray_and_pandas(
     emulator = Emulator(
         data="minimal", clock=ManualClock(datetime(2026, 10, 15, 1, tzinfo=timezone.utc))
     )
-    bulk_run(emulator, 3_000, run_id="run_october", artifacts_per_result=0)
+    emulator.add_bulk_run(3_000, run_id="run_october", artifacts_per_result=0)
     with served_emulator(emulator) as served:
         served_: Served = served
         monkeypatch.setenv("ZOF_API_KEY", emulator.keys.viewer)

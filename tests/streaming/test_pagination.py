@@ -21,7 +21,7 @@ async def test_items_newest_first_exactly_once(busy: Emulator, zof: AsyncZof) ->
     """Every result of the org, each once, newest first (created_at, then id)."""
     results = [r async for r in zof.results.list(page_size=333)]
     assert all(isinstance(r, Result) for r in results)
-    assert len({r.id for r in results}) == len(results) == len(busy.store.results) - 50
+    assert len({r.id for r in results}) == len(results) == len(busy.state.store.results) - 50
     keys = [(r.created_at, r.id) for r in results]
     assert keys == sorted(keys, reverse=True)
 

@@ -207,7 +207,7 @@ async def test_a_far_ahead_poll_does_not_hold_back_other_waiters(emulator: Emula
     """A waiter whose next poll is far ahead does not delay the other waiters' polls."""
     # Far ahead: a long interval, a Retry-After hint, or one that then times out.
     # The client-wide rate is reserved when a poll is sent, not when it is planned.
-    cases = emulator.store.projects["proj_abc"].case_ids[:3]
+    cases = emulator.state.store.projects["proj_abc"].case_ids[:3]
     slow = emulator.add_run(
         "proj_abc", cases=cases, script=RunScript(queue_seconds=0, duration_seconds=1000)
     )
@@ -228,4 +228,4 @@ async def test_a_far_ahead_poll_does_not_hold_back_other_waiters(emulator: Emula
         with pytest.raises(NotFoundError):
             await zof.runs.wait_until_complete("run_missing")
         assert trio.current_time() - began <= 1  # the first poll comes within initial_interval
-    assert noticed - emulator.store.runs[fast.id].finish_at[-1] <= 15  # as documented
+    assert noticed - emulator.state.store.runs[fast.id].finish_at[-1] <= 15  # as documented

@@ -71,3 +71,13 @@ async def test_replacing_emulator_attributes_reaches_its_app() -> None:
     assert emulator.stats is fresh and fresh.count(route="/runs") == 1
     assert got.json()["url"].startswith("http://console.test")
     assert "retry-after" not in got.headers
+
+
+def test_the_emulator_holds_its_state_and_shows_only_its_own_surface() -> None:
+    """`Emulator` holds a `State` (not is one): none of the state's services leak as attributes."""
+    emulator = Emulator(data="empty")
+    assert isinstance(emulator.state, State) and not isinstance(emulator, State)
+    public = {name for name in dir(emulator) if not name.startswith("_")}
+    internals = {"store", "lock", "lifecycle", "cursors", "idempotency", "webhooks", "scripts"}
+    assert not public & internals, public & internals
+    assert emulator.faults is emulator.state.faults and emulator.clock is emulator.state.clock

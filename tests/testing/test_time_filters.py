@@ -11,7 +11,6 @@ import pytest
 
 from zof_async import AsyncZof
 from zof_async.testing import Emulator, ManualClock
-from zof_async.testing._seed import bulk_run
 
 pytestmark = pytest.mark.anyio
 
@@ -23,7 +22,7 @@ STEP = 300  # bulk_run spreads 12 results over the hour before now: T0, T0+5min,
 def ticks() -> Emulator:
     """Twelve results five minutes apart, at whole seconds T0, T0+300 s, ... T0+3300 s."""
     emulator = Emulator(data="minimal", clock=ManualClock(T0 + timedelta(hours=1)))
-    bulk_run(emulator, 12, run_id="run_ticks", artifacts_per_result=0)
+    emulator.add_bulk_run(12, run_id="run_ticks", artifacts_per_result=0)
     return emulator
 
 

@@ -39,7 +39,7 @@ class Receiver:
 
 def start(emulator: Emulator, n: int = 1, **script: Any) -> list[str]:
     script = {"queue_seconds": 0, "duration_seconds": 10, "outcome": "passed", **script}
-    cases = emulator.store.projects["proj_abc"].case_ids[:3]
+    cases = emulator.state.store.projects["proj_abc"].case_ids[:3]
     return [
         emulator.add_run("proj_abc", cases=cases, script=RunScript(**script)).id for _ in range(n)
     ]
@@ -89,7 +89,7 @@ async def test_no_endpoint_no_queue(emulator: Emulator) -> None:
     """Without an endpoint, finished runs queue no deliveries."""
     start(emulator, 3)
     emulator.advance(60)
-    assert await emulator.deliver_webhooks() == 0 and emulator.webhooks.pending == 0
+    assert await emulator.deliver_webhooks() == 0 and emulator.state.webhooks.pending == 0
 
 
 async def test_failures_are_retried_on_schedule_with_the_same_webhook_id(
@@ -139,7 +139,7 @@ async def test_gives_up_after_the_last_retry(emulator: Emulator) -> None:
     outcomes = [a.outcome for a in emulator.webhook_attempts]
     assert outcomes == ["failed"] * 6 + ["gave_up"]
     assert "ConnectError" in (emulator.webhook_attempts[0].error or "")
-    assert emulator.webhooks.pending == 0
+    assert emulator.state.webhooks.pending == 0
 
 
 async def test_rotation_sends_one_signature_per_secret(emulator: Emulator) -> None:
@@ -268,7 +268,7 @@ async def test_the_pump_delivers_on_the_emulator_clock_in_virtual_time() -> None
     ends = {}
     for i in range(10):
         (run_id,) = start(emulator, duration_seconds=60 * (i + 1))
-        ends[run_id] = emulator.store.runs[run_id].finish_at[-1]
+        ends[run_id] = emulator.state.store.runs[run_id].finish_at[-1]
     began = trio.current_time()
     async with emulator.delivering():
         await trio.sleep(700)

@@ -141,11 +141,11 @@ class World:
 
     def start(self, seconds: float) -> str:
         script = RunScript(queue_seconds=0, duration_seconds=seconds, outcome="passed")
-        cases = self.emulator.store.projects["proj_abc"].case_ids[:3]
+        cases = self.emulator.state.store.projects["proj_abc"].case_ids[:3]
         return self.emulator.add_run("proj_abc", cases=cases, script=script).id
 
     def end(self, run_id: str) -> float:
-        return self.emulator.store.runs[run_id].finish_at[-1]
+        return self.emulator.state.store.runs[run_id].finish_at[-1]
 
     def polls(self) -> int:
         return self.emulator.stats.count(route="/runs/{id}")

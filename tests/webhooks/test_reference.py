@@ -202,7 +202,7 @@ async def test_emulator_deliveries_are_verified_by_the_reference(
     url = "https://hooks.test/"
     emulator.add_webhook_endpoint(url, secret=first, transport=httpx.MockTransport(record))
     secrets = [first] + [emulator.rotate_webhook_secret(url) for _ in range(rotations)]
-    cases = emulator.store.projects["proj_abc"].case_ids[:2]
+    cases = emulator.state.store.projects["proj_abc"].case_ids[:2]
     script = RunScript(queue_seconds=0, duration_seconds=10, outcome=outcome)
     emulator.add_run("proj_abc", cases=cases, script=script)
     emulator.advance(10)

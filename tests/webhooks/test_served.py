@@ -88,7 +88,7 @@ async def test_200_runs_with_drops_and_duplicates_every_wait_completes_once() ->
 
             def settled() -> bool:
                 delivered = sum(a.outcome == "delivered" for a in emulator.webhook_attempts)
-                return not emulator.webhooks.pending and inbox.stats.received == delivered
+                return not emulator.state.webhooks.pending and inbox.stats.received == delivered
 
             # The last duplicates may still be on their way: both sides must agree soon.
             # The emulator delivers from its server thread, which offers no event.

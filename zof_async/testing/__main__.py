@@ -9,7 +9,6 @@ from ._clock import SystemClock
 from ._emulator import Emulator
 from ._faults import exponential_latency
 from ._lifecycle import RunScript
-from ._seed import bulk_run
 from ._server import bind, serve_forever
 
 
@@ -114,8 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             retry_after=args.throttle_retry_after,
         )
     if args.bench_results:
-        with emulator.lock:
-            bulk_run(emulator, args.bench_results)
+        emulator.add_bulk_run(args.bench_results)
     sock = bind(args.port)
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
     emulator.app_url = base_url  # run `url`s point here, not at the Zof Console

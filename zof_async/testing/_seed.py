@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
 
-from ._clock import Clock, to_datetime
+from ._clock import to_datetime
 from ._lifecycle import RunScript
 from ._records import Artifact, Result, Run
 from ._state import State
-from ._store import Store
 
 ACME = "org_acme"
 GLOBEX = "org_globex"
@@ -25,16 +23,6 @@ class SeedKeys:
     viewer: str
     revoked: str
     other_org: str
-
-
-class HasStore(Protocol):
-    """Anything with a store and a clock: a `State`, or the `Emulator` over one."""
-
-    @property
-    def store(self) -> Store: ...
-
-    @property
-    def clock(self) -> Clock: ...
 
 
 def seed_default(state: State, data: str) -> SeedKeys:
@@ -107,7 +95,7 @@ def _history(state: State) -> None:
 
 
 def bulk_run(
-    emu: HasStore,
+    state: State,
     results: int,
     *,
     run_id: str = "run_bench",
@@ -121,8 +109,8 @@ def bulk_run(
     `per_instant` consecutive ones sharing one `created_at` (the first group
     at exactly an hour before now).
     """
-    store = emu.store
-    now = emu.clock.now()
+    store = state.store
+    now = state.clock.now()
     start = now - 3600.0
     project = store.projects["proj_abc"]
     cases = [project.case_ids[i % len(project.case_ids)] for i in range(results)]
