@@ -47,6 +47,23 @@ def no_backoff() -> Iterator[None]:
     set_testing(previous)
 
 
+# Tests that run on the newest supported Python only (`nox -s tests` runs the
+# rest on the oldest as well): the ones driving an engine (Ray, Dask), the `zof`
+# command or the emulator in other processes, and long searches (`slow`). They
+# exercise through other processes the same code the in-process tests cover, and
+# are most of the suite's time, so CI runs the whole suite once.
+NEWEST_ONLY_DIRS = ("tests/ray/", "tests/dask/", "tests/cli/")
+NEWEST_ONLY_MARKS = ("served", "slow")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `newest_only` the tests of NEWEST_ONLY_DIRS and those marked served or slow."""
+    for item in items:
+        in_dir = item.nodeid.startswith(NEWEST_ONLY_DIRS)
+        if in_dir or any(item.get_closest_marker(name) for name in NEWEST_ONLY_MARKS):
+            item.add_marker(pytest.mark.newest_only)
+
+
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """Under pytest-xdist (`nox -s tests`), every test of tests/ray/ runs on one worker.

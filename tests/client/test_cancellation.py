@@ -23,6 +23,7 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.mark.slow
 async def test_random_cancellations_leave_the_client_healthy() -> None:
     """2000 gets, listings and bulk reads cancelled at random: no slot, transport or task lost."""
     emulator = Emulator(clock=SystemClock())

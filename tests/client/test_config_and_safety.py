@@ -153,6 +153,7 @@ async def test_ids_are_one_encoded_segment(
     assert seen == [raw_path]
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(run_id=st.text(min_size=1, max_size=300))

@@ -41,6 +41,7 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.mark.slow
 @settings(
     max_examples=400, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
 )

@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from typing import Any
 
 import anyio
+import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -158,6 +159,7 @@ class Listing(RuleBasedStateMachine):
         assert len(self.yielded) == len(set(self.yielded))
 
 
+@pytest.mark.slow
 def test_pagination_state_machine() -> None:
     """Inserts, faults, prefetch and resumes in any order: every listing yields each result once."""
     previous = set_testing(True)

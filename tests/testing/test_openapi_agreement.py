@@ -86,6 +86,7 @@ def without_unexpressible_inputs(document: dict[str, Any]) -> dict[str, Any]:
     return reduced
 
 
+@pytest.mark.slow
 @pytest.mark.served
 @pytest.mark.anyio
 async def test_schemathesis_finds_no_schema_valid_request_rejected(tmp_path: Path) -> None:

@@ -41,7 +41,9 @@ async def test_results_are_newest_first_and_complete(busy: Emulator) -> None:
         items = await walk(http, "/results", limit=333)
     keys = [(r["created_at"], r["id"]) for r in items]
     assert keys == sorted(keys, reverse=True)
-    assert len(items) == len({r["id"] for r in items}) == len(busy.state.store.results) - 50  # Globex's
+    assert (
+        len(items) == len({r["id"] for r in items}) == len(busy.state.store.results) - 50
+    )  # Globex's
 
 
 async def test_exactly_once_while_runs_insert_results(busy: Emulator) -> None:
