@@ -12,12 +12,13 @@ import anyio
 import pytest
 from anyio.from_thread import start_blocking_portal
 
+from tests.lazy import lazy_or_skip
 from zof_async import AsyncZof, AuthenticationError
 from zof_async._streaming._arrow import results_schema, runs_schema
 from zof_async.testing import Emulator, ManualClock
 
-dd = pytest.importorskip("dask.dataframe", reason="the dask extra is not installed")
-zdask = pytest.importorskip("zof_async.dask")
+dd = lazy_or_skip("dask.dataframe", "the dask extra is not installed")
+zdask = lazy_or_skip("zof_async.dask", "the extra is not installed")
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from anyio.from_thread import start_blocking_portal
 
+from tests.lazy import lazy_or_skip
 from zof_async.testing import Emulator, ManualClock
 
-ray = pytest.importorskip("ray", reason="the ray extra is not installed for this Python")
+ray = lazy_or_skip("ray", "the ray extra is not installed for this Python")
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 ROWS = 20_000  # the 100,000-row proof is in benchmarks/ray_read.py (too slow for 2 cores)

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
+from tests.lazy import lazy_or_skip
 from zof_async import AuthenticationError
 
 from .conftest import RAY_WARNINGS, WORKERS_KEY, Served
 
-ray = pytest.importorskip("ray", reason="the ray extra is not installed for this Python")
-zray = pytest.importorskip("zof_async.ray")
+ray = lazy_or_skip("ray", "the ray extra is not installed for this Python")
+zray = lazy_or_skip("zof_async.ray", "the extra is not installed")
 
 pytestmark = RAY_WARNINGS
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-import pytest
-
+from tests.lazy import lazy_or_skip
 from zof_async.testing import Emulator, ManualClock
 
 from .conftest import RAY_WARNINGS, T0, served_emulator
 from .test_read import assert_same_rows, read_ids, single_listing
 
-ray = pytest.importorskip("ray", reason="the ray extra is not installed for this Python")
-zray = pytest.importorskip("zof_async.ray")
+ray = lazy_or_skip("ray", "the ray extra is not installed for this Python")
+zray = lazy_or_skip("zof_async.ray", "the extra is not installed")
 
 pytestmark = RAY_WARNINGS
 

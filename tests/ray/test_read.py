@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import pytest
 
+from tests.lazy import lazy_or_skip
 from zof_async import AsyncZof
 from zof_async._streaming._arrow import results_schema, runs_schema
 
 from .conftest import RAY_WARNINGS, ROWS, Served, serve
 
-ray = pytest.importorskip("ray", reason="the ray extra is not installed for this Python")
-zray = pytest.importorskip("zof_async.ray")
+ray = lazy_or_skip("ray", "the ray extra is not installed for this Python")
+zray = lazy_or_skip("zof_async.ray", "the extra is not installed")
 
 pytestmark = RAY_WARNINGS
 

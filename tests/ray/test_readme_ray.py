@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 
+from tests.lazy import lazy_or_skip
 from zof_async.testing import Emulator, ManualClock
 
 from .conftest import RAY_WARNINGS, Served, served_emulator
 
-pytest.importorskip("ray", reason="the ray extra is not installed for this Python")
-pytest.importorskip("zof_async.ray")
+lazy_or_skip("ray", "the ray extra is not installed for this Python")
+lazy_or_skip("zof_async.ray", "the extra is not installed")
 
 pytestmark = [
     *RAY_WARNINGS,
