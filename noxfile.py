@@ -274,7 +274,7 @@ def package(session: nox.Session) -> None:
     with zipfile.ZipFile(wheel) as whl:
         in_wheel = set(whl.namelist())
     text = Path("README.md").read_text(encoding="utf-8")
-    linked = set(re.findall(r"\]\((?!https?://|#|mailto:)([^)\s]+)\)", text))
+    linked = set(re.findall(r"\]\((?!https?://|#|mailto:)([^)\s#]+)", text))  # anchors dropped
     linked |= set(re.findall(r"`((?:benchmarks|tests|zof_async)/[\w./-]+\.\w+)`", text))
     missing = sorted(p for p in linked | {"LICENSE", "README.md"} if p not in in_sdist)
     if missing:
