@@ -66,6 +66,20 @@ def named(breakage: griffe.Breakage) -> str:
     return breakage.obj.name
 
 
+def describe(breakage: griffe.Breakage) -> str:
+    """One line: the object's path (with the parameter), what happened, old -> new."""
+    where = breakage.obj.path
+    if isinstance(breakage.old_value, griffe.Parameter):
+        where += f"({breakage.old_value.name})"
+    line = f"{where}: {breakage.kind.value}"
+    if breakage.kind in {
+        griffe.BreakageKind.PARAMETER_CHANGED_DEFAULT,
+        griffe.BreakageKind.ATTRIBUTE_CHANGED_VALUE,
+    }:
+        line += f" ({breakage.old_value!s} -> {breakage.new_value!s})"
+    return line
+
+
 def recorded(name: str, section: str) -> bool:
     """Whether `section` names `name` as an identifier inside a code span."""
     return any(name in IDENTIFIER.findall(span) for span in CODE_SPAN.findall(section))
@@ -107,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     missing = [b for b in found if not (changed and recorded(named(b), section))]
     for breakage in found:
         mark = "MISSING" if breakage in missing else "recorded"
-        print(f"{mark}: {breakage.explain(style=griffe.ExplanationStyle.ONE_LINE)}")
+        print(f"{mark}: {describe(breakage)}")
     print(f"api_check: {len(found)} breaking change(s) since {against}, {len(missing)} unrecorded")
     if missing:
         print(
