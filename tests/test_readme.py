@@ -79,7 +79,7 @@ def served_emulator(cwd: Path) -> Iterator[dict[str, str]]:
 # Fixtures that set the scene: each is a context manager taking the block's
 # working directory and yielding environment variables for it. To add one,
 # name it in tests/readme.py's FIXTURES, add it here, and describe it in the
-# README's "About the examples".
+# "About the examples" of docs/index.md.
 SCENES: dict[str, Callable[[Path], AbstractContextManager[dict[str, str]]]] = {
     "emulator": served_emulator,
 }
