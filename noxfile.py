@@ -1,4 +1,4 @@
-"""Sessions: tests, lint, typing, demo, bench, emulator, readme, package. `nox -l` lists them.
+"""Sessions: tests, lint, typing, docs, api_check, demo, bench, emulator, readme, package. `nox -l` lists them.
 
 Every session installs what it imports: a fresh machine needs only nox.
 `nox -s tests` runs the whole suite on the newest supported Python and its
@@ -16,7 +16,12 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import threading
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import nox
@@ -72,7 +77,9 @@ def tests(session: nox.Session) -> None:
     tests share one worker (tests/conftest.py), so one local Ray starts. With
     options, exactly those (add `-n auto` yourself for a big selection).
     """
-    session.install("-e", TEST_EXTRAS, *nox.project.dependency_groups(PYPROJECT, "test"))
+    # docs and api: tests/docs/ builds the site and runs the API-break check.
+    groups = nox.project.dependency_groups(PYPROJECT, "test", "docs", "api")
+    session.install("-e", TEST_EXTRAS, *groups)
     # Two workers a core: much of the suite waits on servers, subprocesses and
     # sleeps, so 4 workers on this 2-core machine took 205 s where 2 took 236 s.
     workers = str(max(4, 2 * (os.cpu_count() or 1)))
@@ -95,6 +102,68 @@ def typing(session: nox.Session) -> None:
     """mypy --strict on the package and its tests."""
     session.install("-e", EXTRAS, *nox.project.dependency_groups(PYPROJECT, "typing"))
     session.run("mypy", "--strict", "zof_async", "tests")
+
+
+DOCS_ENV = {"NO_MKDOCS_2_WARNING": "1"}  # mkdocs-material's banner about its successor
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into site/, strict: any warning fails (mkdocs.yml).
+
+    mkdocstrings reads the package statically, so neither it nor its extras are installed.
+    """
+    session.install(*nox.project.dependency_groups(PYPROJECT, "docs"))
+    session.run("mkdocs", "build", "--strict", *session.posargs, env=DOCS_ENV)
+
+
+@nox.session
+def docs_screenshots(session: nox.Session) -> None:
+    """Screenshots of the built site (landing page, an API page) with headless Chromium.
+
+    Needs Debian's `chromium` (`apt-get install chromium`); not run by CI. Writes
+    site-screenshots/*.png.
+    """
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        session.error("no chromium on PATH: apt-get install chromium")
+    session.install(*nox.project.dependency_groups(PYPROJECT, "docs"))
+    session.run("mkdocs", "build", "--strict", "--quiet", env=DOCS_ENV)
+    out = Path("site-screenshots").resolve()
+    out.mkdir(exist_ok=True)
+    with _serve(Path("site")) as base_url:
+        for name, page in [("landing", ""), ("api-client", "reference/client/")]:
+            session.run(
+                browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                "--window-size=1280,1600", f"--screenshot={out / name}.png", base_url + page,
+                external=True,
+            )  # fmt: skip
+    session.log(f"screenshots in {out}")
+
+
+@contextmanager
+def _serve(root: Path) -> Iterator[str]:
+    """Serve `root` over HTTP on 127.0.0.1 (a free port) while the block runs."""
+    handler = partial(SimpleHTTPRequestHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@nox.session
+def api_check(session: nox.Session) -> None:
+    """Public API against the last release tag: every break named in CHANGELOG.md.
+
+    `.ci/api_check.py` (griffe); pass `--against REF` after `--` for another base.
+    """
+    session.install(*nox.project.dependency_groups(PYPROJECT, "api"))
+    session.run("python", ".ci/api_check.py", *session.posargs)
 
 
 @nox.session
@@ -211,7 +280,7 @@ def package(session: nox.Session) -> None:
     with zipfile.ZipFile(wheel) as whl:
         in_wheel = set(whl.namelist())
     text = Path("README.md").read_text(encoding="utf-8")
-    linked = set(re.findall(r"\]\((?!https?://|#|mailto:)([^)\s]+)\)", text))
+    linked = set(re.findall(r"\]\((?!https?://|#|mailto:)([^)\s#]+)", text))  # anchors dropped
     linked |= set(re.findall(r"`((?:benchmarks|tests|zof_async)/[\w./-]+\.\w+)`", text))
     missing = sorted(p for p in linked | {"LICENSE", "README.md"} if p not in in_sdist)
     if missing:

@@ -68,7 +68,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """Under pytest-xdist (`nox -s tests`), every test of tests/ray/ runs on one worker.
 
-    One local Ray (2 CPUs, seconds to start) per run, not one per worker. Any
+    One local Ray (2 CPUs, seconds to start) per run, not one per worker; the same
+    for tests/docs/test_site.py, which builds the documentation site once. Any
     other test is a scope of its own, spread like `--dist load`. (`--dist
     loadgroup` would do, but xdist 3.8's group marks are lost on pytest 9.2.)
     """
@@ -76,6 +77,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
 
     class RayOnOneWorker(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
-            return "tests/ray" if nodeid.startswith("tests/ray/") else nodeid
+            for scope in ("tests/ray/", "tests/docs/test_site.py"):
+                if nodeid.startswith(scope):
+                    return scope
+            return nodeid
 
     return RayOnOneWorker(config, log)

@@ -6,7 +6,7 @@ it only by blank lines) by an HTML comment naming the fixtures it needs:
     <!-- readme-test: emulator -->
 
 Every ```python and ```bash block is run exactly as written; plain ``` blocks
-(no language) are text and are not run. See "About the examples" in README.md
+(no language) are text and are not run. See "About the examples" in docs/index.md
 for the fixtures, and `tests/test_readme.py` for what each one provides.
 """
 

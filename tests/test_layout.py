@@ -1,9 +1,9 @@
-"""The README's drawing of the layers matches the tree, and its rules hold in the imports.
+"""The Development page's drawing of the layers matches the tree, and its rules hold in the imports.
 
 One import graph of the whole package (every `import`, at module level, in
 functions and under `TYPE_CHECKING`), one table of "never" rules read from
-the README's Development section, so the rules a reader sees are the rules
-that are checked. Plus: no import circle anywhere, and the size limits of
+the documentation's Development page (docs/development.md, "The layers"), so the
+rules a reader sees are the rules that are checked. Plus: no import circle anywhere, and the size limits of
 the house (functions of at most 60 lines; complexity is ruff's C901).
 """
 
@@ -24,21 +24,25 @@ LAYERS = ["_distributed", "_webhooks", "_resources", "_streaming", "_http", "_ht
 """Subpackages whose modules the drawing must name."""
 
 
-def _readme_section() -> str:
-    readme = (ROOT / "README.md").read_text()
-    return readme[readme.index("### The layers") :]
+DEVELOPMENT = ROOT / "docs" / "development.md"
+"""The documentation's Development page, where the drawing and the table of rules live."""
+
+
+def _layers_section() -> str:
+    page = DEVELOPMENT.read_text()
+    return page[page.index("## The layers") :]
 
 
 def _drawing() -> str:
-    section = _readme_section()
+    section = _layers_section()
     start = section.index("```\nzof_async/")
     return section[start : section.index("```", start + 3)]
 
 
 def _rules() -> list[tuple[str, list[str], list[str]]]:
-    """(layer, module patterns, never-imported patterns) from the README's table."""
+    """(layer, module patterns, never-imported patterns) from the Development page's table."""
     rows = []
-    for line in _readme_section().splitlines():
+    for line in _layers_section().splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if line.startswith("|") and len(cells) == 3 and "`" in cells[1]:
             rows.append(
@@ -136,21 +140,21 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def test_the_readme_names_every_module_of_the_layers() -> None:
-    """Every module of the package and its layer subpackages appears in the README's drawing."""
+def test_the_development_page_names_every_module_of_the_layers() -> None:
+    """Every module of the package and its layer subpackages appears in the Development page's drawing."""
     drawn = set(re.findall(r"\b(_?[a-z_0-9]+\.py)\b", _drawing()))
     present = {p.name for p in PACKAGE.glob("*.py")}
     for layer in LAYERS:
         present |= {p.name for p in (PACKAGE / layer).glob("*.py") if p.name != "__init__.py"}
     missing = present - drawn - {"__init__.py"}
-    assert not missing, f"not in the README's Development drawing: {sorted(missing)}"
+    assert not missing, f"not in docs/development.md's drawing: {sorted(missing)}"
     stale = {name for name in drawn - present if name.startswith("_")}
     assert not stale, f"drawn but not in the tree: {sorted(stale)}"
 
 
-def test_the_readme_rules_hold_in_the_imports() -> None:
-    """No module imports what the README's table of layers says its layer never imports."""
-    assert len(_rules()) >= 8, "the README's table of layers was not found"
+def test_the_development_page_rules_hold_in_the_imports() -> None:
+    """No module imports what the Development page's table of layers says its layer never imports."""
+    assert len(_rules()) >= 8, "docs/development.md's table of layers was not found"
     assert _broken(_graph()) == []
 
 

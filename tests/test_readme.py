@@ -32,7 +32,7 @@ import pytest
 
 from tests import processes
 from tests.processes import read_lines, started
-from tests.readme import FIXTURES, LANGUAGES, README, Block, all_blocks, blocks
+from tests.readme import DOCS, FIXTURES, LANGUAGES, README, ROOT, Block, all_blocks, blocks
 from zof_async import AsyncZof
 
 BLOCKS = blocks()  # README.md's
@@ -45,10 +45,13 @@ LOOP_SCOPE = (
 )
 
 
-# The emulator as "About the examples" tells a reader to start it.
+# The emulator as "About the examples" (the documentation's landing page) tells a
+# reader to start it.
+LANDING = DOCS / "index.md"
 EMULATOR = re.search(
-    r"The test starts\s+`(python -m zof_async\.testing[^`]*)`", README.read_text(encoding="utf-8")
+    r"The test starts\s+`(python -m zof_async\.testing[^`]*)`", LANDING.read_text(encoding="utf-8")
 )
+README_LINES = 250
 
 
 @contextmanager
@@ -57,7 +60,7 @@ def served_emulator(cwd: Path) -> Iterator[dict[str, str]]:
 
     Yields the variables its banner says to export (`ZOF_BASE_URL`, `ZOF_API_KEY`).
     """
-    assert EMULATOR is not None, "README.md no longer says how the test starts the emulator"
+    assert EMULATOR is not None, "docs/index.md no longer says how the test starts the emulator"
     python, *args = shlex.split(EMULATOR[1])
     assert python == "python"
     with (
@@ -76,7 +79,7 @@ def served_emulator(cwd: Path) -> Iterator[dict[str, str]]:
 # Fixtures that set the scene: each is a context manager taking the block's
 # working directory and yielding environment variables for it. To add one,
 # name it in tests/readme.py's FIXTURES, add it here, and describe it in the
-# README's "About the examples".
+# "About the examples" of docs/index.md.
 SCENES: dict[str, Callable[[Path], AbstractContextManager[dict[str, str]]]] = {
     "emulator": served_emulator,
 }
@@ -180,8 +183,31 @@ def test_the_install_line_names_the_extras_the_examples_need() -> None:
     extras = re.search(r'pip install -e "\.\[([\w,]+)\]"', install.source)
     assert extras is not None
     assert {"cli", "testing"} <= set(extras[1].split(","))
-    text = README.read_text(encoding="utf-8")
+    text = (DOCS / "guides" / "options.md").read_text(encoding="utf-8")
     otel = text[text.index("OpenTelemetry (`pip install") :]
     uses_sdk = "from opentelemetry.sdk" in otel[: otel.index("asyncio.run(main())")]
     assert uses_sdk
     assert "opentelemetry-sdk" in otel[: otel.index("```")]  # said before the example
+
+
+def test_the_readme_is_a_short_landing_page() -> None:
+    """README.md stays under 250 lines, and every page it links to exists."""
+    text = README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) < README_LINES
+    linked = re.findall(r"\]\((?!https?://)([^)#\s]+)(?:#[^)]*)?\)", text)
+    assert any(link.startswith("docs/guides/") for link in linked)
+    assert [link for link in linked if not (ROOT / link).exists()] == []
+
+
+def test_the_landing_page_includes_sections_the_readme_has() -> None:
+    """Each `--8<-- "README.md:name"` of docs/index.md names a section README.md marks.
+
+    A missing section would be included as nothing, without a warning.
+    """
+    readme = README.read_text(encoding="utf-8")
+    included = re.findall(r'^--8<-- "README\.md:(\w+)"$', LANDING.read_text(encoding="utf-8"), re.M)
+    assert included == ["intro", "install", "tour"]
+    for name in included:
+        start, end = f"<!-- --8<-- [start:{name}] -->", f"<!-- --8<-- [end:{name}] -->"
+        assert readme.count(start) == readme.count(end) == 1, name
+        assert readme.index(start) < readme.index(end), name

@@ -118,7 +118,7 @@ class AsyncZof:
         max_requests_per_second: Your plan's rate limit, if you know it: every
             request of the client (and its `with_options` copies) is paced
             to it from the first one, never above it. Without it the client
-            learns a rate from the API's 429s (see "Rate limits" in the README).
+            learns a rate from the API's 429s (see the fan-out guide, "Rate limits").
         webhook_secret: The webhook endpoint secret (`whsec_...`, or several)
             that `zof.webhooks` verifies deliveries with; defaults to
             `ZOF_WEBHOOK_SECRET`. Never shown in a repr.
@@ -128,8 +128,8 @@ class AsyncZof:
         on_rate_limited: Called as `on_rate_limited(retry_after)` on each 429.
             Every hook may be a plain function or a coroutine function; it is
             called in the task of the call, never sees the API key, and an
-            exception it raises is logged once and ignored (see "Hooks" in
-            the README).
+            exception it raises is logged once and ignored (see the guide
+            "Options, hooks and networks").
 
     Use it as `async with AsyncZof() as zof:`: that also gives prefetching
     pagers and fan-outs the task group they run in, and stops them all when

@@ -1,7 +1,7 @@
-"""The README's Ray block ("Reading at scale"), run as written on the session's local Ray.
+"""The Ray block of docs/guides/scale-out.md, run as written on the session's local Ray.
 
-It is a plain block in the README (it needs a Ray cluster, which the README
-runner does not start); this test runs its text, unchanged, against an
+It is a plain block in the guide (it needs a Ray cluster, which the README
+runner, tests/test_readme.py, does not start); this test runs its text, unchanged, against an
 emulator served on 127.0.0.1 whose results lie in the month it reads.
 """
 
@@ -30,12 +30,11 @@ pytestmark = [
     ),
 ]
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guides" / "scale-out.md"
 
 
 def ray_block() -> str:
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## Reading at scale: Ray Data and Arrow", 1)[1]
+    section = GUIDE.read_text(encoding="utf-8")
     fence = section.index("```\n")
     return section[fence + 4 : section.index("```", fence + 4)]
 
@@ -43,7 +42,7 @@ def ray_block() -> str:
 def test_the_readme_block_reads_a_month_into_ray_and_pandas(
     ray_cluster: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The README's Ray block, run as written, reads the month's 3,000 rows into pandas."""
+    """The scale-out guide's Ray block, run as written, reads the month's 3,000 rows into pandas."""
     emulator = Emulator(
         data="minimal", clock=ManualClock(datetime(2026, 10, 15, 1, tzinfo=timezone.utc))
     )
@@ -53,7 +52,7 @@ def test_the_readme_block_reads_a_month_into_ray_and_pandas(
         monkeypatch.setenv("ZOF_API_KEY", emulator.keys.viewer)
         monkeypatch.setenv("ZOF_BASE_URL", served_.base_url)
         scope: dict[str, Any] = {}
-        exec(compile(ray_block(), "README.md", "exec"), scope)
+        exec(compile(ray_block(), "docs/guides/scale-out.md", "exec"), scope)
     frame = scope["frame"]
     assert len(frame) == 3_000
     assert frame["id"].is_unique

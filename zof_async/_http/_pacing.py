@@ -34,7 +34,7 @@ The schedule is GCRA's virtual time (one number, `_next`: the earliest loop
 time the next request may leave), so requests leave exactly `1/rate` apart,
 never in a burst after an idle time or a closed gate. It could live in a
 shared store (one compare-and-set per request) for several processes on one
-key; today each process paces on its own (see the README).
+key; today each process paces on its own (see docs/guides/fan-out.md).
 """
 
 from __future__ import annotations
