@@ -2,7 +2,8 @@
 
 Loads the public API of a package twice with griffe (statically, without importing
 it): as it was at the last release tag (`git describe --tags --abbrev=0 --match
-'v*'`, or `--against REF`) and as it is in the working tree. Every breaking change
+'v*'`; in a clone without tags, the commit `.ci/last-release` names; or
+`--against REF`) and as it is in the working tree. Every breaking change
 griffe finds (a public name or parameter removed, a parameter made required or
 moved, a default changed, ...) must be recorded: CHANGELOG.md's `## [Unreleased]`
 section must differ from the tag's and name each broken object in a code span
@@ -44,6 +45,22 @@ def last_tag(repo: Path) -> str | None:
         text=True,
     )
     return done.stdout.strip() if done.returncode == 0 else None
+
+
+def recorded_release(repo: Path) -> str | None:
+    """The commit of the last release named in `.ci/last-release`, if this clone has it.
+
+    For a clone that carries no tags (a CI checkout of a branch): the file holds
+    `<tag> <commit>`, written when the release is tagged.
+    """
+    record = repo / ".ci" / "last-release"
+    if not record.is_file():
+        return None
+    commit = record.read_text(encoding="utf-8").split()[1]
+    present = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True
+    )
+    return commit if present.returncode == 0 else None
 
 
 def unreleased(changelog: str) -> str:
@@ -107,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo", type=Path, default=Path.cwd())
     args = parser.parse_args(argv)
     repo = args.repo.resolve()
-    against = args.against or last_tag(repo)
+    against = args.against or last_tag(repo) or recorded_release(repo)
     if against is None:
         print(
             "api_check: no release tag (v*) to compare with: tag the last release, "

@@ -367,7 +367,9 @@ def main() -> None:
         data = {**previous, **data}
     for name in chosen:
         print(name, flush=True)
+        started = time.perf_counter()
         data[name] = sections[name]()
+        print(f"  ({name}: {time.perf_counter() - started:.1f} s)", flush=True)
     if not args.only:
         data["seconds"] = time.perf_counter() - began
     results.mkdir(parents=True, exist_ok=True)

@@ -102,3 +102,16 @@ def test_without_a_release_tag_the_check_fails(repo: Path) -> None:
     code, output = check(repo)
     assert code == 1
     assert "git tag v0.1.0" in output
+
+
+def test_a_clone_without_tags_compares_with_the_commit_last_release_names(repo: Path) -> None:
+    """No tag, but `.ci/last-release` names the release's commit: the check still finds the break."""
+    commit = run(["git", "-C", str(repo), "rev-parse", "HEAD"], timeout=60).stdout.strip()
+    git(repo, "tag", "-d", "v0.1.0")
+    (repo / ".ci").mkdir()
+    (repo / ".ci" / "last-release").write_text(f"v0.1.0 {commit}\n")
+    break_greet(repo)
+    code, output = check(repo)
+    assert code == 1 and "MISSING" in output and "loud" in output, output
+    unreleased(repo, "### Changed\n\n- `greet(loud=)` is now `shout=`.")
+    assert check(repo)[0] == 0
