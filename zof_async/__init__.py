@@ -67,10 +67,15 @@ from ._resources._options import (
     RequestOptions as RequestOptions,
     ResultFilters as ResultFilters,
 )
+from ._resources._raw import (
+    RawOpening as RawOpening,
+    RawPages as RawPages,
+)
 from ._streaming._arrow import (
     to_arrow as to_arrow,
     to_pandas as to_pandas,
 )
+from ._streaming._artifact_body import ArtifactBody as ArtifactBody
 from ._streaming._fanout import (
     FanOut as FanOut,
     FanOutStats as FanOutStats,
@@ -100,6 +105,7 @@ __all__ = [
     "APITimeoutError",
     "Artifact",
     "ArtifactBatch",
+    "ArtifactBody",
     "ArtifactDownload",
     "ArtifactKind",
     "ArtifactTooLargeError",
@@ -132,6 +138,8 @@ __all__ = [
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawOpening",
+    "RawPages",
     "RawResponse",
     "RequestOptions",
     "RequestView",

@@ -18,8 +18,10 @@ import pytest
 
 from tests.resources.seam import emulator_with_runs
 from zof_async import (
+    APIConnectionError,
     APIResponseValidationError,
     Artifact,
+    ArtifactBody,
     ArtifactDownload,
     ArtifactKind,
     ArtifactTooLargeError,
@@ -72,21 +74,39 @@ def _artifact(*, size: int, content_type: str = "image/png", id: str = "art_1") 
 
 
 class _Body:
-    """A streamed body of `count` chunks, counting those pulled (a class: nothing for the GC)."""
+    """A streamed body of `count` chunks, counting those pulled (a class: nothing for the GC).
 
-    def __init__(self, chunk: bytes, count: int) -> None:
+    With `cut`, the connection breaks after that many chunks.
+    """
+
+    def __init__(self, chunk: bytes, count: int, *, cut: int | None = None) -> None:
         self.chunk = chunk
         self.count = count
+        self.cut = cut
         self.pulled = 0
 
     def __aiter__(self) -> _Body:
         return self
 
     async def __anext__(self) -> bytes:
+        if self.pulled == self.cut:
+            raise httpx.RemoteProtocolError("peer closed connection mid-body")
         if self.pulled >= self.count:
             raise StopAsyncIteration
         self.pulled += 1
         return self.chunk
+
+
+def _cut_once() -> tuple[httpx.MockTransport, list[_Body]]:
+    """Ten chunks of 100 bytes, the first answer cut after three of them."""
+    bodies: list[_Body] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(_Body(b"z" * 100, 10, cut=3 if not bodies else None))
+        headers = {"content-type": "image/png", "content-length": "1000"}
+        return httpx.Response(200, content=bodies[-1], headers=headers)
+
+    return httpx.MockTransport(handler), bodies
 
 
 def _mock(handler: httpx.MockTransport) -> AsyncZof:
@@ -195,7 +215,33 @@ async def test_download_checks_the_content_type_as_open_does(tmp_path: Path) -> 
     assert list(tmp_path.iterdir()) == []
 
 
+async def _into(body: ArtifactBody, got: list[bytes]) -> None:
+    async for chunk in body:
+        got.append(chunk)
+
+
+async def test_open_raises_a_break_mid_body_and_does_not_retry() -> None:
+    """Chunks handed on cannot be taken back: a break after them is an APIConnectionError."""
+    transport, bodies = _cut_once()
+    async with AsyncZof(api_key="zof_test", transport=transport, max_retries=3) as zof:
+        async with zof.artifacts.open(_artifact(size=1000)) as body:
+            got: list[bytes] = []
+            with pytest.raises(APIConnectionError):
+                await _into(body, got)
+    assert b"".join(got) == b"z" * 300
+    assert len(bodies) == 1
+
+
 # --- read -------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("no_backoff")
+async def test_read_retries_a_break_mid_body_from_the_start() -> None:
+    """A body cut half-way is fetched again whole: every byte once, nothing doubled."""
+    transport, bodies = _cut_once()
+    async with AsyncZof(api_key="zof_test", transport=transport) as zof:
+        assert await zof.artifacts.read(_artifact(size=1000)) == b"z" * 1000
+    assert len(bodies) == 2
 
 
 @pytest.mark.usefixtures("no_backoff")
