@@ -18,6 +18,7 @@ from ._exceptions import (
     APIResponseValidationError as APIResponseValidationError,
     APIStatusError as APIStatusError,
     APITimeoutError as APITimeoutError,
+    ArtifactTooLargeError as ArtifactTooLargeError,
     AuthenticationError as AuthenticationError,
     BadRequestError as BadRequestError,
     ClientClosedError as ClientClosedError,
@@ -45,6 +46,7 @@ from ._http._retry import RetryPolicy as RetryPolicy
 from ._models import (
     Artifact as Artifact,
     ArtifactBatch as ArtifactBatch,
+    ArtifactDownload as ArtifactDownload,
     ArtifactKind as ArtifactKind,
     CaseOutcome as CaseOutcome,
     CaseStatus as CaseStatus,
@@ -65,10 +67,15 @@ from ._resources._options import (
     RequestOptions as RequestOptions,
     ResultFilters as ResultFilters,
 )
+from ._resources._raw import (
+    RawOpening as RawOpening,
+    RawPages as RawPages,
+)
 from ._streaming._arrow import (
     to_arrow as to_arrow,
     to_pandas as to_pandas,
 )
+from ._streaming._artifact_body import ArtifactBody as ArtifactBody
 from ._streaming._fanout import (
     FanOut as FanOut,
     FanOutStats as FanOutStats,
@@ -98,7 +105,10 @@ __all__ = [
     "APITimeoutError",
     "Artifact",
     "ArtifactBatch",
+    "ArtifactBody",
+    "ArtifactDownload",
     "ArtifactKind",
+    "ArtifactTooLargeError",
     "AsyncZof",
     "AuthenticationError",
     "BadRequestError",
@@ -128,6 +138,8 @@ __all__ = [
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawOpening",
+    "RawPages",
     "RawResponse",
     "RequestOptions",
     "RequestView",

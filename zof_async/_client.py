@@ -205,7 +205,7 @@ class AsyncZof:
         self._owns_pool = owns_pool
         self.runs = Runs(pipeline, background=background, poll_rate=poll_rate)
         self.results = Results(pipeline, background=background)
-        self.artifacts = Artifacts(pipeline)
+        self.artifacts = Artifacts(pipeline, background=background)
 
     def with_options(
         self,

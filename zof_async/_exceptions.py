@@ -41,6 +41,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "ArtifactTooLargeError",
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
@@ -200,6 +201,30 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """5xx: a transient server fault."""
+
+
+class ArtifactTooLargeError(ZofError):
+    """An artifact's content is larger than the `max_bytes` it was to be read with.
+
+    Raised before the body is read when the size is known (the artifact's
+    `size_bytes`, or the answer's `Content-Length`), else as soon as the
+    bytes counted pass the limit: never after holding the whole body.
+
+    Attributes:
+        artifact_id: The artifact.
+        max_bytes: The limit it was read with.
+        size: Its size as declared, or `None` when the body declared none.
+    """
+
+    def __init__(self, artifact_id: str, *, max_bytes: int, size: int | None) -> None:
+        if size is None:
+            message = f"artifact {artifact_id}: more than {max_bytes} bytes (max_bytes)"
+        else:
+            message = f"artifact {artifact_id}: {size} bytes, over max_bytes={max_bytes}"
+        super().__init__(message)
+        self.artifact_id = artifact_id
+        self.max_bytes = max_bytes
+        self.size = size
 
 
 class PaginationError(ZofError):

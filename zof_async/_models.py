@@ -26,6 +26,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
@@ -35,6 +36,7 @@ from . import _rfc3339 as rfc3339
 __all__ = [
     "Artifact",
     "ArtifactBatch",
+    "ArtifactDownload",
     "ArtifactKind",
     "CaseOutcome",
     "CaseStatus",
@@ -333,6 +335,30 @@ class ArtifactBatch:
     result_id: str
     artifacts: tuple[Artifact, ...] | None
     error: Exception | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@attrs.frozen(kw_only=True)
+class ArtifactDownload:
+    """What `download_many` did with one artifact.
+
+    Attributes:
+        artifact: The artifact.
+        path: The file it was (or was to be) written to.
+        size: Bytes in that file; `None` when the download failed.
+        skipped: The file was already complete (of the artifact's size), so
+            nothing was fetched: a bulk download run again resumes.
+        error: The artifact's own error (e.g. a 404), or `None`.
+    """
+
+    artifact: Artifact
+    path: Path
+    size: int | None
+    skipped: bool = False
+    error: Exception | None = None
 
     @property
     def ok(self) -> bool:

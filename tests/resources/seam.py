@@ -8,7 +8,7 @@ import anyio
 import attrs
 import httpx
 
-from zof_async import AsyncZof
+from zof_async import Artifact, AsyncZof
 from zof_async.testing import Emulator, ManualClock, RunScript
 
 
@@ -50,6 +50,7 @@ class Ids:
     queued_run: str
     result: str
     artifact: str
+    artifact_object: Artifact
 
 
 async def emulator_with_runs() -> tuple[Emulator, Ids]:
@@ -67,7 +68,7 @@ async def emulator_with_runs() -> tuple[Emulator, Ids]:
         artifacts = [a async for a in zof.runs.artifacts(done.id) if a.result_id is not None]
     first = artifacts[0]
     assert first.result_id is not None
-    return emulator, Ids(done.id, queued.id, first.result_id, first.id)
+    return emulator, Ids(done.id, queued.id, first.result_id, first.id, first)
 
 
 def client(seam: Seam, emulator: Emulator, **options: object) -> AsyncZof:

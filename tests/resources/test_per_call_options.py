@@ -81,7 +81,17 @@ CALLS: dict[str, Call] = {
         z.results.export_rows(run_id=i.finished_run, **o)
     ),
     "artifacts.download": lambda z, i, d, o: z.artifacts.download(i.artifact, d / "a.bin", **o),
+    "artifacts.read": lambda z, i, d, o: z.artifacts.read(i.artifact, **o),
+    "artifacts.open": lambda z, i, d, o: _stream(z.artifacts.open(i.artifact, **o)),
+    "artifacts.download_many": lambda z, i, d, o: _many(z, i, d, o),
 }
+
+
+async def _many(zof: AsyncZof, ids: Ids, folder: Path, options: dict[str, Any]) -> None:
+    """As `_bulk`, for `download_many` of the one artifact."""
+    async for done in zof.artifacts.download_many([ids.artifact_object], folder, **options):
+        if done.error is not None:
+            raise done.error
 
 
 async def _bulk(zof: AsyncZof, ids: Ids, options: dict[str, Any]) -> None:

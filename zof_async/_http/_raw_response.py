@@ -49,7 +49,9 @@ class RawResponse(Generic[T]):
             attempt succeeded), so the server saw `retries_taken + 1` requests.
         elapsed: Seconds the call took, retries and backoff included, until
             its value was ready: for `export_to`, until the export's answer
-            began (its body is then written); for `download`, with the transfer.
+            began (its body is then written); for `download` and `read`, with
+            the transfer; for a stream (`open`, `logs`, `export`), until its
+            answer began; for a page, that page's call.
     """
 
     parsed: T

@@ -6,6 +6,7 @@ from typing import TypeVar
 
 from .._converter import RawPage, parse_page
 from .._http._pipeline import Pipeline
+from .._http._raw_response import Capture
 from .._http._requests import Params
 from .._http._settings import Call
 from .._streaming._background import Background
@@ -28,15 +29,18 @@ def listing(
     *,
     params: Params,
     options: ListingOptions,
+    capture: Capture | None = None,
 ) -> Pager[T]:
     """A pager over `GET path` with `params`, walked as `options` say.
+
+    Each page's answer is recorded on `capture` (a `with_raw_response` twin's).
 
     Raises:
         TypeError, ValueError: Before any request, for options that cannot be valid.
     """
     walk = {key: options[key] for key in _WALK_KEYS if key in options}  # type: ignore[literal-required]
     per_call = {key: value for key, value in options.items() if key not in _WALK_KEYS}
-    call = resolve(per_call)
+    call = resolve(per_call, capture=capture)
     limit = arguments.page_size(walk.get("page_size", 100))
     resume = walk.get("resume")
     if resume is not None and not isinstance(resume, str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import aclosing
@@ -21,14 +22,14 @@ from .._streaming._export_formats import (
     checked_chunks,
     export_results,
 )
-from .._streaming._fanout import Engine, FanOut
+from .._streaming._fanout import FanOut
 from .._streaming._pagination import Pager, collect
 from .._streaming._streams import ByteStream, write_atomically
 from . import _arguments as arguments
 from ._listing import listing, page_fetcher
 from ._options import ListingOptions, RequestOptions, ResultFilters, Unpack, result_filters
 from ._paths import path
-from ._raw import raw
+from ._raw import raw, raw_fan_out, raw_items, raw_pages, raw_stream
 from ._resource import Resource
 
 _FIRST_PAGE = {"limit": 1000}  # a result's artifacts, all in one page as a rule
@@ -54,7 +55,8 @@ class Results(Resource):
     `ResultFilters` (`run_id=`, `status=`, `created_after=`, `created_before=`).
 
     Attributes:
-        with_raw_response: `get` and `export_to` returning a `RawResponse`.
+        with_raw_response: Every method, with its answers' metadata
+            (`RawResponse`); see `ResultsWithRawResponse`.
     """
 
     def __init__(self, pipeline: Pipeline, *, background: Background) -> None:
@@ -92,15 +94,16 @@ class Results(Resource):
         )
         return listing(
             self._pipeline, self._background, "/results", Result,
-            params=result_filters(filters), options=options,
+            params=result_filters(filters), options=options, capture=self._capture,
         )  # fmt: skip
 
     def artifacts(self, result_id: str, **options: Unpack[ListingOptions]) -> Pager[Artifact]:
         """Iterate a result's artifacts (`GET /results/{id}/artifacts`)."""
         route = path("/results/{result_id}/artifacts", result_id=result_id)
         return listing(
-            self._pipeline, self._background, route, Artifact, params={}, options=options
-        )
+            self._pipeline, self._background, route, Artifact,
+            params={}, options=options, capture=self._capture,
+        )  # fmt: skip
 
     def bulk_artifacts(
         self,
@@ -131,21 +134,12 @@ class Results(Resource):
             (e.g. a 404) is in its batch; a 401/403 stops everything and raises.
             Its `.stats` counts exactly its own requests, retries and 429s.
         """
-        pipeline = self._pipeline
         meter = Meter()
-        call = self._resolve(options, meter=meter)
-        engine = Engine(
-            _artifacts_fetcher(pipeline, call),
-            results,
-            concurrency=pipeline.channel.pool.max_connections
-            if concurrency is None
-            else concurrency,
-            ordered=ordered,
-            outcome=_batch,
-            meter=meter,
-            pacer=pipeline.channel.pacer,
-        )
-        return FanOut(engine, background=self._background)
+        return self._fan_out(
+            functools.partial(_artifacts_fetcher, self._pipeline), results,
+            call=self._resolve(options, meter=meter), meter=meter,
+            concurrency=concurrency, ordered=ordered, outcome=_batch,
+        )  # fmt: skip
 
     def export(
         self,
@@ -255,11 +249,22 @@ def _result_id(item: str | Result) -> str:
 
 
 class ResultsWithRawResponse:
-    """`zof.results.with_raw_response`: the methods of `Results` that return a `RawResponse`."""
+    """`zof.results.with_raw_response`: every method of `Results`, with its answers' metadata.
+
+    `get` and `export_to` return a `RawResponse`; `list` and `artifacts`
+    yield one per page; `export` gives one on entering its block;
+    `export_rows` yields one per row (the export's answer); `bulk_artifacts`
+    hands out an `Outcome` per result whose value is one.
+    """
 
     def __init__(self, results: Results) -> None:
         self.get = raw(results.get)
+        self.list = raw_pages(results.list)
+        self.artifacts = raw_pages(results.artifacts)
+        self.bulk_artifacts = raw_fan_out(results.bulk_artifacts)
+        self.export = raw_stream(results.export)
         self.export_to = raw(results.export_to)
+        self.export_rows = raw_items(results.export_rows)
 
 
 def _artifacts_fetcher(

@@ -21,7 +21,7 @@ from . import _arguments as arguments
 from ._listing import listing
 from ._options import CallOptions, ListingOptions, RequestOptions, Unpack
 from ._paths import path
-from ._raw import raw
+from ._raw import raw, raw_items, raw_pages, raw_stream
 from ._resource import Resource
 
 DEFAULT_WAIT_TIMEOUT = 3600.0
@@ -36,9 +36,9 @@ class Runs(Resource):
     the `ListingOptions`.
 
     Attributes:
-        with_raw_response: `create`, `get` and `cancel` returning a
-            `RawResponse` (the run, and the answer's status, headers, request
-            id, whether it was replayed, retries taken and elapsed time).
+        with_raw_response: Every method, with its answers' metadata
+            (`RawResponse`: status, headers, request id, whether it was
+            replayed, retries taken, elapsed time); see `RunsWithRawResponse`.
     """
 
     def __init__(self, pipeline: Pipeline, *, background: Background, poll_rate: PollRate) -> None:
@@ -136,15 +136,17 @@ class Runs(Resource):
             "created_before": arguments.timestamp("created_before", created_before),
         }
         return listing(
-            self._pipeline, self._background, "/runs", Run, params=params, options=options
-        )
+            self._pipeline, self._background, "/runs", Run,
+            params=params, options=options, capture=self._capture,
+        )  # fmt: skip
 
     def artifacts(self, run_id: str, **options: Unpack[ListingOptions]) -> Pager[Artifact]:
         """Iterate a run's artifacts (`GET /runs/{id}/artifacts`); see `ListingOptions`."""
         route = path("/runs/{run_id}/artifacts", run_id=run_id)
         return listing(
-            self._pipeline, self._background, route, Artifact, params={}, options=options
-        )
+            self._pipeline, self._background, route, Artifact,
+            params={}, options=options, capture=self._capture,
+        )  # fmt: skip
 
     def logs(self, run_id: str, **options: Unpack[RequestOptions]) -> LineStream:
         """The run's log, streamed line by line (`GET /runs/{id}/logs`).
@@ -256,13 +258,21 @@ class Runs(Resource):
 
 
 class RunsWithRawResponse:
-    """`zof.runs.with_raw_response`: the methods of `Runs` that return a `RawResponse`.
+    """`zof.runs.with_raw_response`: every method of `Runs`, with its answers' metadata.
 
-    `wait_until_complete` is not among them: its run comes from many polls,
-    or from a webhook.
+    `create`, `get` and `cancel` return a `RawResponse`; `wait_until_complete`
+    too, of its last poll (a run handed over by a webhook before any poll
+    answered has none: `RuntimeError`); `list` and `artifacts` yield one per
+    page; `logs` gives one on entering its block; `watch` yields one per run,
+    of the poll that brought it.
     """
 
     def __init__(self, runs: Runs) -> None:
         self.create = raw(runs.create)
         self.get = raw(runs.get)
         self.cancel = raw(runs.cancel)
+        self.list = raw_pages(runs.list)
+        self.artifacts = raw_pages(runs.artifacts)
+        self.logs = raw_stream(runs.logs)
+        self.watch = raw_items(runs.watch)
+        self.wait_until_complete = raw(runs.wait_until_complete)
