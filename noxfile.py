@@ -34,8 +34,8 @@ nox.options.download_python = "never"  # no network but PyPI: only this machine'
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 EXTRAS = ".[testing,cli,aiohttp]"
-# The tests also cover the columnar (pyarrow, pandas), Ray Data and Dask extras.
-TEST_EXTRAS = ".[testing,cli,aiohttp,pandas,ray,dask,otel]"
+# The tests also cover the columnar (pyarrow, pandas, DuckDB, polars), Ray Data and Dask extras.
+TEST_EXTRAS = ".[testing,cli,aiohttp,pandas,duckdb,polars,ray,dask,otel]"
 # The oldest (requires-python) and the newest Python the suite must pass on.
 # The newest runs the whole suite; the oldest all but the tests marked
 # `newest_only` (tests/conftest.py: engines, the `zof` command and the emulator

@@ -304,6 +304,15 @@ class RawPage(Generic[T]):
             raise self._decoded
         return self._decoded
 
+    def invalid(self, exc: Exception) -> BaseException:
+        """The `APIResponseValidationError` of this page, for `exc` found in its models.
+
+        What a consumer of the page's models raises when they do not fit what
+        it makes of them (an Arrow batch's schema): named, like a decoding
+        error, after this page's response.
+        """
+        return _page_error(self._response, self._model, exc, self._redactor)
+
     def _build(self) -> Page[T]:
         model, response, body = self._model, self._response, self._body
         assert body is not None

@@ -157,6 +157,22 @@ class Position(Generic[T]):
             raise ValueError("offset is past the end of the page at cursor")
         self.page = page
 
+    def start_in(self, page: Page[T]) -> int:
+        """Where `arrive(page)` would start handing out `page`'s items, changing nothing."""
+        if self._after is not None and self._seeking:
+            ids = [getattr(item, "id", None) for item in page.items]
+            return ids.index(self._after) + 1 if self._after in ids else len(ids)
+        return min(self.offset, len(page.items))
+
+    def take_rest(self) -> None:
+        """Every item of the page being handed out is handed out at once."""
+        page = self.page
+        if page is None:
+            return
+        if self.offset < len(page.items):
+            self._last_id = getattr(page.items[-1], "id", None)
+        self.finish_page(page)
+
     def checkpoint(self) -> Checkpoint:
         """Where to resume: exactly the next item."""
         if self.finished:

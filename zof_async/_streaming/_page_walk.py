@@ -48,6 +48,10 @@ class Pending(Protocol[T]):
         """The page with its items' models; raises if one is not valid."""
         ...
 
+    def invalid(self, exc: Exception) -> BaseException:
+        """The error saying this page's models do not fit what was made of them (`exc`)."""
+        ...
+
 
 Fetch = Callable[[str | None], Awaitable[Pending[T]]]
 Step = tuple[str | None, Pending[T]]  # a page and the cursor that fetched it
@@ -142,6 +146,16 @@ class PageWalk(Generic[T]):
             return walk
         forget = {digest for _, digest in self._untaken if digest is not None}
         return PageWalk(self._fetch, self._untaken[0][0], self._check.seen - forget)
+
+    def back_to(self, cursor: str | None, next_cursor: str | None) -> PageWalk[T]:
+        """A new walk from a page already taken: the one at `cursor`, whose next is `next_cursor`.
+
+        As `rewound`, and that page's own next cursor forgotten too.
+        """
+        forget = {digest for _, digest in self._untaken if digest is not None}
+        if next_cursor is not None:
+            forget.add(_digest(next_cursor))
+        return PageWalk(self._fetch, cursor, self._check.seen - forget)
 
 
 _TURNS = 3  # event-loop turns a prefetch task needs to write its request, and one spare

@@ -28,8 +28,9 @@ Memory: the page being handed out plus at most `prefetch` pages.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 
@@ -38,9 +39,17 @@ from .._models import Page
 from ._background import Background, BackgroundWork, cancel_when_dropped
 from ._checkpoint import Checkpoint, Position
 from ._loop import Loop
-from ._page_walk import Fetch, PageWalk, Prefetcher
+from ._page_walk import Fetch, PageWalk, Prefetcher, Step
+
+if TYPE_CHECKING:
+    from ._arrow import ArrowBatches
 
 T = TypeVar("T")
+B = TypeVar("B")
+
+
+def _nothing(page: object) -> None:
+    """A `build` that makes nothing of a page."""
 
 
 class Pager(BackgroundWork, Generic[T]):
@@ -117,8 +126,29 @@ class Pager(BackgroundWork, Generic[T]):
         """
         return [item async for item in self]
 
+    def arrow_batches(self) -> ArrowBatches:
+        """The rest of the listing as `pyarrow.RecordBatch`es, one per page.
+
+        ```python
+        async for batch in zof.results.list(run_id=run.id, page_size=1000).arrow_batches():
+            ...  # batch.schema == the schema of to_arrow()
+        ```
+
+        Every batch has the one schema of `to_arrow()` (see
+        `zof_async.to_arrow`): memory holds the batch handed out and the
+        pages being fetched, never the listing. A page whose items do not fit
+        the schema raises `APIResponseValidationError` naming the field, and
+        the pager stays before it. See `ArrowBatches`.
+
+        Raises:
+            TypeError: The listing is not of results or runs.
+        """
+        from ._arrow import ArrowBatches
+
+        return ArrowBatches(self, self._model)
+
     async def to_arrow(self) -> Any:
-        """The rest of the listing as one `pyarrow.Table`; see `zof_async.to_arrow`."""
+        """The rest of the listing as one `pyarrow.Table`: the `arrow_batches()` together."""
         from ._arrow import to_arrow
 
         return await to_arrow(self, model=self._model)  # type: ignore[arg-type]
@@ -179,6 +209,19 @@ class Pager(BackgroundWork, Generic[T]):
         A failed fetch is raised and changes nothing: calling again fetches
         the same cursor (with a new prefetch task when prefetching).
         """
+        step = await self._next_step()
+        return None if step is None else self._accept(step, _nothing)[0]
+
+    async def _next_built(self, build: Callable[[Page[T]], B]) -> tuple[Page[T], B] | None:
+        """As `_next_page`, with what `build` makes of the page; `None` at the end.
+
+        A `ValueError` from `build` fails the page as an invalid one does
+        (`APIResponseValidationError`): calling again fetches it again.
+        """
+        step = await self._next_step()
+        return None if step is None else self._accept(step, build)
+
+    async def _next_step(self) -> Step[T] | None:
         if self._at.finished or self._closed:
             return None
         self._started = True
@@ -186,28 +229,31 @@ class Pager(BackgroundWork, Generic[T]):
             self._prefetcher = self._start_prefetch()
         prefetcher = self._prefetcher
         if prefetcher is None:
-            step = await self._walk.next()
-        else:
-            try:
-                received = await prefetcher.receive.receive()
-            except (anyio.EndOfStream, anyio.ClosedResourceError):
-                # The prefetch task was stopped from outside (its task group,
-                # the client's, closed): carry on from here, on demand.
-                self._drop_prefetcher()
-                self._walk = self._walk.rewound()
-                step = await self._walk.next()
-            else:
-                if isinstance(received, Exception):
-                    self._drop_prefetcher()
-                    raise received
-                step = received
-                if prefetcher.request_in_flight_first(step[1]):
-                    await prefetcher.let_next_request_out()
-        if step is None:
-            return None
+            return await self._walk.next()
+        try:
+            received = await prefetcher.receive.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            # The prefetch task was stopped from outside (its task group,
+            # the client's, closed): carry on from here, on demand.
+            self._drop_prefetcher()
+            self._walk = self._walk.rewound()
+            return await self._walk.next()
+        if isinstance(received, Exception):
+            self._drop_prefetcher()
+            raise received
+        if prefetcher.request_in_flight_first(received[1]):
+            await prefetcher.let_next_request_out()
+        return received
+
+    def _accept(self, step: Step[T], build: Callable[[Page[T]], B]) -> tuple[Page[T], B]:
+        """Decode a fetched page (and `build` on it) and move on to it; on failure, stay."""
         cursor, pending = step
         try:
             page = pending.decode()
+            try:
+                built = build(page)
+            except ValueError as exc:
+                raise pending.invalid(exc) from exc
         except Exception:
             self._drop_prefetcher()
             self._walk = self._walk.rewound()  # calling again fetches this page again
@@ -217,7 +263,34 @@ class Pager(BackgroundWork, Generic[T]):
             self._drop_prefetcher()  # the last page: nothing more will come
         self._at.cursor = cursor
         self.last_request_id = page.request_id
-        return page
+        return page, built
+
+    async def _next_rows(self, build: Callable[[Sequence[T]], B]) -> B | None:
+        """What `build` makes of the next page's items not handed out yet, handed out at once.
+
+        `None` at the end; a page with none left is skipped. Begun inside a
+        page, the pager goes back to its checkpoint and fetches that page again.
+        """
+        if self._at.page is not None:
+            self._back_to_checkpoint(self._at.page)
+        at = self._at
+        while True:
+            got = await self._next_built(lambda page: build(page.items[at.start_in(page) :]))
+            if got is None:
+                return None
+            page, built = got
+            handed = len(page.items) - at.start_in(page)
+            at.arrive(page)
+            at.take_rest()
+            if handed:
+                return built
+
+    def _back_to_checkpoint(self, held: Page[T]) -> None:
+        """Start again from `checkpoint`, as a pager resumed there would (`held` is dropped)."""
+        checkpoint = self._at.checkpoint()
+        self._drop_prefetcher()
+        self._walk = self._walk.back_to(self._at.cursor, held.next_cursor)
+        self._at = Position(checkpoint)
 
     def _start_prefetch(self) -> Prefetcher[T] | None:
         """A prefetch task on the pager's walk; `None` without prefetch.
