@@ -28,8 +28,8 @@ nox.options.download_python = "never"  # no network but PyPI: only this machine'
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 EXTRAS = ".[testing,cli,aiohttp]"
-# The tests also cover the columnar (pyarrow, pandas), Ray Data and Dask extras.
-TEST_EXTRAS = ".[testing,cli,aiohttp,pandas,ray,dask,otel]"
+# The tests also cover the columnar (pyarrow, pandas), Ray Data, Dask and dlt extras.
+TEST_EXTRAS = ".[testing,cli,aiohttp,pandas,ray,dask,dlt,otel]"
 # The oldest (requires-python) and the newest Python the suite must pass on.
 # Not 3.11/3.12 as well: each full run takes about 3 to 5 minutes of both cores here
 # (1,400 tests, xdist), and CI runs the suite on both of these already.
