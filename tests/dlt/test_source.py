@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -92,6 +93,21 @@ def test_the_next_load_adds_only_new_rows_and_keeps_the_boundary_once(
     pipeline.run(source(emulator))
     assert loaded(pipeline) == {"runs": 0, "results": 0, "artifacts": 0}
     assert ids(database, "results") == acme(emulator, "results")
+
+
+def test_a_load_logs_no_warning(
+    emulator: Emulator, make_pipeline: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """dlt logs no warning: every column is typed even when null in all rows, hints intact."""
+    pipeline = make_pipeline()
+    dlt_logger = logging.getLogger("dlt")  # dlt's own logger does not propagate
+    dlt_logger.addHandler(caplog.handler)
+    try:
+        pipeline.run(source(emulator))  # runs without test_case_ids, results without failures
+        pipeline.run(source(emulator))
+    finally:
+        dlt_logger.removeHandler(caplog.handler)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_adjacent_backfill_windows_load_every_row_once(

@@ -23,6 +23,29 @@ __all__ = ["zof_source"]
 _MERGED = {"primary_key": "id", "write_disposition": "merge"}
 
 
+def _columns(table: str) -> dict[str, dict[str, Any]]:
+    """Types of the columns that may be null in every row of a load (new dicts: dlt edits them).
+
+    A column without a value has no type to infer: dlt would leave it out
+    (and warn) until a load brings one.
+    """
+    text: dict[str, Any] = {"data_type": "text"}
+    time: dict[str, Any] = {"data_type": "timestamp", "timezone": True}
+    types: dict[str, dict[str, Any]] = {
+        "runs": {
+            "created_at": time, "started_at": time, "completed_at": time,
+            "test_suite_id": text, "url": text,
+            "test_case_ids": {"data_type": "json"},  # the list, as JSON
+        },
+        "results": {
+            "created_at": time, "failure_summary": text, "logs_ref": text,
+            "duration_ms": {"data_type": "bigint"},
+        },
+        "artifacts": {"created_at": time, "result_id": text},
+    }[table]  # fmt: skip
+    return {name: {**hint, "nullable": True} for name, hint in types.items()}
+
+
 def zof_source(
     *,
     api_key: str | None = None,
@@ -82,11 +105,18 @@ def _source(
     run_id: str | None,
     concurrency: int,
 ) -> DltSource:
-    runs = dlt.resource(_runs(session, window, {"project_id": project_id}), name="runs", **_MERGED)
-    results = dlt.resource(_results(session, window, {"run_id": run_id}), name="results", **_MERGED)
+    runs = dlt.resource(
+        _runs(session, window, {"project_id": project_id}),
+        name="runs", columns=_columns("runs"), **_MERGED,
+    )  # fmt: skip
+    results = dlt.resource(
+        _results(session, window, {"run_id": run_id}),
+        name="results", columns=_columns("results"), **_MERGED,
+    )  # fmt: skip
     artifacts = dlt.transformer(
-        _artifacts(session, concurrency), data_from=results, name="artifacts", **_MERGED
-    )
+        _artifacts(session, concurrency), data_from=results, name="artifacts",
+        columns=_columns("artifacts"), **_MERGED,
+    )  # fmt: skip
 
     def zof() -> tuple[Any, ...]:
         return runs, results, artifacts
