@@ -225,6 +225,13 @@ def bench_ray(session: nox.Session) -> None:
 
 
 @nox.session
+def bench_dlt(session: nox.Session) -> None:
+    """dlt loads of results into DuckDB vs the SDK's pager (pass --results N --rounds R)."""
+    session.install("-e", ".[testing,dlt,pyarrow]")
+    session.run("python", "benchmarks/dlt_load.py", *session.posargs)
+
+
+@nox.session
 def bench_scale_out(session: nox.Session) -> None:
     """Balanced vs equal-time partitions: sizes and Ray/Dask read times (--results N)."""
     session.install("-e", ".[testing,ray,dask]")
