@@ -126,6 +126,32 @@ def test_adjacent_backfill_windows_load_every_row_once(
     assert first == len([r for r in emulator.store.results.values() if r.created < times[40]])
 
 
+@pytest.mark.parametrize("refresh", [0, 3600])
+def test_refresh_runs_reloads_runs_that_were_still_going(
+    emulator: Emulator, make_pipeline: Make, tmp_path: Path, refresh: float
+) -> None:
+    """A run queued at one load: refresh_runs=3600 brings its final status; 0 keeps it queued."""
+    run = emulator.add_run("proj_abc", suite_id="suite_pr_smoke")
+    pipeline = make_pipeline()
+    pipeline.run(source(emulator, refresh_runs=refresh).with_resources("runs"))
+    database = tmp_path / "zof_warehouse.duckdb"
+    assert statuses(database)[run.id] == "queued"
+    emulator.advance(3600)
+    final = emulator.run(run.id).status
+    assert final in ("passed", "failed", "error")
+    pipeline.run(source(emulator, refresh_runs=refresh).with_resources("runs"))
+    assert statuses(database)[run.id] == (final if refresh else "queued")
+    assert ids(database, "runs") == acme(emulator, "runs")  # merged: each run once
+
+
+def statuses(database: Path) -> dict[str, str]:
+    """Run id -> status in the `runs` table."""
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as db:
+        return dict(db.execute("select id, status from zof.runs").fetchall())
+
+
 def test_fields_the_sdk_does_not_know_become_columns(
     emulator: Emulator, make_pipeline: Make, tmp_path: Path
 ) -> None:
@@ -223,6 +249,9 @@ def test_loads_through_5xx_and_a_rate_limit_are_exact(make_pipeline: Make, tmp_p
         ({"created_after": 1_700_000_000}, TypeError),
         ({"page_size": 0}, ValueError),
         ({"artifacts_concurrency": 0}, ValueError),
+        ({"created_before": "2026-11-01T00:00:00Z"}, ValueError),  # without created_after
+        ({"refresh_runs": -1}, ValueError),
+        ({"refresh_runs": "1h"}, TypeError),
         ({"since": "2026-11-01T00:00:00Z"}, TypeError),
     ],
 )

@@ -55,6 +55,7 @@ def zof_source(
     created_after: datetime | str | None = None,
     created_before: datetime | str | None = None,
     page_size: int = 1000,
+    refresh_runs: float = 0,
     artifacts_concurrency: int = 16,
     max_retries: int | None = None,
     max_requests_per_second: float | None = None,
@@ -70,9 +71,13 @@ def zof_source(
         created_after: Where the first load starts (inclusive); later loads
             start where the last one ended, from dlt's state.
         created_before: An exclusive upper bound: a backfill of the window
-            `[created_after, created_before)`, which leaves dlt's state as
-            it was.
+            `[created_after, created_before)` (with `created_after`), which
+            leaves dlt's state as it was.
         page_size: Items per request.
+        refresh_runs: Seconds: each load reads again the runs created this
+            long before the newest run already loaded, so that runs still
+            going at the last load get their final status (merged on `id`).
+            0: a run is loaded once, as it was then.
         artifacts_concurrency: Results whose artifacts are fetched at once.
         max_retries: The client's retries per request.
         max_requests_per_second: Your plan's rate limit, if you know it.
@@ -86,6 +91,12 @@ def zof_source(
     arguments.timestamp("created_after", created_after)
     arguments.timestamp("created_before", created_before)
     arguments.page_size(page_size)
+    if created_before is not None and created_after is None:
+        raise ValueError("created_before needs created_after: a backfill is a window")
+    if isinstance(refresh_runs, bool) or not isinstance(refresh_runs, int | float):
+        raise TypeError("refresh_runs must be a number of seconds")
+    if not refresh_runs >= 0:
+        raise ValueError("refresh_runs must be 0 or more seconds")
     if type(artifacts_concurrency) is not int or artifacts_concurrency < 1:
         raise ValueError("artifacts_concurrency must be a positive integer")
     if not (api_key or os.environ.get("ZOF_API_KEY")):
@@ -94,7 +105,7 @@ def zof_source(
         {"api_key": api_key, "base_url": base_url, "max_retries": max_retries,
          "max_requests_per_second": max_requests_per_second, "transport": transport},
     )  # fmt: skip
-    window = _Window(_instant(created_after), _instant(created_before), page_size)
+    window = _Window(_instant(created_after), _instant(created_before), page_size, refresh_runs)
     return _source(session, window, project_id, run_id, artifacts_concurrency)
 
 
@@ -132,12 +143,18 @@ class _Window:
     start: datetime | None
     end: datetime | None
     page_size: int
+    lag: float = 0
 
-    def cursor(self) -> Any:
-        """A new dlt incremental on `created_at`: closed at its start, open at its end."""
+    def cursor(self, *, lag: float = 0) -> Any:
+        """A new dlt incremental on `created_at`: closed at its start, open at its end.
+
+        With a `lag` (seconds), dlt starts that long before the last value and
+        keeps every row it reads again (the merge on `id` updates them).
+        """
         return dlt.sources.incremental(
-            "created_at", initial_value=self.start, end_value=self.end, range_end="open"
-        )
+            "created_at", initial_value=self.start, end_value=self.end, range_end="open",
+            lag=lag or None,
+        )  # fmt: skip
 
 
 def _instant(value: datetime | str | None) -> datetime | None:
@@ -146,10 +163,12 @@ def _instant(value: datetime | str | None) -> datetime | None:
 
 def _runs(session: Session, window: _Window, filters: dict[str, Any]) -> Any:
     # dlt's idiom: the incremental is the default of the argument dlt binds it to.
-    async def runs(created_at: Any = window.cursor()) -> AsyncIterator[list[dict[str, Any]]]:  # noqa: B008
+    async def runs(
+        created_at: Any = window.cursor(lag=window.lag),  # noqa: B008
+    ) -> AsyncIterator[list[dict[str, Any]]]:
         zof = await session.client()
         pager = zof.runs.list(
-            **filters, created_after=created_at.last_value, created_before=created_at.end_value,
+            **filters, created_after=created_at.start_value, created_before=created_at.end_value,
             page_size=window.page_size,
         )  # fmt: skip
         async for page in pager.pages():
@@ -162,7 +181,7 @@ def _results(session: Session, window: _Window, filters: dict[str, Any]) -> Any:
     async def results(created_at: Any = window.cursor()) -> AsyncIterator[list[dict[str, Any]]]:  # noqa: B008
         zof = await session.client()
         pager = zof.results.list(
-            **filters, created_after=created_at.last_value, created_before=created_at.end_value,
+            **filters, created_after=created_at.start_value, created_before=created_at.end_value,
             page_size=window.page_size,
         )  # fmt: skip
         async for page in pager.pages():
