@@ -88,6 +88,25 @@ def zof_source(
         TypeError: For a bound of the wrong type, or an unknown argument.
         ConfigurationError: Without a key.
     """
+    _check(created_after, created_before, page_size, refresh_runs, artifacts_concurrency)
+    if not (api_key or os.environ.get("ZOF_API_KEY")):
+        raise ConfigurationError("no API key: pass api_key= or set ZOF_API_KEY")
+    session = Session(
+        {"api_key": api_key, "base_url": base_url, "max_retries": max_retries,
+         "max_requests_per_second": max_requests_per_second, "transport": transport},
+    )  # fmt: skip
+    window = _Window(_instant(created_after), _instant(created_before), page_size, refresh_runs)
+    return _source(session, window, project_id, run_id, artifacts_concurrency)
+
+
+def _check(
+    created_after: datetime | str | None,
+    created_before: datetime | str | None,
+    page_size: int,
+    refresh_runs: float,
+    artifacts_concurrency: int,
+) -> None:
+    """Refuse bad arguments of `zof_source` before anything is built or sent."""
     arguments.timestamp("created_after", created_after)
     arguments.timestamp("created_before", created_before)
     arguments.page_size(page_size)
@@ -99,14 +118,6 @@ def zof_source(
         raise ValueError("refresh_runs must be 0 or more seconds")
     if type(artifacts_concurrency) is not int or artifacts_concurrency < 1:
         raise ValueError("artifacts_concurrency must be a positive integer")
-    if not (api_key or os.environ.get("ZOF_API_KEY")):
-        raise ConfigurationError("no API key: pass api_key= or set ZOF_API_KEY")
-    session = Session(
-        {"api_key": api_key, "base_url": base_url, "max_retries": max_retries,
-         "max_requests_per_second": max_requests_per_second, "transport": transport},
-    )  # fmt: skip
-    window = _Window(_instant(created_after), _instant(created_before), page_size, refresh_runs)
-    return _source(session, window, project_id, run_id, artifacts_concurrency)
 
 
 def _source(
