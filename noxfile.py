@@ -34,8 +34,9 @@ nox.options.download_python = "never"  # no network but PyPI: only this machine'
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 EXTRAS = ".[testing,cli,aiohttp]"
-# The tests also cover the columnar (pyarrow, pandas, DuckDB, polars), Ray Data and Dask extras.
-TEST_EXTRAS = ".[testing,cli,aiohttp,pandas,duckdb,polars,ray,dask,otel]"
+# The tests also cover the columnar (pyarrow, pandas, DuckDB, polars), Ray Data, Dask
+# and dlt extras.
+TEST_EXTRAS = ".[testing,cli,aiohttp,pandas,duckdb,polars,ray,dask,dlt,otel]"
 # The oldest (requires-python) and the newest Python the suite must pass on.
 # The newest runs the whole suite; the oldest all but the tests marked
 # `newest_only` (tests/conftest.py: engines, the `zof` command and the emulator
@@ -297,6 +298,13 @@ def bench_ray(session: nox.Session) -> None:
     """Ray Data reads: rows/s with 1, 2, 4 tasks vs one pager (pass --results N)."""
     session.install("-e", ".[testing,ray]")
     session.run("python", "benchmarks/ray_read.py", *session.posargs)
+
+
+@nox.session
+def bench_dlt(session: nox.Session) -> None:
+    """dlt loads of results into DuckDB vs the SDK's pager (pass --results N --rounds R)."""
+    session.install("-e", ".[testing,dlt,pyarrow]")
+    session.run("python", "benchmarks/dlt_load.py", *session.posargs)
 
 
 @nox.session

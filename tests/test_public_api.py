@@ -81,7 +81,14 @@ def test_listings_name_their_filters_in_their_signatures() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["zof_async", "zof_async.dask", "zof_async.otel", "zof_async.ray", "zof_async.testing"],
+    [
+        "zof_async",
+        "zof_async.dask",
+        "zof_async.dlt",
+        "zof_async.otel",
+        "zof_async.ray",
+        "zof_async.testing",
+    ],
 )
 def test_each_public_module_exposes_exactly_its_all(name: str) -> None:
     """A public module's namespace is its `__all__`: no `os`, `Any` or helper leaks out.

@@ -28,6 +28,7 @@ PUBLIC_MODULES = [
     "zof_async.otel",
     "zof_async.ray",
     "zof_async.dask",
+    "zof_async.dlt",
 ]
 _ENTRY = re.compile(r"^(?P<name>\S+)\s+(?P<domain>\w+):(?P<role>\w+)\s+-?\d+\s+\S+\s+.*$")
 

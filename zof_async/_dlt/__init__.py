@@ -1,0 +1,1 @@
+"""The implementation of `zof_async.dlt`: a dlt source over one `AsyncZof` per run."""
