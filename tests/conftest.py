@@ -48,11 +48,17 @@ def no_backoff() -> Iterator[None]:
 
 
 # Tests that run on the newest supported Python only (`nox -s tests` runs the
-# rest on the oldest as well): the ones driving an engine (Ray, Dask), the `zof`
+# rest on the oldest as well): the ones driving an engine (Ray, Dask, dlt), the `zof`
 # command or the emulator in other processes, the site's build, and long searches
 # (`slow`). They exercise through other processes the same code the in-process
 # tests cover, and are most of the suite's time, so CI runs the whole suite once.
-NEWEST_ONLY_DIRS = ("tests/ray/", "tests/dask/", "tests/cli/", "tests/docs/test_site.py")
+NEWEST_ONLY_DIRS = (
+    "tests/ray/",
+    "tests/dask/",
+    "tests/dlt/",
+    "tests/cli/",
+    "tests/docs/test_site.py",
+)
 NEWEST_ONLY_MARKS = ("served", "slow")
 
 

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-dlt = pytest.importorskip("dlt", reason="the dlt extra is not installed")
+from tests.lazy import lazy_or_skip
+
+dlt = lazy_or_skip("dlt", "the dlt extra is not installed")
 
 
 @pytest.fixture

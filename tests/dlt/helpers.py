@@ -53,15 +53,15 @@ class Relay(httpx.AsyncBaseTransport):
 
 def add_result(emulator: Emulator, result_id: str, when: float, run_id: str = "run_a") -> None:
     """A passed result of `run_id` created at `when` (emulator seconds), written directly."""
-    with emulator.lock:
-        emulator.store.add_result(
+    with emulator.state.lock:
+        emulator.state.store.add_result(
             Result(result_id, "org_acme", run_id, "tc_x", "passed", 10, None, when)
         )
 
 
 def acme(emulator: Emulator, table: str) -> list[str]:
     """Ids of org_acme's runs, results or artifacts in the emulator's own store."""
-    records = getattr(emulator.store, table).values()
+    records = getattr(emulator.state.store, table).values()
     return sorted(r.id for r in records if r.org_id == "org_acme")
 
 

@@ -11,14 +11,13 @@ from typing import Any
 import pytest
 
 from tests.dlt.helpers import Relay, acme, add_result, columns, ids, loaded, tables
+from tests.lazy import lazy_or_skip
 from zof_async import AuthenticationError, InternalServerError, ZofError
 from zof_async.testing import Emulator, ManualClock, SystemClock
-from zof_async.testing._seed import bulk_run
 
-pytest.importorskip("dlt", reason="the dlt extra is not installed")
-from dlt.pipeline.exceptions import PipelineStepFailed
+dlt_errors = lazy_or_skip("dlt.pipeline.exceptions", "the dlt extra is not installed")
 
-from zof_async import dlt as zdlt
+zdlt = lazy_or_skip("zof_async.dlt", "the dlt extra is not installed")
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 Make = Callable[..., Any]
@@ -28,8 +27,8 @@ Make = Callable[..., Any]
 def emulator() -> Emulator:
     """Org acme with two bulk runs: 600 results (one artifact each, 3 per instant) and 150."""
     emulator = Emulator(data="minimal", clock=ManualClock(T0))
-    bulk_run(emulator, 600, run_id="run_a", artifacts_per_result=1, per_instant=3)
-    bulk_run(emulator, 150, run_id="run_b", artifacts_per_result=0)
+    emulator.add_bulk_run(600, run_id="run_a", artifacts_per_result=1, per_instant=3)
+    emulator.add_bulk_run(150, run_id="run_b", artifacts_per_result=0)
     return emulator
 
 
@@ -76,8 +75,8 @@ def test_the_next_load_adds_only_new_rows_and_keeps_the_boundary_once(
     """
     pipeline = make_pipeline()
     pipeline.run(source(emulator))
-    newest = max(r.created for r in emulator.store.results.values())
-    at_newest = [r.id for r in emulator.store.results.values() if r.created == newest]
+    newest = max(r.created for r in emulator.state.store.results.values())
+    at_newest = [r.id for r in emulator.state.store.results.values() if r.created == newest]
     assert len(at_newest) == 3
     add_result(emulator, "res_new_0", newest)  # same instant as the boundary rows
     add_result(emulator, "res_new_1", newest + 0.5)
@@ -114,16 +113,16 @@ def test_adjacent_backfill_windows_load_every_row_once(
     emulator: Emulator, make_pipeline: Make, tmp_path: Path
 ) -> None:
     """[a, b) then [b, c): with b on an instant holding 3 rows, each row lands once."""
-    times = sorted({r.created for r in emulator.store.results.values()})
+    times = sorted({r.created for r in emulator.state.store.results.values()})
     a, b, c = (datetime.fromtimestamp(t, timezone.utc) for t in (times[0], times[40], times[-1]))
     pipeline = make_pipeline()
     pipeline.run(source(emulator, created_after=a, created_before=b).with_resources("results"))
     first = loaded(pipeline)["results"]
     pipeline.run(source(emulator, created_after=b, created_before=c).with_resources("results"))
-    expected = [r.id for r in emulator.store.results.values() if r.created < times[-1]]
+    expected = [r.id for r in emulator.state.store.results.values() if r.created < times[-1]]
     database = tmp_path / "zof_warehouse.duckdb"
     assert ids(database, "results") == sorted(expected)
-    assert first == len([r for r in emulator.store.results.values() if r.created < times[40]])
+    assert first == len([r for r in emulator.state.store.results.values() if r.created < times[40]])
 
 
 @pytest.mark.parametrize("refresh", [0, 3600])
@@ -180,7 +179,7 @@ def test_a_refused_key_reaches_the_caller_as_an_authentication_error(
 ) -> None:
     """dlt raises PipelineStepFailed (extract); its cause chain holds the AuthenticationError."""
     pipeline = make_pipeline()
-    with pytest.raises(PipelineStepFailed) as failed:
+    with pytest.raises(dlt_errors.PipelineStepFailed) as failed:
         pipeline.run(
             zdlt.zof_source(
                 api_key="zof_refused", base_url="http://127.0.0.1:9/v1", transport=Relay(emulator)
@@ -198,7 +197,7 @@ def test_an_interrupted_load_then_a_clean_one_leaves_no_duplicate(
     pipeline = make_pipeline()
     pipeline.run(source(emulator).with_resources("runs"))  # an earlier, clean load
     relay = Relay(emulator, fail_at=4)
-    with pytest.raises(PipelineStepFailed) as failed:
+    with pytest.raises(dlt_errors.PipelineStepFailed) as failed:
         pipeline.run(source(emulator, relay, max_retries=0))
     assert isinstance(_cause(failed.value, ZofError), InternalServerError)
     assert len(relay.queries("/v1/results")) == 4  # 3 pages were read, then the fault
@@ -217,7 +216,7 @@ def test_loads_through_5xx_and_a_rate_limit_are_exact(make_pipeline: Make, tmp_p
     results (3 at the newest instant already loaded), the next adds those 7.
     """
     emulator = Emulator(data="minimal", clock=SystemClock())
-    bulk_run(emulator, 400, run_id="run_a", artifacts_per_result=1)
+    emulator.add_bulk_run(400, run_id="run_a", artifacts_per_result=1)
     emulator.faults.error_rate = 0.02
     emulator.faults.rate_limit = 200
     emulator.faults.rate_limit_burst = 20
@@ -228,7 +227,7 @@ def test_loads_through_5xx_and_a_rate_limit_are_exact(make_pipeline: Make, tmp_p
     assert ids(database, "artifacts") == acme(emulator, "artifacts")
     pipeline.run(source(emulator))
     assert loaded(pipeline) == {"runs": 0, "results": 0, "artifacts": 0}
-    newest = max(r.created for r in emulator.store.results.values())
+    newest = max(r.created for r in emulator.state.store.results.values())
     for i in range(7):
         add_result(emulator, f"res_new_{i}", newest if i < 3 else newest + i)
     pipeline.run(source(emulator))
