@@ -81,11 +81,10 @@ class _Handing(Generic[E]):
         return self
 
     def __next__(self) -> E:
-        buffer = self._buffer
+        buffer, owner = self._buffer, self._owner
+        if owner.closed:
+            raise StopIteration
         if not buffer:
-            owner = self._owner
-            if owner.closed:
-                raise StopIteration
             buffer.extend(owner.runner.call(self._steps.take, owner.pager, self._batch))
             if not buffer:
                 raise StopIteration
@@ -197,6 +196,7 @@ class SyncPager(Generic[T]):
     async def aclose(self) -> None:
         """In the loop: close the async pager (the client's `close()` does)."""
         self.closed = True
+        self._items.clear()
         await self.pager.aclose()
 
     def __enter__(self) -> SyncPager[T]:

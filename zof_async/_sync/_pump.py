@@ -57,7 +57,7 @@ class Pump(Generic[T]):
         self._taken = 0  # items handed out since credits were last given back
         self._credits: asyncio.Semaphore | None = None
         self._task: Task | None = None
-        self._over = False
+        self.over = False
         self.holder: list[Task] = []  # what its owner's finalizer cancels, if dropped
 
     @property
@@ -66,7 +66,7 @@ class Pump(Generic[T]):
 
     def next(self) -> T:
         """The next item; `StopIteration` at the end; the source's error, raised."""
-        if self._over:
+        if self.over:
             raise StopIteration
         if self._task is None:
             self._task = self._runner.submit(self._run)
@@ -78,7 +78,7 @@ class Pump(Generic[T]):
                 self._runner.soon(_Giving(self, self._taken))
                 self._taken = 0
             return value  # type: ignore[no-any-return]
-        self._over = True
+        self.over = True
         if kind == _ERROR:
             raise value
         raise StopIteration
@@ -115,7 +115,7 @@ class Pump(Generic[T]):
 
     def close(self) -> None:
         """Cancel the task (blocking until it has closed the source); idempotent."""
-        self._over = True
+        self.over = True
         task = self._task
         if task is not None and not task.ended.is_set():
             self._runner.soon(task.cancel)
@@ -180,7 +180,8 @@ class SyncIterator(Generic[T]):
             self._runner.call(self.aclose)
 
     async def aclose(self) -> None:
-        """In the loop: close the async iterator."""
+        """In the loop: close the async iterator; nothing more is handed out."""
+        self._pump.over = True
         await close_async(self._async)
 
     def as_async(self) -> AsyncIterator[T]:
