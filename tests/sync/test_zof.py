@@ -157,3 +157,20 @@ def test_close_closes_what_is_open_without_resource_warnings(emulator: Emulator)
         zof.runs.get(run.id)
     assert list(pager) == [] and list(fan) == []
     zof.close()  # idempotent
+
+
+def test_close_returns_after_pagers_and_fan_outs_were_dropped(emulator: Emulator) -> None:
+    """Async objects dropped with their sync wrappers are freed in the loop, so close() ends.
+
+    (A pager freed in the caller's thread cancelled its prefetch from there,
+    which anyio never delivered: close() waited for that task forever.)
+    """
+    zof = Zof(api_key=emulator.keys.qa, transport=emulator.transport())
+    assert zof.runs.list(page_size=2).next_page() is not None  # page 2 prefetched, held
+    next(zof.results.bulk_artifacts(zof.results.list(), concurrency=4))
+    gc.collect()
+    time.sleep(0.2)  # the prefetch blocks, waiting for a pager that is gone
+    closing = threading.Thread(target=zof.close, daemon=True)
+    closing.start()
+    closing.join(20)
+    assert not closing.is_alive() and loop_threads() == []

@@ -106,12 +106,19 @@ class SyncPager(Generic[T]):
 
     def __init__(self, runner: Runner, pager: Pager[T], *, keep: object = None) -> None:
         self.runner = runner
-        self.pager = pager
+        self._held = [pager]  # the async pager: let go of in the loop's thread only
         self._keep = keep  # the client: an open pager keeps it from being collected
         self.place = _place(pager)
         self.closed = False
         self._items: collections.deque[tuple[T, Place]] = collections.deque()
         runner.resources.add(self)
+        # Freed in another thread, the pager would cancel its prefetch from there.
+        weakref.finalize(self, runner.soon, self._held.clear).atexit = False
+
+    @property
+    def pager(self) -> Pager[T]:
+        """The async pager this one hands out (for the loop's thread)."""
+        return self._held[0]
 
     @property
     def cursor(self) -> str | None:

@@ -18,7 +18,7 @@ import sys
 import weakref
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import httpx
 
@@ -46,12 +46,12 @@ class Pump(Generic[T]):
     def __init__(
         self,
         runner: Runner,
-        source: AsyncIterator[T],
+        held: list[AsyncIterator[T]],
         *,
         size: int = BUFFER,
     ) -> None:
         self._runner = runner
-        self._source = source
+        self._held = held  # the source, dropped in the loop (see `SyncIterator`)
         self._size = size
         self._queue: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
         self._taken = 0  # items handed out since credits were last given back
@@ -93,12 +93,12 @@ class Pump(Generic[T]):
     async def _run(self) -> None:
         """In the loop: pull items while there are credits; always close the source."""
         self._credits = credits = asyncio.Semaphore(self._size)
-        put = self._queue.put
+        put, source = self._queue.put, self._held[0]
         try:
             while True:
                 await credits.acquire()
                 try:
-                    item = await self._source.__anext__()
+                    item = await source.__anext__()
                 except StopAsyncIteration:
                     break
                 put((_ITEM, item))
@@ -111,7 +111,7 @@ class Pump(Generic[T]):
             if not isinstance(exc, Exception):
                 raise
         finally:
-            await close_async(self._source)
+            await close_async(source)
 
     def close(self) -> None:
         """Cancel the task (blocking until it has closed the source); idempotent."""
@@ -141,13 +141,19 @@ async def close_async(source: object) -> None:
         await aclose()
 
 
-def _cancel_soon(runner: Runner, holder: list[Task], source: object) -> None:
-    """A dropped iterator: cancel its pump, or close its source, in the loop (never blocks)."""
+def _cancel_soon(runner: Runner, holder: list[Task], held: list[Any]) -> None:
+    """A dropped iterator: cancel its pump, or close its source, in the loop (never blocks).
+
+    The source is let go of in the loop too (`held.clear`): an async object
+    freed in another thread would run its finalizers there (a fan-out's
+    cancels its task's scope, which only the loop's thread may do).
+    """
     for task in holder:
         if not task.ended.is_set():
             runner.soon(task.cancel)
-    if not holder:
-        runner.start_soon(close_async, source)
+    if not holder and held:
+        runner.start_soon(close_async, held[0])
+    runner.soon(held.clear)
 
 
 class SyncIterator(Generic[T]):
@@ -160,11 +166,11 @@ class SyncIterator(Generic[T]):
     def __init__(self, runner: Runner, source: AsyncIterator[T], *, keep: object = None) -> None:
         self._runner = runner
         self._keep = keep  # the client: open iterators keep it from being collected
-        self._async = source
-        self._pump = Pump(runner, source)
+        self._held = [source]  # only the loop's thread drops the last reference
+        self._pump = Pump(runner, self._held)
         runner.resources.add(self)
         # Dropped (a `break` out of `for x in zof...(...)`): stop the async side.
-        weakref.finalize(self, _cancel_soon, runner, self._pump.holder, source).atexit = False
+        weakref.finalize(self, _cancel_soon, runner, self._pump.holder, self._held).atexit = False
 
     def __iter__(self) -> Self:
         return self
@@ -182,14 +188,18 @@ class SyncIterator(Generic[T]):
     async def aclose(self) -> None:
         """In the loop: close the async iterator; nothing more is handed out."""
         self._pump.over = True
-        await close_async(self._async)
+        await close_async(self._source)
 
     def as_async(self) -> AsyncIterator[T]:
         """The async iterator itself, to hand to an async method (the input of a fan-out)."""
         if self._pump.started:
             raise ValueError("this iterator is being iterated already: pass a fresh one")
         self._runner.resources.discard(self)
-        return self._async
+        return self._source
+
+    @property
+    def _source(self) -> AsyncIterator[T]:
+        return self._held[0]
 
     def __enter__(self) -> Self:
         return self
@@ -211,12 +221,10 @@ class SyncFanOut(SyncIterator[O]):
     `with` block) cancels the calls in flight.
     """
 
-    _async: FanOut[Any, Any, O]
-
     @property
     def stats(self) -> FanOutStats:
         """A snapshot of the fan-out's counters (see `FanOutStats`)."""
-        fanout = self._async
+        fanout = cast("FanOut[Any, Any, O]", self._source)
         if self._runner.started:
             stats: FanOutStats = self._runner.call(lambda: fanout.stats)
             return stats
@@ -236,16 +244,18 @@ class SyncStream(SyncIterator[T]):
     leaving it closes the response and frees its connection.
     """
 
-    _async: _Stream[T]
-
     @property
     def response(self) -> httpx.Response | None:
         """The answer, once opened (its headers; the body is what you iterate)."""
-        return self._async.response
+        return self._stream.response
+
+    @property
+    def _stream(self) -> _Stream[T]:
+        return cast("_Stream[T]", self._source)
 
     def open(self) -> httpx.Response:
         """Send the request (with retries until the headers arrive)."""
-        response: httpx.Response = self._runner.call(self._async.open)
+        response: httpx.Response = self._runner.call(self._stream.open)
         return response
 
     def __enter__(self) -> Self:
