@@ -20,7 +20,9 @@ from tests.processes import run
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "zof_async"
-LAYERS = ["_distributed", "_webhooks", "_resources", "_streaming", "_http", "_http/_transport"]
+LAYERS = [
+    "_distributed", "_webhooks", "_resources", "_streaming", "_http", "_http/_transport", "_sync"
+]  # fmt: skip
 """Subpackages whose modules the drawing must name."""
 
 
