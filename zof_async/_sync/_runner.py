@@ -41,13 +41,15 @@ class Task:
         ended: Set once the call has finished in the loop, cancelled or not.
     """
 
-    __slots__ = ("_live", "_task", "ended", "future")
+    __slots__ = ("_calls", "_live", "_task", "ended", "future")
 
-    def __init__(self, live: set[asyncio.Task[Any]]) -> None:
+    def __init__(self, live: set[asyncio.Task[Any]], calls: set[Task]) -> None:
         self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         self.ended = threading.Event()
         self._task: asyncio.Task[Any] | None = None
         self._live = live
+        self._calls = calls
+        calls.add(self)
 
     def start(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """In the loop: run `fn` in a task (anyio finds its backend only in one)."""
@@ -65,11 +67,18 @@ class Task:
             self._finish(error, None if error is not None else task.result())
 
     def _finish(self, error: BaseException | None, value: Any) -> None:
+        if self.future.done():
+            return
         if error is None:
             self.future.set_result(value)
         else:
             self.future.set_exception(error)
+        self._calls.discard(self)
         self.ended.set()
+
+    def abandon(self) -> None:
+        """The loop is gone before the call could end: tell its caller so."""
+        self._finish(ClientClosedError("the client was closed during the call"), None)
 
     def cancel(self) -> None:
         """In the loop: cancel the task (it was started before this, in loop order)."""
@@ -101,6 +110,7 @@ class Runner:
         self._stop: asyncio.Event | None = None
         self._closed = False
         self._tasks: set[asyncio.Task[Any]] = set()  # the calls running in the loop
+        self._calls: set[Task] = set()  # the calls not ended, handed over or not
         self.resources: weakref.WeakSet[Any] = weakref.WeakSet()
         """Open iterators and streams (objects with `async aclose()`), closed by `close()`."""
 
@@ -147,6 +157,8 @@ class Runner:
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             loop.close()
+            for call in list(self._calls):  # handed over as the loop stopped: never run
+                call.abandon()
 
     async def _hold(self, entered: concurrent.futures.Future[None]) -> None:
         """Enter the client, wait for `close()`, close what is open, exit; in one task."""
@@ -178,7 +190,7 @@ class Runner:
                 "a Zof method was called from the client's own event loop thread (a hook, "
                 "callback or input iterator of this client): use its AsyncZof there"
             )
-        task = Task(self._tasks)
+        task = Task(self._tasks, self._calls)
         try:
             loop.call_soon_threadsafe(task.start, fn, args, kwargs)
         except RuntimeError:  # the loop closed meanwhile
@@ -201,7 +213,7 @@ class Runner:
 
     def start_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         """Start `fn(*args)` in the loop as `submit` does, from any thread, never waiting."""
-        self.soon(functools.partial(Task(self._tasks).start, fn, args, {}))
+        self.soon(functools.partial(Task(self._tasks, self._calls).start, fn, args, {}))
 
     def soon(self, fn: Callable[[], object]) -> None:
         """Run `fn` in the loop soon, without waiting; nothing if the loop is gone."""
