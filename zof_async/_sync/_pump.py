@@ -12,7 +12,6 @@ originals are for one task.
 
 from __future__ import annotations
 
-import asyncio
 import queue
 import sys
 import weakref
@@ -27,6 +26,8 @@ from .._streaming._streams import _Stream
 from ._runner import Runner, Task
 
 if TYPE_CHECKING:
+    import asyncio
+
     if sys.version_info >= (3, 11):
         from typing import Self
     else:
@@ -92,6 +93,8 @@ class Pump(Generic[T]):
 
     async def _run(self) -> None:
         """In the loop: pull items while there are credits; always close the source."""
+        import asyncio
+
         self._credits = credits = asyncio.Semaphore(self._size)
         put, source = self._queue.put, self._held[0]
         try:

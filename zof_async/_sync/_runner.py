@@ -15,7 +15,6 @@ never closed would hang the interpreter at exit. A daemon thread and an
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextlib
 import functools
@@ -24,9 +23,12 @@ import threading
 import weakref
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._exceptions import ClientClosedError
+
+if TYPE_CHECKING:  # loaded by the loop's thread as it starts: `import zof_async` stays light
+    import asyncio
 
 __all__ = ["Runner", "Task"]
 
@@ -53,6 +55,8 @@ class Task:
 
     def start(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """In the loop: run `fn` in a task (anyio finds its backend only in one)."""
+        import asyncio
+
         task = asyncio.ensure_future(_invoke(fn, args, kwargs))
         self._task = task
         self._live.add(task)
@@ -134,6 +138,8 @@ class Runner:
             return self._loop
 
     def _start(self) -> None:
+        import asyncio
+
         loop = asyncio.new_event_loop()
         entered: concurrent.futures.Future[None] = concurrent.futures.Future()
         thread = threading.Thread(
@@ -151,6 +157,8 @@ class Runner:
         self, loop: asyncio.AbstractEventLoop, entered: concurrent.futures.Future[None]
     ) -> None:
         """The thread: run the loop until the client's task has exited it."""
+        import asyncio
+
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(self._hold(entered))
@@ -162,6 +170,8 @@ class Runner:
 
     async def _hold(self, entered: concurrent.futures.Future[None]) -> None:
         """Enter the client, wait for `close()`, close what is open, exit; in one task."""
+        import asyncio
+
         self._stop = asyncio.Event()
         try:
             async with self._client:
@@ -175,6 +185,8 @@ class Runner:
 
     async def _close_open(self) -> None:
         """Close the iterators and streams left open, then cancel the calls still running."""
+        import asyncio
+
         for resource in list(self.resources):
             await resource.aclose()
         running = list(self._tasks)
