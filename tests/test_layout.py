@@ -28,6 +28,7 @@ LAYERS = [
     "_streaming",
     "_http",
     "_http/_transport",
+    "_sync",
 ]
 """Subpackages whose modules the drawing must name."""
 

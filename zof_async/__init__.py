@@ -90,6 +90,7 @@ from ._streaming._waiting import (
     EVENTS_POLICY as EVENTS_POLICY,
     WaitPolicy as WaitPolicy,
 )
+from ._sync._client import Zof as Zof
 from ._version import __version__ as __version__
 from ._webhooks._inbox import (
     InboxStats as InboxStats,
@@ -159,6 +160,7 @@ __all__ = [
     "WebhookInbox",
     "WebhookVerificationError",
     "Webhooks",
+    "Zof",
     "ZofError",
     "__version__",
     "to_arrow",

@@ -103,6 +103,12 @@ class Pager(BackgroundWork, Generic[T]):
         return self._at.offset
 
     @property
+    def ready(self) -> int:
+        """Items of the page in hand not handed out yet: that many steps come without waiting."""
+        page = self._at.page
+        return 0 if page is None or self._closed else len(page.items) - self._at.offset
+
+    @property
     def exhausted(self) -> bool:
         """Whether every item has been handed out (then `cursor` is `None`)."""
         return self._at.finished
