@@ -36,6 +36,19 @@ SYNC_RETURNS = {  # the async method's return annotation -> the sync method's
     "ByteStream": "SyncStream[bytes]",
     "AsyncIterator[Run]": "SyncIterator[Run]",
     "AsyncIterator[Result]": "SyncIterator[Result]",
+    "FanOut[Artifact, tuple[int, bool], ArtifactDownload]": "SyncFanOut[ArtifactDownload]",
+    "FanOut[Outcome[RawResponse]]": "SyncFanOut[Outcome[RawResponse]]",
+    "ArtifactBody": "SyncStream[bytes]",
+    "RawPages[Pager[Run]]": "SyncIterator[RawResponse[Page]]",
+    "RawPages[Pager[Result]]": "SyncIterator[RawResponse[Page]]",
+    "RawPages[Pager[Artifact]]": "SyncIterator[RawResponse[Page]]",
+    "RawOpening[LineStream]": "SyncRawOpening[str]",
+    "RawOpening[ByteStream]": "SyncRawOpening[bytes]",
+    "RawOpening[ArtifactBody]": "SyncRawOpening[bytes]",
+    "AsyncIterator[RawResponse[AsyncIterator[Run]]]": "SyncIterator[RawResponse[AsyncIterator[Run]]]",
+    "AsyncIterator[RawResponse[AsyncIterator[Result]]]": (
+        "SyncIterator[RawResponse[AsyncIterator[Result]]]"
+    ),
     "AsyncZof": "Zof",
     "httpx.URL": "httpx.URL",
 }

@@ -175,3 +175,30 @@ def test_close_returns_after_pagers_and_fan_outs_were_dropped(emulator: Emulator
     closing.start()
     closing.join(20)
     assert not closing.is_alive() and loop_threads() == []
+
+
+def test_arrow_batches_come_one_per_page(zof: Zof) -> None:
+    """`pager.arrow_batches()` from sync code: one `RecordBatch` per page, every item once."""
+    pytest.importorskip("pyarrow", reason="the pyarrow extra is not installed")
+    ids = [result.id for result in zof.results.list(page_size=1000)]
+    batches = list(zof.results.list(page_size=250).arrow_batches())
+    assert [batch.num_rows for batch in batches[:-1]] == [250] * (len(batches) - 1)
+    assert [i for batch in batches for i in batch.column("id").to_pylist()] == ids
+
+
+def test_artifact_bytes_and_raw_answers(zof: Zof, tmp_path: Path) -> None:
+    """read, open, download_many and a raw stream's metadata, from sync code."""
+    result = next(iter(zof.results.list()))
+    artifact = next(iter(zof.results.artifacts(result.id)))
+    content = zof.artifacts.read(artifact)
+    assert len(content) == artifact.size_bytes
+    with zof.artifacts.open(artifact) as body:
+        assert b"".join(body) == content
+    [done] = list(zof.artifacts.download_many([artifact], tmp_path))
+    assert done.ok and done.path.read_bytes() == content
+    with zof.artifacts.with_raw_response.open(artifact) as raw:
+        assert raw.request_id and b"".join(raw.parsed) == content
+    pages = list(zof.runs.with_raw_response.list(project_id="proj_abc", page_size=5))
+    assert all(page.request_id for page in pages) and len({p.request_id for p in pages}) == len(
+        pages
+    )

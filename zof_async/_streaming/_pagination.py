@@ -9,19 +9,14 @@ A failed page is raised; iterating again fetches that page again.
 Prefetch: with `prefetch=n` a task fetches up to `n` pages ahead while the
 caller works. The task lives in the client's task group (`async with
 AsyncZof()`) or the pager's own (`async with pager:`), never in an async
-generator frame. Leaving the loop with `aclose()` or the `async with` block
-cancels it at once, and so does leaving an `async for` (`break`, `return`,
-an exception, a cancellation) even while the pager is kept to resume from:
-each `async for` iterates its own `Loop`, which stops the task the moment
-CPython frees it, as the loop is left. Iterating the pager again starts a
-new task from where the pager stands (pages prefetched and not handed out
-are fetched again). A pager iterated by hand (`anext(pager)`) and dropped
-cancels it when garbage-collected, and the client's `async with` ending
-cancels it in any case. The task closes its stream itself however it ends.
-By default (`prefetch=None`) a pager prefetches one page when it has a task
-group and fetches on demand when it has none; an explicit `prefetch=n`
-without a task group raises `RuntimeError` when iteration starts, as a
-fan-out does.
+generator frame. `aclose()`, the `async with`
+block, or leaving an `async for` (each iterates its own `Loop`, stopped the
+moment CPython frees it) cancels it at once, even while the pager is kept to
+resume from; iterating again starts a new task where the pager stands. A pager
+iterated by hand and dropped cancels it when collected, the client's ending in
+any case. By default (`prefetch=None`) a pager prefetches one page when it has
+a task group and fetches on demand when it has none; an explicit `prefetch=n`
+without one raises `RuntimeError` when iteration starts, as a fan-out does.
 
 Memory: the page being handed out plus at most `prefetch` pages.
 """
@@ -396,8 +391,7 @@ class _Pages(Generic[T]):
 async def collect(fetch: Fetch[T], cursor: str | None = None) -> list[T]:
     """Every item of a listing from `cursor` on, without a pager (for short listings).
 
-    `cursor` is where a walk already under way goes on (the `next_cursor` of
-    its first page): it counts as seen, as it would in that walk.
+    `cursor` (a walk's `next_cursor`, where it goes on) counts as seen, as in that walk.
     """
     walk, items = PageWalk(fetch, cursor), list[T]()
     while (step := await walk.next()) is not None:

@@ -19,11 +19,13 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, overload
 
+from .._resources._raw import RawOpening
+from .._streaming._artifact_body import ArtifactBody
 from .._streaming._fanout import FanOut
 from .._streaming._pagination import Pager
 from .._streaming._streams import ByteStream, LineStream, _Stream
 from ._pagers import SyncPager
-from ._pump import SyncFanOut, SyncIterator, SyncStream
+from ._pump import SyncFanOut, SyncIterator, SyncRawOpening, SyncStream
 from ._runner import Runner
 
 __all__ = ["Owner", "derive", "made_sync", "same_arguments_as", "sync_annotation"]
@@ -46,6 +48,18 @@ def derive(owner: Owner, method: Callable[P, Pager[T]]) -> Callable[P, SyncPager
 def derive(
     owner: Owner, method: Callable[P, FanOut[Any, Any, O]]
 ) -> Callable[P, SyncFanOut[O]]: ...
+@overload
+def derive(
+    owner: Owner, method: Callable[P, RawOpening[LineStream]]
+) -> Callable[P, SyncRawOpening[str]]: ...
+@overload
+def derive(
+    owner: Owner, method: Callable[P, RawOpening[ByteStream]]
+) -> Callable[P, SyncRawOpening[bytes]]: ...
+@overload
+def derive(
+    owner: Owner, method: Callable[P, RawOpening[ArtifactBody]]
+) -> Callable[P, SyncRawOpening[bytes]]: ...
 @overload
 def derive(owner: Owner, method: Callable[P, LineStream]) -> Callable[P, SyncStream[str]]: ...
 @overload
@@ -80,6 +94,8 @@ def made_sync(owner: Owner, value: Any) -> Any:
         return SyncFanOut(runner, value, keep=owner)
     if isinstance(value, _Stream):
         return SyncStream(runner, value, keep=owner)
+    if isinstance(value, RawOpening):
+        return SyncRawOpening(runner, value, keep=owner)
     if isinstance(value, AsyncIterator):
         return SyncIterator(runner, value, keep=owner)
     return value
@@ -94,6 +110,11 @@ def _handed_over(value: object) -> object:
 _RULES = [
     (re.compile(r"^Pager\[(.*)\]$"), r"SyncPager[\1]"),
     (re.compile(r"^FanOut\[.*, ([^,\[\]]+(?:\[.*\])?)\]$"), r"SyncFanOut[\1]"),
+    (re.compile(r"^FanOut\[(Outcome\[.*\])\]$"), r"SyncFanOut[\1]"),
+    (re.compile(r"^RawPages\[.*\]$"), "SyncIterator[RawResponse[Page]]"),
+    (re.compile(r"^RawOpening\[LineStream\]$"), "SyncRawOpening[str]"),
+    (re.compile(r"^RawOpening\[(ByteStream|ArtifactBody)\]$"), "SyncRawOpening[bytes]"),
+    (re.compile(r"^ArtifactBody$"), "SyncStream[bytes]"),
     (re.compile(r"^LineStream$"), "SyncStream[str]"),
     (re.compile(r"^ByteStream$"), "SyncStream[bytes]"),
     (re.compile(r"^AsyncIterator\[(.*)\]$"), r"SyncIterator[\1]"),

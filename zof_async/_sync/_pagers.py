@@ -21,6 +21,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from .._models import Page
 from .._streaming._pagination import Pager
+from ._pump import SyncIterator
 from ._runner import Runner
 
 __all__ = ["SyncPager", "SyncPages"]
@@ -164,6 +165,15 @@ class SyncPager(Generic[T]):
     def to_list(self) -> list[T]:
         """The rest of the listing as a list (every page at once: iterate a long one)."""
         return [*self]
+
+    def arrow_batches(self) -> SyncIterator[Any]:
+        """The rest of the listing as `pyarrow.RecordBatch`es, one per page.
+
+        See `Pager.arrow_batches`; at most two batches are fetched ahead of
+        the one handed out, so memory stays bounded.
+        """
+        self._rest(self.pager.to_arrow)
+        return SyncIterator(self.runner, self.pager.arrow_batches(), keep=self, ahead=2)
 
     def to_arrow(self) -> Any:
         """The rest of the listing as one `pyarrow.Table`; see `zof_async.to_arrow`."""

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import httpx
 
+from .._http._raw_response import RawResponse
+from .._resources._raw import RawOpening
 from .._streaming._fanout import FanOut, FanOutStats
 from .._streaming._streams import _Stream
 from ._runner import Runner, Task
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     else:
         from typing_extensions import Self
 
-__all__ = ["Pump", "SyncFanOut", "SyncIterator", "SyncStream"]
+__all__ = ["Pump", "SyncFanOut", "SyncIterator", "SyncRawOpening", "SyncStream"]
 
 T = TypeVar("T")
 O = TypeVar("O")  # noqa: E741
@@ -166,11 +168,18 @@ class SyncIterator(Generic[T]):
     iterator; the client's `close()` stops it too.
     """
 
-    def __init__(self, runner: Runner, source: AsyncIterator[T], *, keep: object = None) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        source: AsyncIterator[T],
+        *,
+        keep: object = None,
+        ahead: int = BUFFER,
+    ) -> None:
         self._runner = runner
         self._keep = keep  # the client: open iterators keep it from being collected
         self._held = [source]  # only the loop's thread drops the last reference
-        self._pump = Pump(runner, self._held)
+        self._pump = Pump(runner, self._held, size=ahead)
         runner.resources.add(self)
         # Dropped (a `break` out of `for x in zof...(...)`): stop the async side.
         weakref.finalize(self, _cancel_soon, runner, self._pump.holder, self._held).atexit = False
@@ -264,3 +273,31 @@ class SyncStream(SyncIterator[T]):
     def __enter__(self) -> Self:
         self.open()
         return self
+
+
+class SyncRawOpening(Generic[T]):
+    """`with zof.runs.with_raw_response.logs(run_id) as raw:` for sync code.
+
+    Entering sends the request and gives `RawResponse[SyncStream]`: the
+    answer's metadata, and in `parsed` the body to iterate; leaving closes it.
+    """
+
+    def __init__(self, runner: Runner, opening: RawOpening[Any], *, keep: object = None) -> None:
+        self._runner = runner
+        self._opening = opening
+        self._keep = keep
+
+    def __enter__(self) -> RawResponse[SyncStream[T]]:
+        import attrs
+
+        raw: RawResponse[Any] = self._runner.call(self._opening.__aenter__)
+        body: SyncStream[T] = SyncStream(self._runner, raw.parsed, keep=self._keep)
+        return cast("RawResponse[SyncStream[T]]", attrs.evolve(raw, parsed=body))
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._runner.call(self._opening.__aexit__, None, None, None)

@@ -19,7 +19,7 @@ class SyncRuns:
     """Operations on runs (`/runs`); see `zof_async.AsyncZof.runs` for each method.
 
     Attributes:
-        with_raw_response: `create`, `get` and `cancel` returning a `RawResponse`.
+        with_raw_response: every method, with its answers' metadata.
     """
 
     def __init__(self, owner: Owner, runs: Runs) -> None:
@@ -35,19 +35,24 @@ class SyncRuns:
 
 
 class SyncRunsWithRawResponse:
-    """`zof.runs.with_raw_response`: the methods returning a `RawResponse`."""
+    """`zof.runs.with_raw_response`: each method with its answers' metadata."""
 
     def __init__(self, owner: Owner, raw: RunsWithRawResponse) -> None:
         self.create = derive(owner, raw.create)
         self.get = derive(owner, raw.get)
         self.cancel = derive(owner, raw.cancel)
+        self.list = derive(owner, raw.list)
+        self.artifacts = derive(owner, raw.artifacts)
+        self.logs = derive(owner, raw.logs)
+        self.watch = derive(owner, raw.watch)
+        self.wait_until_complete = derive(owner, raw.wait_until_complete)
 
 
 class SyncResults:
     """Operations on results (`/results`); see `zof_async.AsyncZof.results` for each method.
 
     Attributes:
-        with_raw_response: `get` and `export_to` returning a `RawResponse`.
+        with_raw_response: every method, with its answers' metadata.
     """
 
     def __init__(self, owner: Owner, results: Results) -> None:
@@ -62,27 +67,38 @@ class SyncResults:
 
 
 class SyncResultsWithRawResponse:
-    """`zof.results.with_raw_response`: the methods returning a `RawResponse`."""
+    """`zof.results.with_raw_response`: each method with its answers' metadata."""
 
     def __init__(self, owner: Owner, raw: ResultsWithRawResponse) -> None:
         self.get = derive(owner, raw.get)
         self.export_to = derive(owner, raw.export_to)
+        self.list = derive(owner, raw.list)
+        self.artifacts = derive(owner, raw.artifacts)
+        self.bulk_artifacts = derive(owner, raw.bulk_artifacts)
+        self.export = derive(owner, raw.export)
+        self.export_rows = derive(owner, raw.export_rows)
 
 
 class SyncArtifacts:
     """Operations on artifacts (`/artifacts`); see `zof_async.AsyncZof.artifacts`.
 
     Attributes:
-        with_raw_response: `download` returning a `RawResponse`.
+        with_raw_response: every method, with its answers' metadata.
     """
 
     def __init__(self, owner: Owner, artifacts: Artifacts) -> None:
         self.download = derive(owner, artifacts.download)
+        self.read = derive(owner, artifacts.read)
+        self.open = derive(owner, artifacts.open)
+        self.download_many = derive(owner, artifacts.download_many)
         self.with_raw_response = SyncArtifactsWithRawResponse(owner, artifacts.with_raw_response)
 
 
 class SyncArtifactsWithRawResponse:
-    """`zof.artifacts.with_raw_response`: `download` returning a `RawResponse`."""
+    """`zof.artifacts.with_raw_response`: each method with its answers' metadata."""
 
     def __init__(self, owner: Owner, raw: ArtifactsWithRawResponse) -> None:
         self.download = derive(owner, raw.download)
+        self.read = derive(owner, raw.read)
+        self.open = derive(owner, raw.open)
+        self.download_many = derive(owner, raw.download_many)
