@@ -24,6 +24,8 @@ The clients:
 - `sdk-trio` (only with `--trio`): the default transport under trio.
 
 Writes nothing unless `--out NAME` is given (then benchmarks/results/NAME.md and .json).
+Needs the `bench` dependency group (orjson): `nox -s bench --install-only`, then
+`.nox/bench/bin/python benchmarks/floor.py`.
 """
 
 from __future__ import annotations
