@@ -21,7 +21,9 @@ The clients:
   project's own converter (its cheapest, non-detailed structure function);
 - `sdk-aiohttp`: `zof.results.bulk_artifacts(ids)` on `transport="aiohttp"`;
 - `sdk`: the same on the default transport (httpx's, over httpcore);
-- `sdk-trio` (only with `--trio`): the default transport under trio.
+- `sdk-trio` (only with `--trio`): the default transport under trio;
+- `NAME@base` (only with `--baseline TREE`): an SDK client run on another
+  checkout's package, to compare two versions in the same rounds.
 
 Writes nothing unless `--out NAME` is given (then benchmarks/results/NAME.md and .json).
 Needs the `bench` dependency group (orjson): `nox -s bench --install-only`, then
@@ -193,6 +195,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     names = ["aiohttp", "floor", "sdk-aiohttp", "sdk"] + (["sdk-trio"] if args.trio else [])
     if args.clients:
         names = ["floor", *[name for name in args.clients.split(",") if name != "floor"]]
+    if args.baseline:
+        names += [f"{name}@base" for name in names if name.startswith("sdk")]
     server = _spawn("--serve", str(args.latency_ms / 1000))
     try:
         assert server.stdout is not None
@@ -200,10 +204,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         rows: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
         for round_ in range(args.rounds):
             for name in names:
+                client, _, tree = name.partition("@")
+                env = {**os.environ, "PYTHONPATH": args.baseline} if tree else None
                 out = subprocess.run(
-                    [sys.executable, __file__, "--client", name, "--base", base,
+                    [sys.executable, __file__, "--client", client, "--base", base,
                      "--n", str(args.n), "--concurrency", str(args.concurrency)],
-                    capture_output=True, text=True, check=False,
+                    capture_output=True, text=True, check=False, env=env,
                 )  # fmt: skip
                 if out.returncode:
                     raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
@@ -271,6 +277,12 @@ def main() -> None:
     parser.add_argument("--trio", action="store_true", help="also the default transport on trio")
     parser.add_argument("--clients", help="comma-separated subset (the floor is always run)")
     parser.add_argument("--out", help="write benchmarks/results/OUT.md and OUT.json")
+    parser.add_argument(
+        "--baseline",
+        metavar="TREE",
+        help="also run the SDK clients of another checkout (`git worktree add TREE COMMIT`), "
+        "named NAME@base, in the same interleaved rounds",
+    )
     parser.add_argument("--serve", metavar="LATENCY_S", help=argparse.SUPPRESS)
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
