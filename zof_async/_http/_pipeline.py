@@ -28,7 +28,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-import anyio
 import httpx
 
 from .._logging import logger
@@ -48,7 +47,7 @@ from ._retry import (
 )
 from ._settings import DEFAULT_CALL, Call, Settings
 from ._sleep import sleep
-from ._transport._clock import loop_time
+from ._transport._clock import deadline_scope, loop_time
 
 T = TypeVar("T")
 Consume = Callable[[httpx.Response], Awaitable[T]]
@@ -307,7 +306,7 @@ class Pipeline:
                 await lease.release()
                 return held
             channel.traffic.sent(call.meter)
-            with anyio.CancelScope(deadline=deadline) as scope:
+            with deadline_scope(deadline) as scope:
                 response = await lease.transport.handle_async_request(request)
                 response.request = request
                 lease.response = trace.response = response

@@ -25,6 +25,24 @@ def running_loop() -> Any:
         return None
 
 
+_scope_types: list[Any] = []  # asyncio's `CancelScope` class, found once
+
+
+def deadline_scope(deadline: float) -> anyio.CancelScope:
+    """`anyio.CancelScope(deadline=deadline)`, on asyncio without asking which library runs.
+
+    `anyio.CancelScope(...)` looks the library up (sniffio) each time it makes
+    a scope; the pipeline makes one per attempt. On asyncio the scope's own
+    class (anyio's asyncio one, found from a first scope) is called directly.
+    """
+    if running_loop() is None:
+        return anyio.CancelScope(deadline=deadline)
+    if not _scope_types:
+        _scope_types.append(type(anyio.CancelScope()))
+    scope: anyio.CancelScope = _scope_types[0](deadline=deadline)
+    return scope
+
+
 def loop_time() -> float:
     """`anyio.current_time()`: on asyncio its loop's `time()`, read directly, else anyio's."""
     loop = running_loop()

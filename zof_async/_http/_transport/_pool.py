@@ -124,7 +124,10 @@ class ConnectionPool:
         runtime = _current_runtime()
         if runtime is not self._runtime:
             self._bind(runtime)
-        await self._slots.acquire()
+        try:  # a free slot: no checkpoint (the transport's first await is one)
+            self._slots.acquire_nowait()
+        except anyio.WouldBlock:  # none free: wait, in order (a release hands a slot on)
+            await self._slots.acquire()
         if self.closed:  # closed while this request waited for a slot
             self._slots.release()
             raise ClientClosedError(_CLOSED)

@@ -76,11 +76,28 @@ def _context(verify: ssl.SSLContext | str | bool) -> ssl.SSLContext:
         return _certifi_context()
     if not isinstance(verify, str):
         raise ValueError(f"verify must be a bool, a path or an ssl.SSLContext, not {verify!r}")
-    if os.path.isdir(verify):
-        return ssl.create_default_context(capath=verify)
-    if os.path.isfile(verify):
-        return ssl.create_default_context(cafile=verify)
-    raise ValueError(f"no CA bundle file or directory at {verify!r}")
+    try:
+        found = os.stat(verify)
+    except OSError:
+        found = None
+    if found is None or not (os.path.isdir(verify) or os.path.isfile(verify)):
+        raise ValueError(f"no CA bundle file or directory at {verify!r}")
+    return _bundle_context(verify, os.path.isdir(verify), found.st_mtime_ns, found.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _bundle_context(path: str, is_dir: bool, mtime_ns: int, size: int) -> ssl.SSLContext:
+    """The context of the CA bundle at `path`, made once per version of the file.
+
+    Like `_certifi_context`: a bundle named by `verify=` or `SSL_CERT_FILE`
+    (a system bundle: 15 ms and more to load) is loaded once, not once per
+    client. The file's modification time and size are part of the key, so a
+    rotated bundle is loaded again. A bundle that fails to load is not kept.
+    """
+    del mtime_ns, size  # only the key
+    if is_dir:
+        return ssl.create_default_context(capath=path)
+    return ssl.create_default_context(cafile=path)
 
 
 @functools.cache
