@@ -13,6 +13,7 @@ a failure in one pager cannot cancel the caller's `async with` block.
 from __future__ import annotations
 
 import contextlib
+import threading
 import weakref
 from collections.abc import Callable, Coroutine
 from types import TracebackType
@@ -83,14 +84,43 @@ def cancel_when_dropped(owner: object, scope: anyio.CancelScope) -> weakref.fina
     no resource waits for it. The work it cancels closes its own streams
     however it ends, at the latest when its task group closes.
     """
-    finalizer = weakref.finalize(owner, _cancel_quietly, scope)
+    finalizer = weakref.finalize(owner, _cancel_quietly, scope, *_this_loop())
     finalizer.atexit = False
     return finalizer
 
 
-def _cancel_quietly(scope: anyio.CancelScope) -> None:
+def _this_loop() -> tuple[int, Callable[[Callable[[], object]], object] | None]:
+    """This thread, and how another thread hands a callback to the event loop running here."""
+    import sniffio
+
+    thread = threading.get_ident()
+    library = sniffio.current_async_library()
+    if library == "asyncio":
+        import asyncio
+
+        return thread, asyncio.get_running_loop().call_soon_threadsafe
+    if library == "trio":
+        import trio
+
+        return thread, trio.lowlevel.current_trio_token().run_sync_soon
+    return thread, None
+
+
+def _cancel_quietly(
+    scope: anyio.CancelScope,
+    thread: int,
+    hand_over: Callable[[Callable[[], object]], object] | None,
+) -> None:
+    """Cancel `scope` in its event loop's thread: the cyclic collector may run in any thread.
+
+    A scope cancelled from another thread was marked cancelled but never
+    woke its task, and whatever waited for that task waited forever.
+    """
     with contextlib.suppress(RuntimeError):  # the event loop is already gone
-        scope.cancel()
+        if hand_over is None or threading.get_ident() == thread:
+            scope.cancel()
+        else:
+            hand_over(scope.cancel)
 
 
 class BackgroundWork:
