@@ -3,9 +3,8 @@
 Every session installs what it imports: a fresh machine needs only nox.
 `nox -s tests` runs the whole suite on the newest supported Python and its
 in-process part on the oldest (`nox -s tests-3.13 -- -q -x tests/some_file.py`
-runs one file). An interpreter
-that is missing is skipped with a message, but is an error under CI (nox's
-`--error-on-missing-interpreters`, on when `CI` is set).
+runs one file). An interpreter that is missing is skipped with a message, but
+is an error under CI (nox's `--error-on-missing-interpreters`, on when `CI` is set).
 """
 
 from __future__ import annotations

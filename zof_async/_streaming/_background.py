@@ -94,7 +94,10 @@ def _this_loop() -> tuple[int, Callable[[Callable[[], object]], object] | None]:
     import sniffio
 
     thread = threading.get_ident()
-    library = sniffio.current_async_library()
+    try:
+        library = sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:  # not in an event loop: cancel where freed
+        return thread, None
     if library == "asyncio":
         import asyncio
 

@@ -172,21 +172,23 @@ class SyncPager(Generic[T]):
         See `Pager.arrow_batches`; at most two batches are fetched ahead of
         the one handed out, so memory stays bounded.
         """
-        self._rest(self.pager.to_arrow)
+        self._check_at_a_page_boundary()
         return SyncIterator(self.runner, self.pager.arrow_batches(), keep=self, ahead=2)
 
     def to_arrow(self) -> Any:
         """The rest of the listing as one `pyarrow.Table`; see `zof_async.to_arrow`."""
-        return self._call(self._rest(self.pager.to_arrow))
+        self._check_at_a_page_boundary()
+        return self._call(self.pager.to_arrow)
 
     def to_pandas(self) -> Any:
         """The rest of the listing as one pandas DataFrame; see `zof_async.to_pandas`."""
-        return self._call(self._rest(self.pager.to_pandas))
+        self._check_at_a_page_boundary()
+        return self._call(self.pager.to_pandas)
 
-    def _rest(self, method: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+    def _check_at_a_page_boundary(self) -> None:
+        """The rest as a whole (a table, batches) starts after the items handed out."""
         if self._items:
             raise ValueError("finish the items taken first, or start a new listing")
-        return method
 
     def _call(self, method: Callable[[], Awaitable[E]]) -> E:
         async def step() -> tuple[E, Place]:

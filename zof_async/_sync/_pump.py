@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
+import attrs
 import httpx
 
 from .._http._raw_response import RawResponse
@@ -288,8 +289,6 @@ class SyncRawOpening(Generic[T]):
         self._keep = keep
 
     def __enter__(self) -> RawResponse[SyncStream[T]]:
-        import attrs
-
         raw: RawResponse[Any] = self._runner.call(self._opening.__aenter__)
         body: SyncStream[T] = SyncStream(self._runner, raw.parsed, keep=self._keep)
         return cast("RawResponse[SyncStream[T]]", attrs.evolve(raw, parsed=body))
