@@ -32,6 +32,7 @@ import anyio
 import httpx
 
 from ..._exceptions import ClientClosedError, ConfigurationError
+from ._backend import NetworkBackend, use_backend
 from ._clock import running_loop
 from ._proxies import proxy_failed
 from ._tls import ssl_context
@@ -195,17 +196,25 @@ def sharded_factory(
     """Single-connection httpcore transports sharing one SSL context.
 
     Building an `SSLContext` loads the CA bundle (milliseconds each), so one
-    context is made lazily and shared by every shard.
+    context is made lazily and shared by every shard. Their network layer is
+    `_backend` (asyncio's transports on asyncio, httpcore's own on trio),
+    except through an https:// proxy: TLS inside TLS is left to httpcore's.
     """
     context: list[ssl.SSLContext] = []
+    backend = NetworkBackend()
 
     def make() -> httpx.AsyncBaseTransport:
         if not context:
             context.append(ssl_context(verify, trust_env=trust_env))
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        transport: httpx.AsyncHTTPTransport
         if proxy is not None:
-            return ProxiedTransport(proxy, verify=context[0], limits=limits)
-        return httpx.AsyncHTTPTransport(verify=context[0], limits=limits)
+            transport = ProxiedTransport(proxy, verify=context[0], limits=limits)
+        else:
+            transport = httpx.AsyncHTTPTransport(verify=context[0], limits=limits)
+        if proxy is None or proxy.scheme == "http":
+            use_backend(transport, backend)
+        return transport
 
     return make
 
