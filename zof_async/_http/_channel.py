@@ -72,7 +72,20 @@ class Lease:
         self.transport = transport
         self.response: httpx.Response | None = None
 
-    async def release(self) -> None:
+    async def release(self, *, failed: bool = False) -> None:
+        """Give back the slot, closing the response (and, after a failure, maybe the transport).
+
+        Args:
+            failed: The attempt ended in an exception or a deadline. If no
+                response had arrived yet, the transport is closed rather than
+                lent again: httpcore can leave a connection that was cancelled
+                between its connect and its first request neither idle nor
+                closed, holding the transport's only connection for good
+                (encode/httpcore#1093).
+        """
+        if failed and self.response is None:
+            await self.pool.discard(self.transport)
+            return
         try:
             response = self.response
             if response is not None:

@@ -316,18 +316,18 @@ class Pipeline:
                     consuming = True
                     value = await consume(response)
             if scope.cancelled_caught:
-                await lease.release()
+                await lease.release(failed=True)
                 return Failure(deadline_exceeded(request), retryable=True)
             if response.is_success and not body_deadline:
                 consuming, consumed_from = True, loop_time()
                 value = await consume(response)
         except (httpx.RequestError, OSError, EOFError) as exc:
-            await lease.release()
+            await lease.release(failed=True)
             if consuming and not isinstance(exc, httpx.RequestError):
                 raise  # the consumer's own error (its transport errors are httpx's)
             return transport_failure(request, exc, consumed_from)
         except BaseException as exc:
-            await lease.release()
+            await lease.release(failed=True)
             if (other_loop := other_loop_error(request, exc)) is not None:
                 raise other_loop from exc
             raise

@@ -154,6 +154,24 @@ class ConnectionPool:
             self._idle.append(transport)
         self._slots.release()
 
+    async def discard(self, transport: httpx.AsyncBaseTransport) -> None:
+        """Give back the slot `acquire` took, closing the transport it lent instead of keeping it.
+
+        For a request that failed before its response: whatever state its
+        connection was left in, the next request gets a fresh transport. A
+        shared transport (not the pool's to replace) is only given back.
+        """
+        try:
+            if self._shared is None:
+                if type(transport) is ViaClient:
+                    transport = transport.transport
+                if transport in self._all:
+                    self._all.remove(transport)
+                    with anyio.CancelScope(shield=True):
+                        await transport.aclose()
+        finally:
+            self._slots.release()
+
     def _new(self) -> httpx.AsyncBaseTransport:
         assert self._factory is not None
         transport = self._factory()
