@@ -180,6 +180,11 @@ class RawServer(_Listener):
     _open: list[socket.socket] = field(default_factory=list)
 
     @property
+    def connections(self) -> int:
+        """TCP connections accepted so far."""
+        return len(self._open)
+
+    @property
     def base_url(self) -> str:
         scheme = "https" if self.tls else "http"
         return f"{scheme}://127.0.0.1:{self.port}/v1"

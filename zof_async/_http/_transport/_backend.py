@@ -21,11 +21,9 @@ handshake (the `ssl.SSLError` chained as the cause), `ReadError`/`ReadTimeout`,
 from __future__ import annotations
 
 import asyncio
-import select
-import socket
 import ssl
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import httpcore
 import sniffio
@@ -57,8 +55,8 @@ class _Protocol(asyncio.Protocol):
         self.drain: asyncio.Future[None] | None = None  # a write waiting for room
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports (Ray's workers run it) are not asyncio.Transport subclasses
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self.chunks.append(data)
@@ -108,18 +106,6 @@ class _Protocol(asyncio.Protocol):
             self.paused = False
             self.transport.resume_reading()
         return data
-
-
-def _readable(sock: socket.socket | None) -> bool:
-    """Whether a read of `sock` would return at once (bytes, or b"" for a close)."""
-    fd = -1 if sock is None else sock.fileno()
-    if fd < 0:
-        return True
-    if not hasattr(select, "poll"):  # pragma: no cover - Windows
-        return bool(select.select([fd], [], [], 0)[0])
-    poll = select.poll()
-    poll.register(fd, select.POLLIN)
-    return bool(poll.poll(0))
 
 
 async def _close(transport: asyncio.Transport) -> None:
@@ -218,7 +204,6 @@ class _Stream(httpcore.AsyncNetworkStream):
         if transport is None:  # the peer closed during the handshake
             await _close(self._transport)
             raise httpcore.ConnectError("the connection closed during the TLS handshake")
-        assert isinstance(transport, asyncio.Transport)
         self._protocol.transport = transport
         return _Stream(transport, self._protocol)
 
@@ -226,9 +211,7 @@ class _Stream(httpcore.AsyncNetworkStream):
         transport = self._transport
         if info == "is_readable":  # an idle keep-alive connection the server closed
             protocol = self._protocol
-            if protocol.chunks or protocol.eof or protocol.closed:
-                return True
-            return _readable(transport.get_extra_info("socket"))
+            return bool(protocol.chunks) or protocol.eof or protocol.closed
         if info == "ssl_object":
             return transport.get_extra_info("ssl_object")
         if info == "client_addr":
@@ -280,7 +263,6 @@ class NetworkBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectTimeout(str(exc)) from exc
         except OSError as exc:
             raise httpcore.ConnectError(str(exc)) from exc
-        assert isinstance(transport, asyncio.Transport)
         sock = transport.get_extra_info("socket")
         for option in socket_options or ():
             sock.setsockopt(*option)

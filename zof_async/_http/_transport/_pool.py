@@ -32,7 +32,6 @@ import anyio
 import httpx
 
 from ..._exceptions import ClientClosedError, ConfigurationError
-from ._backend import NetworkBackend, use_backend
 from ._clock import running_loop
 from ._proxies import proxy_failed
 from ._tls import ssl_context
@@ -211,26 +210,30 @@ def sharded_factory(
     trust_env: bool = True,
     proxy: httpx.URL | None = None,
 ) -> TransportFactory:
-    """Single-connection httpcore transports sharing one SSL context.
+    """Single-connection httpcore transports sharing one SSL context and network layer.
 
     Building an `SSLContext` loads the CA bundle (milliseconds each), so one
-    context is made lazily and shared by every shard. Their network layer is
-    `_backend` (asyncio's transports on asyncio, httpcore's own on trio),
-    except through an https:// proxy: TLS inside TLS is left to httpcore's.
+    context is made lazily and shared by every shard. Without a proxy each is
+    a `Shard` (httpx's transport, its pool called directly); their network
+    layer is `_backend` (asyncio's transports on asyncio, httpcore's own on
+    trio), also through an http:// proxy; through an https:// one, TLS
+    inside TLS is left to httpcore's. These modules (and asyncio with them)
+    load with the first connection, not with `import zof_async`.
     """
-    context: list[ssl.SSLContext] = []
-    backend = NetworkBackend()
+    made: list[Any] = []  # the SSL context and the network backend, once
 
     def make() -> httpx.AsyncBaseTransport:
-        if not context:
-            context.append(ssl_context(verify, trust_env=trust_env))
+        from ._backend import NetworkBackend, use_backend
+        from ._shard import Shard
+
+        if not made:
+            made.extend((ssl_context(verify, trust_env=trust_env), NetworkBackend()))
+        context, backend = made
+        if proxy is None:
+            return Shard(context, backend)
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        transport: httpx.AsyncHTTPTransport
-        if proxy is not None:
-            transport = ProxiedTransport(proxy, verify=context[0], limits=limits)
-        else:
-            transport = httpx.AsyncHTTPTransport(verify=context[0], limits=limits)
-        if proxy is None or proxy.scheme == "http":
+        transport = ProxiedTransport(proxy, verify=context, limits=limits)
+        if proxy.scheme == "http":
             use_backend(transport, backend)
         return transport
 
