@@ -42,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,9 @@ def cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def ids(n: int, start: int = 0) -> list[str]:
-    return [f"res_run_bench_{i:07d}" for i in range(start, start + n)]
+def ids(n: int, start: int = 0) -> Iterator[str]:
+    """The result ids, made as they are taken (lazy input: the clients' memory, not the list's)."""
+    return (f"res_run_bench_{i:07d}" for i in range(start, start + n))
 
 
 # -- the server ------------------------------------------------------------------
@@ -105,7 +107,7 @@ def serve(latency: float) -> None:
 # -- the clients -----------------------------------------------------------------
 
 
-async def client_aiohttp(base: str, todo: list[str], concurrency: int, *, models: bool) -> int:
+async def client_aiohttp(base: str, todo: Iterable[str], concurrency: int, *, models: bool) -> int:
     import aiohttp
     import orjson
 
@@ -136,7 +138,7 @@ async def client_aiohttp(base: str, todo: list[str], concurrency: int, *, models
     return done
 
 
-async def client_sdk(base: str, todo: list[str], concurrency: int, *, transport: Any) -> int:
+async def client_sdk(base: str, todo: Iterable[str], concurrency: int, *, transport: Any) -> int:
     from zof_async import AsyncZof
 
     done = 0
@@ -165,11 +167,11 @@ def run_client(name: str, base: str, n: int, concurrency: int) -> dict[str, Any]
     if name == "sdk-trio":
         import trio
 
-        def run(todo: list[str], c: int) -> int:
+        def run(todo: Iterable[str], c: int) -> int:
             return trio.run(make, base, todo, c)
     else:
 
-        def run(todo: list[str], c: int) -> int:
+        def run(todo: Iterable[str], c: int) -> int:
             return asyncio.run(make(base, todo, c))
 
     run(ids(WARM, start=n), min(concurrency, WARM))
@@ -181,7 +183,8 @@ def run_client(name: str, base: str, n: int, concurrency: int) -> dict[str, Any]
     wall, used = time.perf_counter() - began, cpu() - began_cpu
     if done != n:
         raise SystemExit(f"{name}: {done} of {n} done")
-    return {"cpu_us": used / n * 1e6, "wall": wall}
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"cpu_us": used / n * 1e6, "wall": wall, "peak_mb": peak_mb}
 
 
 # -- the rounds ------------------------------------------------------------------
@@ -237,6 +240,7 @@ def summarize(rows: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -
         out["clients"][name] = {
             "cpu_us_median": statistics.median(r["cpu_us"] for r in runs),
             "wall_s_median": statistics.median(r["wall"] for r in runs),
+            "peak_mb_median": statistics.median(r["peak_mb"] for r in runs),
             "cpu_x_floor_median": statistics.median(cpu_ratios),
             "cpu_x_floor_min": min(cpu_ratios),
             "cpu_x_floor_rounds": [round(r, 2) for r in cpu_ratios],
@@ -254,14 +258,15 @@ def table(result: dict[str, Any]) -> str:
         "(a 2-core machine shared with other work)",
         "",
         "| client | CPU µs/req (median) | × floor CPU, median (min) | wall s (median) "
-        "| × floor wall, median | CPU × floor per round |",
-        "|---|---:|---:|---:|---:|---|",
+        "| × floor wall, median | peak RSS MB (median) | CPU × floor per round |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for name, row in result["clients"].items():
         lines.append(
             f"| {name} | {row['cpu_us_median']:.0f} | {row['cpu_x_floor_median']:.2f} "
             f"({row['cpu_x_floor_min']:.2f}) | {row['wall_s_median']:.2f} "
-            f"| {row['wall_x_floor_median']:.2f} | {row['cpu_x_floor_rounds']} |"
+            f"| {row['wall_x_floor_median']:.2f} | {row['peak_mb_median']:.0f} "
+            f"| {row['cpu_x_floor_rounds']} |"
         )
     return "\n".join(lines)
 
