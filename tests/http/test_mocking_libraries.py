@@ -11,7 +11,12 @@ was not mocked.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -101,4 +106,46 @@ async def test_a_mock_transport_and_an_http_client_on_one(server: RawServer) -> 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         async with AsyncZof(api_key=KEY, base_url=server.base_url, http_client=http) as zof:
             assert (await zof.runs.get("run_1")).id == "run_mocked"
+    assert server.received == []
+
+
+_FIRST_IN_ITS_PROCESS = """
+import asyncio, json, sys
+from unittest import mock
+
+import httpx
+
+from zof_async import AsyncZof
+
+async def answer(self, request):
+    return httpx.Response(200, json=json.loads(sys.argv[3]), request=request)
+
+async def main():
+    with mock.patch.object(httpx.AsyncHTTPTransport, "handle_async_request", answer):
+        async with AsyncZof(api_key=sys.argv[2], base_url=sys.argv[1]) as zof:
+            return (await zof.runs.get("run_1")).id
+
+print(json.dumps(asyncio.run(main())))
+"""
+
+
+def test_a_patch_made_before_the_first_connection_of_a_process_answers(
+    server: RawServer,
+) -> None:
+    """The first connection of a process is made while httpx's method is patched: the mock answers.
+
+    The default transport's module loads with the first connection; what it
+    compares against must be httpx's own method, taken at `import zof_async`,
+    not the patch in place by then. A fresh interpreter, so no earlier test
+    made a connection first.
+    """
+    root = Path(__file__).resolve().parents[2]  # the checkout: its zof_async
+    mocked = json.dumps(run_json("run_mocked"))
+    out = subprocess.run(
+        [sys.executable, "-c", _FIRST_IN_ITS_PROCESS, server.base_url, KEY, mocked],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == "run_mocked"
     assert server.received == []

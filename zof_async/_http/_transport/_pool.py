@@ -38,8 +38,10 @@ from ._tls import ssl_context
 
 TransportFactory = Callable[[], httpx.AsyncBaseTransport]
 
-#: httpx's own, to see (one identity check a request) whether a mock patched it.
+#: httpx's own methods, to see (one identity check a request) whether a mock patched
+#: them; taken here, with `import zof_async`, never later under a mock (`_shard`).
 _TRANSPORT_FOR_URL = httpx.AsyncClient._transport_for_url
+_HANDLE = httpx.AsyncHTTPTransport.handle_async_request
 
 
 class ConnectionPool:
@@ -230,7 +232,7 @@ def sharded_factory(
             made.extend((ssl_context(verify, trust_env=trust_env), NetworkBackend()))
         context, backend = made
         if proxy is None:
-            return Shard(context, backend)
+            return Shard(context, backend, unpatched=_HANDLE)
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         transport = ProxiedTransport(proxy, verify=context, limits=limits)
         if proxy.scheme == "http":

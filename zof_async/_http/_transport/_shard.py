@@ -41,8 +41,6 @@ __all__ = ["Shard"]
 #: httpcore's reads are of this size, so streaming one would give one chunk anyway.
 _READ_AT_ONCE = 64 * 1024
 
-#: httpx's own method, to see (one identity check a request) whether a mock patched it.
-_HANDLE = httpx.AsyncHTTPTransport.handle_async_request
 
 _LIBRARY = sniffio.current_async_library_cvar
 
@@ -78,9 +76,14 @@ class Shard(httpx.AsyncHTTPTransport):
     Args:
         ssl_context: Shared by every shard (building one loads the CA bundle).
         backend: httpcore's network layer (see `_backend`).
+        unpatched: httpx's own `AsyncHTTPTransport.handle_async_request`, taken
+            when `zof_async` was imported: this module loads with the first
+            connection, maybe while a mock has already patched it.
     """
 
-    def __init__(self, ssl_context: ssl.SSLContext, backend: NetworkBackend) -> None:
+    def __init__(
+        self, ssl_context: ssl.SSLContext, backend: NetworkBackend, *, unpatched: object
+    ) -> None:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         super().__init__(verify=ssl_context, limits=limits)
         self._pool = httpcore.AsyncConnectionPool(
@@ -90,9 +93,10 @@ class Shard(httpx.AsyncHTTPTransport):
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=backend,
         )
+        self._unpatched = unpatched
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if httpx.AsyncHTTPTransport.handle_async_request is not _HANDLE:
+        if httpx.AsyncHTTPTransport.handle_async_request is not self._unpatched:
             return await httpx.AsyncHTTPTransport.handle_async_request(self, request)
         url = request.url
         core = httpcore.Request(
