@@ -119,3 +119,22 @@ async def test_a_refused_connection_is_httpxs_connect_error_with_its_request() -
         await transport.aclose()
     assert caught.value.request is request
     assert isinstance(caught.value.__cause__, httpcore.ConnectError)
+
+
+async def test_a_streamed_body_left_mid_way_leaves_nothing_to_finalize() -> None:
+    """A large body read in part then closed: no generator of the SDK's left for the collector."""
+    import gc
+
+    with RawServer([_chunked(300_000)]).running() as server:
+        transport = _shard()
+        try:
+            request = httpx.Request("GET", server.base_url + "/artifact")
+            response = await transport.handle_async_request(request)
+            async for chunk in response.aiter_raw():
+                assert chunk
+                break
+            await response.aclose()
+            del response
+            gc.collect()
+        finally:
+            await transport.aclose()

@@ -23,7 +23,7 @@ test's mock answers; respx patches httpcore's pool, which a shard calls.
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import TYPE_CHECKING
 
 import httpcore
@@ -155,16 +155,30 @@ def _declared_length(answer: httpcore.Response) -> int | None:
 
 
 class _Body(httpx.AsyncByteStream):
-    """A large or unsized body, read as it arrives, its errors httpx's."""
+    """A large or unsized body, read as it arrives, its errors httpx's.
+
+    An iterator object rather than an async generator: a body left mid-way is
+    closed through `aclose`, and no generator of this package is left for the
+    garbage collector to finalize (trio warns of one).
+    """
 
     def __init__(self, answer: httpcore.Response, request: httpx.Request) -> None:
         self._answer = answer
         self._request = request
+        self._chunks: AsyncIterator[bytes] | None = None
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        stream = self._answer.stream
+        assert isinstance(stream, AsyncIterable)
+        self._chunks = aiter(stream)
+        return self
+
+    async def __anext__(self) -> bytes:
+        assert self._chunks is not None, "iterate with async for"
         try:
-            async for chunk in self._answer.aiter_stream():
-                yield chunk
+            return await anext(self._chunks)
+        except StopAsyncIteration:
+            raise
         except Exception as exc:
             if (error := _mapped(exc, self._request)) is None:
                 raise
