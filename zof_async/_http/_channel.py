@@ -65,25 +65,32 @@ class Channel:
 class Lease:
     """A pool slot and the response read through it, released together."""
 
-    __slots__ = ("pool", "response", "transport")
+    __slots__ = ("pool", "released", "response", "sent", "transport")
 
     def __init__(self, pool: ConnectionPool, transport: httpx.AsyncBaseTransport) -> None:
         self.pool = pool
         self.transport = transport
         self.response: httpx.Response | None = None
+        self.sent = False  # the request was handed to the transport
+        self.released = False
 
     async def release(self, *, failed: bool = False) -> None:
         """Give back the slot, closing the response (and, after a failure, maybe the transport).
 
         Args:
-            failed: The attempt ended in an exception or a deadline. If no
-                response had arrived yet, the transport is closed rather than
-                lent again: httpcore can leave a connection that was cancelled
-                between its connect and its first request neither idle nor
-                closed, holding the transport's only connection for good
-                (encode/httpcore#1093).
+            failed: The attempt ended in an exception or a deadline. If the
+                request had gone to the transport and no response had arrived,
+                the transport is closed rather than lent again: httpcore can
+                leave a connection that was cancelled between its connect and
+                its first request neither idle nor closed, holding the
+                transport's only connection for good (encode/httpcore#1093).
+
+        A second call does nothing: the slot is given back once.
         """
-        if failed and self.response is None:
+        if self.released:
+            return
+        self.released = True
+        if failed and self.sent and self.response is None:
             await self.pool.discard(self.transport)
             return
         try:

@@ -307,6 +307,7 @@ class Pipeline:
                 return held
             channel.traffic.sent(call.meter)
             with deadline_scope(deadline) as scope:
+                lease.sent = True
                 response = await lease.transport.handle_async_request(request)
                 response.request = request
                 lease.response = trace.response = response

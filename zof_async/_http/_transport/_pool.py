@@ -167,9 +167,11 @@ class ConnectionPool:
                 if type(transport) is ViaClient:
                     transport = transport.transport
                 if transport in self._all:
-                    self._all.remove(transport)
-                    with anyio.CancelScope(shield=True):
-                        await transport.aclose()
+                    try:
+                        with anyio.CancelScope(shield=True):
+                            await transport.aclose()
+                    finally:
+                        self._all.remove(transport)
         finally:
             self._slots.release()
 
