@@ -130,3 +130,12 @@ async def test_requests_through_the_client_enter_few_cancel_scopes(
                 await zof.runs.get("run_1")
             monkeypatch.undo()
     assert entered <= 7 * 20, f"{entered / 20} cancel scopes a request"
+
+
+async def test_a_tls_handshake_that_never_answers_is_a_connect_timeout() -> None:
+    """A server that accepts TCP but never answers the TLS handshake: `httpx.ConnectTimeout`."""
+    with RawServer([http_answer(200, run_json())]).running() as server:  # speaks no TLS
+        url = server.base_url.replace("http://", "https://") + "/runs/run_1"
+        async with _client() as http:
+            with pytest.raises(httpx.ConnectTimeout):
+                await http.get(url, timeout=httpx.Timeout(5, connect=0.3))

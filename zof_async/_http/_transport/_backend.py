@@ -32,6 +32,8 @@ from ._clock import running_loop
 
 __all__ = ["NetworkBackend", "use_backend"]
 
+#: A TLS handshake without a timeout: asyncio's own default would be 60 s.
+_NO_LIMIT = 1e9
 #: Unread bytes held before the socket stops being read (a large body read slowly).
 _HIGH_WATER = 1 << 20
 _SocketOption = (
@@ -190,14 +192,20 @@ class _Stream(httpcore.AsyncNetworkStream):
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
         loop = self._protocol.loop
+        began = loop.time()
         try:
             transport = await loop.start_tls(
-                self._transport, self._protocol, ssl_context,
-                server_hostname=server_hostname, ssl_handshake_timeout=timeout,
+                self._transport, self._protocol, ssl_context, server_hostname=server_hostname,
+                ssl_handshake_timeout=_NO_LIMIT if timeout is None else timeout,
             )  # fmt: skip
         except (TimeoutError, asyncio.TimeoutError) as exc:
             await _close(self._transport)
             raise httpcore.ConnectTimeout(str(exc)) from exc
+        except ConnectionAbortedError as exc:  # asyncio's own handshake timeout says this
+            await _close(self._transport)
+            if timeout is not None and loop.time() - began >= timeout:
+                raise httpcore.ConnectTimeout(str(exc)) from exc
+            raise httpcore.ConnectError(str(exc)) from exc
         except (ssl.SSLError, OSError, ConnectionError) as exc:
             await _close(self._transport)
             raise httpcore.ConnectError(str(exc)) from exc
@@ -253,9 +261,14 @@ class NetworkBackend(httpcore.AsyncNetworkBackend):
                 socket_options=socket_options,
             )  # fmt: skip
         protocol = _Protocol(loop)
+        # Happy Eyeballs (RFC 8305) as anyio and trio do it: the next address after
+        # 250 ms, so an IPv6 route that drops packets does not cost the whole timeout.
+        # uvloop's `create_connection` takes no such options.
+        eyeballs = {"happy_eyeballs_delay": 0.25, "interleave": 1}
         connecting = loop.create_connection(
             lambda: protocol, host, port,
             local_addr=None if local_address is None else (local_address, 0),
+            **(eyeballs if isinstance(loop, asyncio.BaseEventLoop) else {}),
         )  # fmt: skip
         try:
             transport, _ = await asyncio.wait_for(connecting, timeout)
