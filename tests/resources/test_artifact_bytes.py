@@ -384,3 +384,25 @@ async def test_download_many_keeps_names_inside_the_folder(tmp_path: Path) -> No
         got = [o async for o in zof.artifacts.download_many([sneaky], tmp_path / "in")]
     assert got[0].path == tmp_path / "in" / f"{sneaky.id}-passwd"
     assert _files(tmp_path / "in") == {f"{sneaky.id}-passwd": reference[sneaky.id]}
+
+
+async def test_a_hook_cancelled_as_a_stream_opens_gives_the_slot_back() -> None:
+    """An async `on_response` hook cancelled after the headers: the slot is free again."""
+    import anyio
+
+    emulator, artifacts, _ = await _setup()
+
+    async def slow_hook(view: object) -> None:
+        await anyio.sleep(30)
+
+    async with (
+        emulator.serve() as base_url,
+        AsyncZof(
+            api_key=emulator.keys.qa, base_url=base_url, max_connections=1, on_response=slow_hook
+        ) as zof,
+    ):
+        with anyio.move_on_after(0.5) as scope:
+            async with zof.artifacts.open(artifacts[0]) as body:
+                await body.read()
+        assert scope.cancelled_caught
+        assert zof.stats.in_flight == 0, "the streamed call kept its slot"

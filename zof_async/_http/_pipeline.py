@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
+import anyio
 import httpx
 
 from .._logging import logger
@@ -139,7 +140,13 @@ class Pipeline:
         async def hold(response: httpx.Response) -> httpx.Response:
             return response
 
-        result = await self._run(request, call, hold, False, hold=holder)
+        try:
+            result = await self._run(request, call, hold, False, hold=holder)
+        except BaseException:  # after the lease was held: a hook cancelled or failed
+            if holder:
+                with anyio.CancelScope(shield=True):
+                    await holder[0].release()
+            raise
         if isinstance(result, Failure):
             raise result.error
         try:
