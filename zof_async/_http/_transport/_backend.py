@@ -261,14 +261,9 @@ class NetworkBackend(httpcore.AsyncNetworkBackend):
                 socket_options=socket_options,
             )  # fmt: skip
         protocol = _Protocol(loop)
-        # Happy Eyeballs (RFC 8305) as anyio and trio do it: the next address after
-        # 250 ms, so an IPv6 route that drops packets does not cost the whole timeout.
-        # uvloop's `create_connection` takes no such options.
-        eyeballs = {"happy_eyeballs_delay": 0.25, "interleave": 1}
         connecting = loop.create_connection(
             lambda: protocol, host, port,
             local_addr=None if local_address is None else (local_address, 0),
-            **(eyeballs if isinstance(loop, asyncio.BaseEventLoop) else {}),
         )  # fmt: skip
         try:
             transport, _ = await asyncio.wait_for(connecting, timeout)
