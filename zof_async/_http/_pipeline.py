@@ -28,7 +28,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-import anyio
 import httpx
 
 from .._logging import logger
@@ -144,8 +143,7 @@ class Pipeline:
             result = await self._run(request, call, hold, False, hold=holder)
         except BaseException:  # after the lease was held: a hook cancelled or failed
             if holder:
-                with anyio.CancelScope(shield=True):
-                    await holder[0].release()
+                await holder[0].release()  # closes an unread body shielded
             raise
         if isinstance(result, Failure):
             raise result.error

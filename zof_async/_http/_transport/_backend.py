@@ -147,11 +147,7 @@ class _Stream(httpcore.AsyncNetworkStream):
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         protocol = self._protocol
-        if not protocol.chunks:
-            if protocol.eof or protocol.closed:
-                if protocol.lost is not None:
-                    raise httpcore.ReadError(str(protocol.lost)) from protocol.lost
-                return b""
+        if not (protocol.chunks or protocol.eof or protocol.closed):
             protocol.waiter = waiter = protocol.loop.create_future()
             try:
                 await _wait(protocol, waiter, timeout)
@@ -159,11 +155,11 @@ class _Stream(httpcore.AsyncNetworkStream):
                 raise httpcore.ReadTimeout() from exc
             finally:
                 protocol.waiter = None
-            if not protocol.chunks:
-                if protocol.lost is not None:
-                    raise httpcore.ReadError(str(protocol.lost)) from protocol.lost
-                return b""
-        return protocol.take(max_bytes)
+        if protocol.chunks:
+            return protocol.take(max_bytes)
+        if protocol.lost is not None:
+            raise httpcore.ReadError(str(protocol.lost)) from protocol.lost
+        return b""
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:

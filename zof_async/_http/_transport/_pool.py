@@ -233,11 +233,13 @@ def sharded_factory(
         if not made:
             made.extend((ssl_context(verify, trust_env=trust_env), NetworkBackend()))
         context, backend = made
+        transport: httpx.AsyncHTTPTransport
         if proxy is None:
-            return Shard(context, backend, unpatched=_HANDLE)
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        transport = ProxiedTransport(proxy, verify=context, limits=limits)
-        if proxy.scheme == "http":
+            transport = Shard(context, unpatched=_HANDLE)
+        else:
+            limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+            transport = ProxiedTransport(proxy, verify=context, limits=limits)
+        if proxy is None or proxy.scheme == "http":
             use_backend(transport, backend)
         return transport
 

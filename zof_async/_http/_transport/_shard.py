@@ -5,8 +5,8 @@ The SDK lends each request a single-connection transport of its own (see
 pool is needed on that path: a generator-based context manager per call and
 per body chunk to map httpcore's exceptions, and a chain of body iterators
 and decoders that reads a small JSON answer chunk by chunk. A `Shard` is that
-transport with its pool (httpcore's `AsyncConnectionPool`, built with its
-public `network_backend` argument) called directly:
+transport with its pool (httpcore's `AsyncConnectionPool`, the one httpx
+built for it) called directly:
 
 - the httpcore request is built from the httpx one as httpx builds it;
 - a body of known length up to one read (64 KiB) is read before returning, and
@@ -24,16 +24,12 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator
-from typing import TYPE_CHECKING
 
 import httpcore
 import httpx
 import sniffio
 
 from ._clock import running_loop
-
-if TYPE_CHECKING:
-    from ._backend import NetworkBackend
 
 __all__ = ["Shard"]
 
@@ -75,24 +71,14 @@ class Shard(httpx.AsyncHTTPTransport):
 
     Args:
         ssl_context: Shared by every shard (building one loads the CA bundle).
-        backend: httpcore's network layer (see `_backend`).
         unpatched: httpx's own `AsyncHTTPTransport.handle_async_request`, taken
             when `zof_async` was imported: this module loads with the first
             connection, maybe while a mock has already patched it.
     """
 
-    def __init__(
-        self, ssl_context: ssl.SSLContext, backend: NetworkBackend, *, unpatched: object
-    ) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext, *, unpatched: object) -> None:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         super().__init__(verify=ssl_context, limits=limits)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=1,
-            max_keepalive_connections=1,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=backend,
-        )
         self._unpatched = unpatched
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
