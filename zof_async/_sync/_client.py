@@ -6,7 +6,6 @@ import functools
 import inspect
 import weakref
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
-from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
 import httpx
@@ -17,7 +16,7 @@ from .._webhooks._verify import Webhooks
 from ._derive import derive, same_arguments_as
 from ._pump import SyncFanOut
 from ._resources import SyncArtifacts, SyncResults, SyncRuns
-from ._runner import Runner
+from ._runner import ClosedOnExit, Runner
 
 __all__ = ["Zof"]
 
@@ -26,7 +25,7 @@ I = TypeVar("I")  # noqa: E741
 R = TypeVar("R")
 
 
-class Zof:
+class Zof(ClosedOnExit):
     """The synchronous client of the Zof API: `AsyncZof`'s methods, for code that cannot `await`.
 
     ```python
@@ -112,17 +111,6 @@ class Zof:
         """
         if self._parent is None:
             self._runner.close()
-
-    def __enter__(self) -> Zof:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"Zof(base_url={str(self.base_url)!r}, api_key='<redacted>')"

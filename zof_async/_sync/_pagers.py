@@ -16,13 +16,12 @@ from __future__ import annotations
 import collections
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from types import TracebackType
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from .._models import Page
 from .._streaming._pagination import Pager
 from ._pump import SyncIterator
-from ._runner import Runner
+from ._runner import ClosedOnExit, Runner
 
 __all__ = ["SyncPager", "SyncPages"]
 
@@ -93,7 +92,7 @@ class _Handing(Generic[E]):
         return item
 
 
-class SyncPager(Generic[T]):
+class SyncPager(ClosedOnExit, Generic[T]):
     """A listing for sync code: iterate items (or `.pages()`); resume from `checkpoint`.
 
     ```python
@@ -218,17 +217,6 @@ class SyncPager(Generic[T]):
         self._items.clear()
         await self.pager.aclose()
 
-    def __enter__(self) -> SyncPager[T]:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 async def _chain(first: list[T], rest: Pager[T]) -> AsyncIterator[T]:
     for item in first:
@@ -237,7 +225,7 @@ async def _chain(first: list[T], rest: Pager[T]) -> AsyncIterator[T]:
         yield item
 
 
-class SyncPages(Generic[T]):
+class SyncPages(ClosedOnExit, Generic[T]):
     """`pager.pages()` for sync code: the same listing, a page at a time."""
 
     def __init__(self, pager: SyncPager[T]) -> None:
@@ -252,14 +240,3 @@ class SyncPages(Generic[T]):
     def close(self) -> None:
         """Stop prefetching; hand out nothing more."""
         self._pager.close()
-
-    def __enter__(self) -> SyncPages[T]:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -26,7 +26,7 @@ from .._http._raw_response import RawResponse
 from .._resources._raw import RawOpening
 from .._streaming._fanout import FanOut, FanOutStats
 from .._streaming._streams import _Stream
-from ._runner import Runner, Task
+from ._runner import ClosedOnExit, Runner, Task
 
 if TYPE_CHECKING:
     import asyncio
@@ -162,7 +162,7 @@ def _cancel_soon(runner: Runner, holder: list[Task], held: list[Any]) -> None:
     runner.soon(held.clear)
 
 
-class SyncIterator(Generic[T]):
+class SyncIterator(ClosedOnExit, Generic[T]):
     """A sync iterator over an async one (`watch`, `export_rows`); also a context manager.
 
     Leaving its `with` block, `close()`, or dropping it stops the async
@@ -213,17 +213,6 @@ class SyncIterator(Generic[T]):
     @property
     def _source(self) -> AsyncIterator[T]:
         return self._held[0]
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class SyncFanOut(SyncIterator[O]):

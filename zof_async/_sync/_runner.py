@@ -29,8 +29,15 @@ from .._exceptions import ClientClosedError
 
 if TYPE_CHECKING:  # loaded by the loop's thread as it starts: `import zof_async` stays light
     import asyncio
+    import sys
+    from types import TracebackType
 
-__all__ = ["Runner", "Task"]
+    if sys.version_info >= (3, 11):
+        from typing import Self
+    else:
+        from typing_extensions import Self
+
+__all__ = ["ClosedOnExit", "Runner", "Task"]
 
 T = TypeVar("T")
 
@@ -247,3 +254,21 @@ class Runner:
         assert stop is not None
         loop.call_soon_threadsafe(stop.set)
         thread.join()
+
+
+class ClosedOnExit:
+    """`with x:` closes `x` on leaving: the one context-manager shape of the sync wrappers."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
